@@ -1,0 +1,319 @@
+"""Scenario: the study area, inputs, categories, thresholds, speeds, shares and targets.
+
+A scenario is a TOML file or the same thing as a frozen :class:`Scenario`. Every default comes
+from :mod:`coverage.standards`. Validation happens once, at load time, and reports every
+problem with the key and what is allowed::
+
+    [area]
+    name = "成都 中心城区"
+    pbf = "chengdu.osm.pbf"          # or osm = "...osm" or place = "..." or bbox = [w, s, e, n]
+
+    [inputs]
+    facilities = "facilities.csv"     # optional; OSM facilities when absent
+    facilities_crs = "gcj02"          # wgs84 | gcj02 | bd09
+    population = "pop.tif"            # optional; raster or vector layer
+    total_population = 250000         # for the OSM-based estimate when no population file
+    communities = "shequ.geojson"
+    community_name_column = "name"
+
+    categories = ["elderly", "childcare"]
+    thresholds_min = [5, 10, 15]
+
+    [speeds]
+    default_mps = 1.0
+    elderly_mps = 0.8
+    childcare_mps = 0.9
+
+    [shares]
+    share_60plus = 0.187
+    share_0to3 = 0.03
+
+    [targets]
+    elderly_coverage = 0.9
+
+    [analysis]
+    cell_size_m = 100
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+import tomllib
+from typing import Any
+
+from . import standards as std
+from ._errors import ScenarioError
+
+__all__ = [
+    "Analysis",
+    "Area",
+    "Inputs",
+    "Scenario",
+    "Shares",
+    "Speeds",
+    "Targets",
+    "scenario_from_dict",
+    "scenario_from_toml",
+]
+
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+COVERAGE_METHODS = ("network", "overlay")
+
+
+@dataclass(frozen=True)
+class Area:
+    """Study area: a name and exactly one network source (or none for a Python-built region)."""
+
+    name: str = "study area"
+    pbf: Path | None = None
+    osm: Path | None = None
+    place: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north (WGS-84)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Optional input files; when absent, OSM data and estimates stand in."""
+
+    facilities: Path | None = None
+    facilities_crs: str = "wgs84"
+    population: Path | None = None
+    population_column: str | None = None
+    total_population: float | None = None
+    communities: Path | None = None
+    community_name_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Speeds:
+    """Walking speeds in metres per second."""
+
+    default_mps: float = std.get("walk_speed_default_mps")
+    elderly_mps: float = std.get("walk_speed_elderly_mps")
+    childcare_mps: float = std.get("walk_speed_childcare_mps")
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Age-group shares used when the population data have no age columns."""
+
+    share_60plus: float = std.get("share_60plus")
+    share_0to3: float = std.get("share_0to3")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Policy targets (see :mod:`coverage.standards` for their sources)."""
+
+    elderly_coverage: float = std.get("target_elderly_coverage")
+    childcare_coverage: float = std.get("target_childcare_coverage")
+    childcare_places_per_1000: float = std.get("target_childcare_places_per_1000")
+    elderly_beds_per_1000_60plus: float = std.get("target_elderly_beds_per_1000_60plus")
+    elderly_area_m2_per_100_households: float = std.get(
+        "target_elderly_area_m2_per_100_households")
+    coverage_threshold_min: float = std.get("threshold_15_min")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Technical settings."""
+
+    cell_size_m: float = std.get("cell_size_m")
+    max_access_m: float = std.get("max_access_m")
+    isochrone_walkoff_m: float = std.get("isochrone_walkoff_m")
+    coverage_method: str = "network"
+    household_size: float = std.get("household_size")
+    enrolment_rate: float = std.get("childcare_enrolment_rate")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one analysis needs, validated and immutable.
+
+    Examples
+    --------
+    >>> from coverage import Scenario
+    >>> s = Scenario()
+    >>> s.thresholds_min
+    (5.0, 10.0, 15.0)
+    >>> s.speed_for("elderly")
+    0.8
+    """
+
+    area: Area = field(default_factory=Area)
+    inputs: Inputs = field(default_factory=Inputs)
+    categories: tuple[str, ...] = ("elderly", "childcare")
+    thresholds_min: tuple[float, ...] = (
+        std.get("threshold_5_min"), std.get("threshold_10_min"), std.get("threshold_15_min"))
+    speeds: Speeds = field(default_factory=Speeds)
+    shares: Shares = field(default_factory=Shares)
+    targets: Targets = field(default_factory=Targets)
+    analysis: Analysis = field(default_factory=Analysis)
+
+    def __post_init__(self) -> None:
+        problems = _validate(self)
+        if problems:
+            raise ScenarioError("invalid scenario:\n  - " + "\n  - ".join(problems))
+
+    def speed_for(self, category: str) -> float:
+        """Walking speed (m/s) of the group a category serves."""
+        return {"elderly": self.speeds.elderly_mps,
+                "childcare": self.speeds.childcare_mps}.get(category, self.speeds.default_mps)
+
+    def coverage_target(self, category: str) -> float:
+        """Target share of the served group living within :attr:`Targets.coverage_threshold_min`."""
+        return {"elderly": self.targets.elderly_coverage,
+                "childcare": self.targets.childcare_coverage}[category]
+
+    def with_(self, **changes: Any) -> Scenario:
+        """Return a copy with top-level fields or dotted ``section__field`` keys replaced.
+
+        Examples
+        --------
+        >>> Scenario().with_(speeds__elderly_mps=0.7).speeds.elderly_mps
+        0.7
+        """
+        top: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for k, v in changes.items():
+            if "__" in k:
+                sec, key = k.split("__", 1)
+                nested.setdefault(sec, {})[key] = v
+            else:
+                top[k] = v
+        for sec, kv in nested.items():
+            top[sec] = replace(getattr(self, sec), **kv)
+        return replace(self, **top)
+
+
+def _validate(s: Scenario) -> list[str]:
+    p: list[str] = []
+    sources = [k for k in ("pbf", "osm", "place", "bbox") if getattr(s.area, k) is not None]
+    if len(sources) > 1:
+        p.append(f"area: give only one of pbf, osm, place, bbox (got {', '.join(sources)})")
+    for key in ("pbf", "osm"):
+        path = getattr(s.area, key)
+        if path is not None and not Path(path).is_file():
+            p.append(f"area.{key}: file not found: {path}")
+    if s.area.bbox is not None:
+        b = s.area.bbox
+        if len(b) != 4 or not (b[0] < b[2] and b[1] < b[3]):
+            p.append(f"area.bbox: expected [west, south, east, north] with west<east, south<north; got {list(b)}")
+    for key in ("facilities", "population", "communities"):
+        path = getattr(s.inputs, key)
+        if path is not None and not Path(path).is_file():
+            p.append(f"inputs.{key}: file not found: {path}")
+    if s.inputs.facilities_crs not in COORD_SYSTEMS:
+        p.append(f"inputs.facilities_crs: {s.inputs.facilities_crs!r} is not one of {COORD_SYSTEMS}")
+    if s.inputs.total_population is not None and not s.inputs.total_population > 0:
+        p.append(f"inputs.total_population: must be > 0, got {s.inputs.total_population}")
+    if not s.categories:
+        p.append("categories: give at least one of " + ", ".join(std.CATEGORIES))
+    for c in s.categories:
+        if c not in std.CATEGORIES:
+            p.append(f"categories: unknown category {c!r}; allowed: {', '.join(std.CATEGORIES)}")
+    if not s.thresholds_min:
+        p.append("thresholds_min: give at least one threshold in minutes, e.g. [5, 10, 15]")
+    for t in s.thresholds_min:
+        if not (isinstance(t, int | float) and 0 < t <= 120):
+            p.append(f"thresholds_min: {t!r} is not allowed; each threshold must be > 0 and <= 120 minutes")
+    if list(s.thresholds_min) != sorted(set(s.thresholds_min)):
+        p.append(f"thresholds_min: must be increasing and distinct, got {list(s.thresholds_min)}")
+    for f in fields(Speeds):
+        v = getattr(s.speeds, f.name)
+        if not (isinstance(v, int | float) and 0.1 <= v <= 3.0):
+            p.append(f"speeds.{f.name}: {v!r} m/s is not allowed; walking speeds must be in [0.1, 3.0] m/s")
+    for f in fields(Shares):
+        v = getattr(s.shares, f.name)
+        if not (isinstance(v, int | float) and 0 <= v <= 1):
+            p.append(f"shares.{f.name}: {v!r} is not a share; allowed range is [0, 1]")
+    if s.shares.share_60plus + s.shares.share_0to3 > 1:
+        p.append("shares: share_60plus + share_0to3 exceed 1")
+    for name in ("elderly_coverage", "childcare_coverage"):
+        v = getattr(s.targets, name)
+        if not (isinstance(v, int | float) and 0 < v <= 1):
+            p.append(f"targets.{name}: {v!r} is not allowed; a coverage target is a share in (0, 1]")
+    for name in ("childcare_places_per_1000", "elderly_beds_per_1000_60plus",
+                 "elderly_area_m2_per_100_households", "coverage_threshold_min"):
+        v = getattr(s.targets, name)
+        if not (isinstance(v, int | float) and v > 0):
+            p.append(f"targets.{name}: must be a number > 0, got {v!r}")
+    if s.thresholds_min and s.targets.coverage_threshold_min not in s.thresholds_min:
+        p.append(f"targets.coverage_threshold_min: {s.targets.coverage_threshold_min} must be one of "
+                 f"thresholds_min {list(s.thresholds_min)}")
+    a = s.analysis
+    for name, lo, hi in (("cell_size_m", 10, 2000), ("max_access_m", 1, 5000),
+                         ("isochrone_walkoff_m", 0, 500), ("household_size", 1, 10),
+                         ("enrolment_rate", 0, 1)):
+        v = getattr(a, name)
+        if not (isinstance(v, int | float) and lo <= v <= hi):
+            p.append(f"analysis.{name}: {v!r} is not allowed; must be in [{lo}, {hi}]")
+    if a.coverage_method not in COVERAGE_METHODS:
+        p.append(f"analysis.coverage_method: {a.coverage_method!r} is not one of {COVERAGE_METHODS}")
+    return p
+
+
+_SECTIONS = {"area": Area, "inputs": Inputs, "speeds": Speeds, "shares": Shares,
+             "targets": Targets, "analysis": Analysis}
+_TOP = {"categories", "thresholds_min"}
+_PATH_KEYS = {("area", "pbf"), ("area", "osm"), ("inputs", "facilities"),
+              ("inputs", "population"), ("inputs", "communities")}
+
+
+def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = None,
+                       origin: str = "scenario") -> Scenario:
+    """Build a :class:`Scenario` from nested dicts (the parsed TOML).
+
+    Relative paths are resolved against ``base_dir``. Unknown keys, wrong types and bad values
+    are all collected and reported in one :class:`ScenarioError` naming ``origin``.
+    """
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    problems: list[str] = []
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _TOP:
+            if not isinstance(value, list):
+                problems.append(f"{key}: expected a list, got {value!r}")
+                continue
+            kwargs[key] = tuple(float(v) if key == "thresholds_min" and isinstance(v, int | float)
+                                and not isinstance(v, bool) else v for v in value)
+        elif key in _SECTIONS:
+            cls = _SECTIONS[key]
+            if not isinstance(value, dict):
+                problems.append(f"[{key}]: expected a table, got {value!r}")
+                continue
+            allowed = {f.name for f in fields(cls)}
+            sec: dict[str, Any] = {}
+            for k, v in value.items():
+                if k not in allowed:
+                    problems.append(f"{key}.{k}: unknown key; allowed: {', '.join(sorted(allowed))}")
+                    continue
+                if (key, k) in _PATH_KEYS:
+                    pth = Path(v)
+                    v = pth if pth.is_absolute() else (base / pth)
+                if key == "area" and k == "bbox":
+                    v = tuple(v)
+                sec[k] = v
+            kwargs[key] = cls(**sec)
+        else:
+            problems.append(f"{key}: unknown key; allowed: "
+                            + ", ".join(sorted(_TOP | set(_SECTIONS))))
+    if problems:
+        raise ScenarioError(f"invalid {origin}:\n  - " + "\n  - ".join(problems))
+    try:
+        return Scenario(**kwargs)
+    except ScenarioError as e:
+        raise ScenarioError(str(e).replace("invalid scenario", f"invalid {origin}", 1)) from None
+
+
+def scenario_from_toml(path: Path | str) -> Scenario:
+    """Read and validate a scenario TOML file; relative paths are relative to the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"scenario file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"{path}: not valid TOML ({e}); see README 'Scenario files'") from None
+    return scenario_from_dict(data, base_dir=path.parent, origin=f"scenario {path}")

