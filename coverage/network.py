@@ -9,9 +9,9 @@ long block is not given false access across it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
-import logging
 from typing import Any
 
 import geopandas as gpd
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from ._errors import InputError
 
@@ -146,9 +146,8 @@ class WalkNetwork:
         first = np.ones(len(rows), dtype=bool)
         first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         rows, cols, data = rows[first], cols[first], data[first]
-        # scipy.csgraph treats stored zeros in sparse input as edges only when explicit;
-        # a tiny positive weight keeps zero-length edges (duplicate nodes) connected
-        data = np.maximum(data, 1e-9)
+        # zero-length edges (duplicate nodes) stay: scipy.csgraph treats explicitly stored
+        # zeros of sparse input as edges
         n = self.n_nodes
         return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
 

@@ -37,9 +37,9 @@ problem with the key and what is allowed::
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-import tomllib
 from typing import Any
 
 from . import standards as std

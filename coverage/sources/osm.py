@@ -10,8 +10,8 @@ The same walkability rule is applied to every source (see :func:`walkable_mask`)
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 import time
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd

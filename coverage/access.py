@@ -1,0 +1,271 @@
+"""Network walking distances: nearest facility for every node and cell, and bounded reach.
+
+Distances are computed in metres and divided by the walking speed of the group a category
+serves (:meth:`coverage.scenario.Scenario.speed_for`), so one shortest-path search serves any
+speed.
+
+How points join the network
+---------------------------
+A facility or a population cell is snapped to the nearest point of the nearest edge
+(:meth:`WalkNetwork.snap`). Its walking distance to a network node is the straight off-network
+leg (``access_m``) plus the distance along its edge to either end. Two points on the same edge
+may also walk straight along it. These rules are exact for the network model; the reference
+test checks them against networkx Dijkstra on a graph that contains the snapped points as
+nodes.
+
+Engine
+------
+One multi-source Dijkstra per category (``scipy.sparse.csgraph.dijkstra`` with
+``min_only=True`` over the graph augmented with one virtual node per facility) gives every node
+its distance to the nearest facility and which facility it is. Bounded searches from many
+origins (:func:`reach`) run in chunks with ``limit=`` and return a sparse matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from .network import Snapped, WalkNetwork
+
+__all__ = [
+    "NodeDistances",
+    "Reach",
+    "cell_distances",
+    "nearest_facility",
+    "reach",
+]
+
+
+@dataclass(frozen=True)
+class NodeDistances:
+    """Distance from every network node to the nearest of a set of sources.
+
+    Attributes
+    ----------
+    dist_m
+        Metres to the nearest source (``inf`` when no source is reachable).
+    nearest
+        Position of that source in the source list (-1 when unreachable).
+    sources
+        The snapped sources (facilities).
+    """
+
+    dist_m: np.ndarray
+    nearest: np.ndarray
+    sources: Snapped
+
+
+def _augmented(network: WalkNetwork, pts: Snapped) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Graph with one extra node per snapped point, joined to its edge's two ends (directed)."""
+    n = network.n_nodes
+    ok = np.flatnonzero(pts.ok)
+    k = len(pts)
+    virt = n + np.arange(k)
+    base = network.csr.tocoo()
+    rows = np.concatenate([base.row, virt[ok], virt[ok]])
+    cols = np.concatenate([base.col, pts.node_u[ok], pts.node_v[ok]])
+    w = np.concatenate([base.data, pts.access_m[ok] + pts.to_u_m[ok],
+                        pts.access_m[ok] + pts.to_v_m[ok]])
+    # note: scipy.csgraph treats explicitly stored zeros of sparse input as edges
+    g = sp.csr_matrix((w, (rows, cols)), shape=(n + k, n + k))
+    # coo->csr sums duplicates (a point on a zero-length edge, u == v): recompute with minimum
+    if g.nnz != len(w):
+        df = pd.DataFrame({"r": rows, "c": cols, "w": w}).groupby(["r", "c"], sort=False)["w"].min()
+        g = sp.csr_matrix((df.to_numpy(), (df.index.get_level_values(0),
+                                           df.index.get_level_values(1))), shape=(n + k, n + k))
+    return g, virt
+
+
+def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
+                     limit_m: float = np.inf) -> NodeDistances:
+    """Multi-source Dijkstra: metres from every node to its nearest facility.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    facilities
+        Facilities snapped to the network; unsnapped ones (``edge == -1``) are ignored.
+    limit_m
+        Stop searching beyond this distance (nodes farther get ``inf``).
+
+    Examples
+    --------
+    >>> from coverage.network import WalkNetwork
+    >>> # see tests/test_access.py for hand-made graphs with exact answers
+    """
+    n = network.n_nodes
+    if not facilities.ok.any():
+        return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), facilities)
+    g, virt = _augmented(network, facilities)
+    src = virt[facilities.ok]
+    dist, _, origin = dijkstra(g, directed=True, indices=src, min_only=True,
+                               return_predecessors=True, limit=limit_m)
+    dist = dist[:n]
+    origin = origin[:n].astype(np.int64)
+    nearest = np.where(origin >= 0, origin - n, -1)
+    return NodeDistances(dist, nearest, facilities)
+
+
+def cell_distances(nd: NodeDistances, cells: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Metres from each snapped cell to its nearest facility, and which facility.
+
+    The cell walks its off-network leg, then along its edge to either end (or straight along
+    the edge to a facility on the same edge). Cells not snapped get ``inf`` and -1.
+    """
+    m = len(cells)
+    out = np.full(m, np.inf)
+    who = np.full(m, -1, dtype=np.int64)
+    ok = cells.ok
+    if ok.any():
+        u, v = cells.node_u[ok], cells.node_v[ok]
+        du = nd.dist_m[u] + cells.to_u_m[ok]
+        dv = nd.dist_m[v] + cells.to_v_m[ok]
+        best = np.minimum(du, dv)
+        out[ok] = best + cells.access_m[ok]
+        who[ok] = np.where(du <= dv, nd.nearest[u], nd.nearest[v])
+        who[ok & ~np.isfinite(out)] = -1
+    # same-edge shortcut
+    f = nd.sources
+    fok = np.flatnonzero(f.ok)
+    if len(fok) and ok.any():
+        fe = pd.DataFrame({"edge": f.edge[fok], "fid": fok, "f_along": f.along_m[fok],
+                           "f_acc": f.access_m[fok]})
+        cidx = np.flatnonzero(ok)
+        ce = pd.DataFrame({"edge": cells.edge[cidx], "cid": cidx, "c_along": cells.along_m[cidx],
+                           "c_acc": cells.access_m[cidx]})
+        j = ce.merge(fe, on="edge", how="inner")
+        if len(j):
+            j["d"] = (np.abs(j["c_along"] - j["f_along"]) + j["c_acc"] + j["f_acc"])
+            j = j.sort_values("d", kind="stable").drop_duplicates("cid")
+            cid = j["cid"].to_numpy()
+            d = j["d"].to_numpy()
+            better = d < out[cid]
+            out[cid[better]] = d[better]
+            who[cid[better]] = j["fid"].to_numpy()[better]
+    return out, who
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Sparse origin × target walking distances, kept only within a limit.
+
+    ``rows``/``cols``/``dist_m`` list every (origin, target) pair within ``limit_m``; a pair at
+    distance 0 is kept (a sparse matrix of distances could not tell it from "not reached").
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    dist_m: np.ndarray
+    shape: tuple[int, int]
+    limit_m: float
+
+    def to_csr(self, values: np.ndarray | None = None) -> sp.csr_matrix:
+        """A CSR matrix of ``values`` (default 1.0 = reached) at the reached pairs."""
+        vals = np.ones(len(self.rows)) if values is None else np.asarray(values, dtype=float)
+        return sp.csr_matrix((vals, (self.rows, self.cols)), shape=self.shape)
+
+    def within(self, limit_m: float) -> Reach:
+        """The pairs within a shorter limit."""
+        k = self.dist_m <= limit_m
+        return Reach(self.rows[k], self.cols[k], self.dist_m[k], self.shape, limit_m)
+
+
+def _slots(network: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR-like index from node to (target, extra metres) pairs."""
+    ok = np.flatnonzero(targets.ok)
+    node = np.concatenate([targets.node_u[ok], targets.node_v[ok]])
+    tgt = np.concatenate([ok, ok])
+    extra = np.concatenate([targets.to_u_m[ok] + targets.access_m[ok],
+                            targets.to_v_m[ok] + targets.access_m[ok]])
+    order = np.argsort(node, kind="stable")
+    node, tgt, extra = node[order], tgt[order], extra[order]
+    indptr = np.zeros(network.n_nodes + 1, dtype=np.int64)
+    np.add.at(indptr, node + 1, 1)
+    return np.cumsum(indptr), tgt, extra
+
+
+def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: float, *,
+          chunk: int | None = None, verbose: bool = False) -> Reach:
+    """All (origin, target) pairs within ``limit_m`` metres on foot, as sparse triples.
+
+    Bounded Dijkstra searches run from the origins in chunks (memory ``chunk × n_nodes``).
+    Pairs on the same edge may also walk straight along it.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    origins, targets
+        Snapped points (e.g. facilities or candidate sites, and population cells).
+    limit_m
+        Longest walk kept, in metres.
+    chunk
+        Origins per Dijkstra call; by default about 64 MB of distances per call.
+    """
+    from ._progress import progress
+
+    n = network.n_nodes
+    no, nt = len(origins), len(targets)
+    oks = np.flatnonzero(origins.ok)
+    rows_l: list[np.ndarray] = []
+    cols_l: list[np.ndarray] = []
+    dist_l: list[np.ndarray] = []
+    if len(oks) and targets.ok.any():
+        indptr, slot_t, slot_x = _slots(network, targets)
+        if chunk is None:
+            chunk = int(max(1, min(2048, 8_000_000 // max(n, 1))))
+        base = network.csr
+        starts = range(0, len(oks), chunk)
+        for s in progress(starts, verbose=verbose, desc="reach", total=len(starts)):
+            ids = oks[s:s + chunk]
+            sub = origins.subset(ids)
+            g, virt = _augmented(network, sub) if len(ids) else (base, np.empty(0, int))
+            d = dijkstra(g, directed=True, indices=virt, limit=limit_m)[:, :n]
+            r, node = np.nonzero(np.isfinite(d))
+            dn = d[r, node]
+            cnt = indptr[node + 1] - indptr[node]
+            rep_r = np.repeat(r, cnt)
+            rep_d = np.repeat(dn, cnt)
+            # positions of each node's slots
+            startpos = np.repeat(indptr[node], cnt)
+            within = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            pos = startpos + within
+            tot = rep_d + slot_x[pos]
+            keep = tot <= limit_m
+            rows_l.append(ids[rep_r[keep]])
+            cols_l.append(slot_t[pos[keep]])
+            dist_l.append(tot[keep])
+        # same-edge pairs
+        tok = np.flatnonzero(targets.ok)
+        oe = pd.DataFrame({"edge": origins.edge[oks], "o": oks, "oa": origins.along_m[oks],
+                           "oc": origins.access_m[oks]})
+        te = pd.DataFrame({"edge": targets.edge[tok], "t": tok, "ta": targets.along_m[tok],
+                           "tc": targets.access_m[tok]})
+        j = oe.merge(te, on="edge")
+        if len(j):
+            dd = (np.abs(j["oa"] - j["ta"]) + j["oc"] + j["tc"]).to_numpy()
+            k = dd <= limit_m
+            rows_l.append(j["o"].to_numpy()[k])
+            cols_l.append(j["t"].to_numpy()[k])
+            dist_l.append(dd[k])
+    if rows_l:
+        rows = np.concatenate(rows_l).astype(np.int64)
+        cols = np.concatenate(cols_l).astype(np.int64)
+        dist = np.concatenate(dist_l)
+        # minimum per pair
+        key = rows * max(nt, 1) + cols
+        order = np.lexsort((dist, key))
+        key, rows, cols, dist = key[order], rows[order], cols[order], dist[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        rows, cols, dist = rows[first], cols[first], dist[first]
+    else:
+        rows = cols = np.empty(0, dtype=np.int64)
+        dist = np.empty(0)
+    return Reach(rows, cols, dist, (no, nt), float(limit_m))

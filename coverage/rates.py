@@ -1,0 +1,333 @@
+"""Coverage tables: per cell and per community, population-weighted and community-count rates.
+
+Definitions (also in the README)
+--------------------------------
+``{c}_walk_min``
+    Network walking minutes from a population cell to the nearest facility of category ``c``:
+    (off-network leg + network distance + the facility's own off-network leg) ÷ the walking
+    speed of the group ``c`` serves (older residents for elderly care, a parent with a small
+    child for childcare). ``inf`` when no facility can be reached (other network piece, no
+    facility, or the cell is farther than ``max_access_m`` from any street).
+``{c}_cov{T}_{g}`` (population-weighted rate)
+    Share of residents of group ``g`` (``total``, ``60plus``, ``0to3``) in the community who
+    live within ``T`` minutes: Σ covered residents ÷ Σ residents. With the default ``network``
+    method a cell is covered when its own walking time is ≤ T; with the ``overlay`` method
+    (what a desktop GIS does) a cell counts by the share of its area inside the isochrone
+    polygon. NaN when the community has no residents of that group (never 0 or 100%).
+``{c}_has_facility`` (community-count rate)
+    The community polygon contains at least one facility of category ``c``. The share of
+    communities with a facility is the 社区…设施覆盖率 many plans report.
+``{c}_capacity_per_1000``
+    Childcare: 托位 per 1,000 residents (target 4.5). Elderly care: beds per 1,000 residents
+    60+. Sum over the facilities inside the community with a known capacity; NaN when none is
+    known.
+``{c}_target_met`` / ``{c}_shortfall_people``
+    Whether ``{c}_cov{T*}_{target group}`` reaches the scenario's coverage target (T* =
+    ``targets.coverage_threshold_min``), and how many more residents of the target group
+    would need to be covered to reach it (0 when met; NaN when the group is empty).
+``{c}_e2sfca_per_1000``
+    Enhanced two-step floating catchment access: capacity (beds or 托位) per 1,000 target
+    residents reachable on foot, with step weights by walking-time band (see
+    :func:`e2sfca`).
+
+All rates lie in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import standards as std
+from .access import Reach
+
+__all__ = [
+    "E2SFCA_WEIGHTS",
+    "GROUPS",
+    "band_labels",
+    "cell_table",
+    "community_table",
+    "e2sfca",
+    "summary",
+    "tlabel",
+]
+
+#: population groups and their columns
+GROUPS: dict[str, str] = {"total": "pop_total", "60plus": "pop_60plus", "0to3": "pop_0to3"}
+
+#: E2SFCA step weights for the 1st, 2nd, 3rd threshold band (Luo & Qi 2009, Health & Place
+#: 15(4): 1100–1107, weights 1.00 / 0.68 / 0.22 from a Gaussian with β chosen so that the
+#: weight at the outer zone edge is 0.01).
+E2SFCA_WEIGHTS: tuple[float, ...] = (1.0, 0.68, 0.22)
+
+
+def tlabel(t: float) -> str:
+    """Threshold as it appears in column names: 15 → "15", 7.5 → "7.5"."""
+    return str(int(t)) if float(t).is_integer() else str(t)
+
+
+def band_labels(thresholds_min: tuple[float, ...]) -> list[str]:
+    """Band names: ["≤5", "≤10", "≤15", ">15", "unreachable"]."""
+    return [f"≤{tlabel(t)}" for t in thresholds_min] + [f">{tlabel(thresholds_min[-1])}",
+                                                         "unreachable"]
+
+
+def _bands(walk_min: np.ndarray, thresholds_min: tuple[float, ...]) -> np.ndarray:
+    labels = np.array(band_labels(thresholds_min), dtype=object)
+    idx = np.searchsorted(np.asarray(thresholds_min, dtype=float), walk_min, side="left")
+    idx = np.where(np.isfinite(walk_min), idx, len(thresholds_min) + 1)
+    return labels[idx]
+
+
+def cell_table(cells: gpd.GeoDataFrame, walk_min: dict[str, np.ndarray],
+               nearest_id: dict[str, np.ndarray], thresholds_min: tuple[float, ...],
+               coverage_threshold_min: float, *,
+               overlay_share: dict[str, dict[float, np.ndarray]] | None = None,
+               e2sfca_per_1000: dict[str, np.ndarray] | None = None) -> gpd.GeoDataFrame:
+    """Add per-category walking minutes, bands and coverage flags to the cell grid.
+
+    Parameters
+    ----------
+    cells
+        Population cells (``pop_total``, ``pop_60plus``, ``pop_0to3``, community columns).
+    walk_min
+        Minutes to the nearest facility per category (``inf`` unreachable).
+    nearest_id
+        ``facility_id`` of that facility per category (``None`` unreachable).
+    thresholds_min
+        Thresholds for the bands.
+    coverage_threshold_min
+        The threshold of the ``{c}_covered`` flag.
+    overlay_share
+        Per category and threshold, the share of each cell's area inside the isochrone.
+    """
+    out = cells.copy()
+    for c, wm in walk_min.items():
+        out[f"{c}_walk_min"] = wm
+        out[f"{c}_band"] = _bands(wm, thresholds_min)
+        out[f"{c}_covered"] = wm <= coverage_threshold_min
+        out[f"{c}_nearest_facility"] = nearest_id[c]
+        if overlay_share and c in overlay_share:
+            for t, share in overlay_share[c].items():
+                out[f"{c}_overlay{tlabel(t)}"] = share
+        if e2sfca_per_1000 and c in e2sfca_per_1000:
+            out[f"{c}_e2sfca_per_1000"] = e2sfca_per_1000[c]
+    return out
+
+
+def _rate(covered: pd.Series, total: pd.Series) -> pd.Series:
+    r = covered / total.where(total > 0)
+    return r.clip(0, 1)
+
+
+def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                    facilities: gpd.GeoDataFrame, scenario: Any, *,
+                    method: str | None = None) -> gpd.GeoDataFrame:
+    """Per-community residents, rates, facilities, capacity and targets.
+
+    ``cells`` is the output of :func:`cell_table` with ``community_id``; ``facilities`` has
+    ``category`` and ``community_id`` (facilities outside every community carry ``_outside``).
+    ``method`` is ``"network"`` (default, from the scenario) or ``"overlay"``.
+    """
+    method = method or scenario.analysis.coverage_method
+    if method not in ("network", "overlay"):
+        raise ValueError(f"method {method!r} is not one of ('network', 'overlay')")
+    ts = scenario.thresholds_min
+    comm = communities[["community_id", "community_name", "geometry"]].copy()
+    if (cells["community_id"] == "_outside").any() and "_outside" not in set(comm.community_id):
+        extra = gpd.GeoDataFrame({"community_id": ["_outside"],
+                                  "community_name": ["(outside communities / 社区范围外)"],
+                                  "geometry": [shapely.Polygon()]}, crs=comm.crs)
+        comm = pd.concat([comm, extra.to_crs(comm.crs)], ignore_index=True)
+    key = cells["community_id"]
+    pops = cells.groupby(key)[list(GROUPS.values())].sum()
+    comm = comm.merge(pops, left_on="community_id", right_index=True, how="left")
+    for col in GROUPS.values():
+        comm[col] = comm[col].fillna(0.0)
+    comm["households"] = comm["pop_total"] / scenario.analysis.household_size
+    for c in scenario.categories:
+        cat = std.CATEGORIES[c]
+        for t in ts:
+            if method == "network":
+                share = (cells[f"{c}_walk_min"] <= t).astype(float)
+            else:
+                share = cells[f"{c}_overlay{tlabel(t)}"].astype(float)
+            for g, col in GROUPS.items():
+                cov = (cells[col] * share).groupby(key).sum()
+                comm[f"{c}_cov{tlabel(t)}_{g}"] = _rate(
+                    comm["community_id"].map(cov).fillna(0.0), comm[col]).to_numpy()
+        fc = facilities.loc[facilities["category"] == c]
+        if "counts_as_supply" in fc.columns:
+            fc = fc.loc[fc["counts_as_supply"].astype(bool)]
+        n = fc.groupby("community_id").size()
+        comm[f"{c}_n_facilities"] = comm["community_id"].map(n).fillna(0).astype(int)
+        comm[f"{c}_has_facility"] = comm[f"{c}_n_facilities"] > 0
+        capcol = cat.capacity_column
+        cap = fc.groupby("community_id")[capcol].sum(min_count=1) if capcol in fc else pd.Series()
+        comm[f"{c}_capacity"] = comm["community_id"].map(cap).astype(float)
+        # 托位 per 1,000 residents (national target); beds per 1,000 residents 60+
+        per = comm["pop_total"] if c == "childcare" else comm["pop_60plus"]
+        comm[f"{c}_capacity_per_1000"] = (comm[f"{c}_capacity"] / per.where(per > 0) * 1000)
+        tgt_col = f"{c}_cov{tlabel(scenario.targets.coverage_threshold_min)}_" + \
+            _group_key(cat.target_group)
+        target = scenario.coverage_target(c)
+        grp = comm[cat.target_group]
+        rate = comm[tgt_col]
+        comm[f"{c}_target_rate"] = target
+        comm[f"{c}_target_met"] = pd.Series(
+            np.where(rate.isna(), None, rate >= target - 1e-12), index=comm.index, dtype=object)
+        short = np.ceil(np.maximum(target * grp - rate * grp, 0) - 1e-9)
+        comm[f"{c}_shortfall_people"] = np.where(rate.isna(), np.nan, np.maximum(short, 0))
+        if f"{c}_e2sfca_per_1000" in cells.columns:
+            w = cells[cat.target_group]
+            val = cells[f"{c}_e2sfca_per_1000"]
+            num = (val * w).groupby(key).sum(min_count=1)
+            den = w.where(val.notna()).groupby(key).sum()
+            comm[f"{c}_e2sfca_per_1000"] = comm["community_id"].map(num / den.where(den > 0))
+        if c == "childcare":
+            comm["childcare_places_target_met"] = _met(
+                comm["childcare_capacity_per_1000"], scenario.targets.childcare_places_per_1000)
+        if c == "elderly":
+            area = fc.groupby("community_id")["floor_area_m2"].sum(min_count=1) \
+                if "floor_area_m2" in fc else pd.Series(dtype=float)
+            hh = comm["households"]
+            comm["elderly_area_m2_per_100_households"] = (
+                comm["community_id"].map(area).astype(float) / hh.where(hh > 0) * 100)
+            comm["elderly_area_target_met"] = _met(
+                comm["elderly_area_m2_per_100_households"],
+                scenario.targets.elderly_area_m2_per_100_households)
+    return gpd.GeoDataFrame(comm, geometry="geometry", crs=communities.crs)
+
+
+def _met(value: pd.Series, target: float) -> pd.Series:
+    return pd.Series(np.where(value.isna(), None, value >= target), index=value.index,
+                     dtype=object)
+
+
+def _group_key(col: str) -> str:
+    return {v: k for k, v in GROUPS.items()}[col]
+
+
+def e2sfca(reach: Reach, supply: np.ndarray, demand: np.ndarray,
+           thresholds_m: tuple[float, ...],
+           weights: tuple[float, ...] = E2SFCA_WEIGHTS) -> np.ndarray:
+    """Enhanced two-step floating catchment area access (Luo & Qi 2009).
+
+    Step 1, for each facility j: ``R_j = S_j / Σ_i P_i W(d_ij)`` over demand cells within the
+    catchment. Step 2, for each cell i: ``A_i = Σ_j R_j W(d_ij)``. ``W`` is a step function:
+    ``weights[k]`` for ``thresholds_m[k-1] < d ≤ thresholds_m[k]``, 0 beyond the last.
+
+    Parameters
+    ----------
+    reach
+        Facility × cell walking distances (metres) within the largest threshold.
+    supply
+        Capacity of each facility (NaN or 0 contribute nothing).
+    demand
+        Target-group residents of each cell.
+    thresholds_m
+        Band edges in metres (threshold minutes × 60 × speed).
+    weights
+        One weight per band.
+
+    Returns
+    -------
+    Supply per unit of demand reachable from each cell (multiply by 1,000 for "per 1,000
+    residents"). 0 where nothing is reachable.
+    """
+    if len(weights) < len(thresholds_m):
+        raise ValueError(f"need one weight per band: {len(thresholds_m)} bands, "
+                         f"{len(weights)} weights")
+    edges = np.asarray(thresholds_m, dtype=float)
+    band = np.searchsorted(edges, reach.dist_m, side="left")
+    wts = np.asarray(weights, dtype=float)
+    w = np.where(band < len(edges), wts[np.minimum(band, len(edges) - 1)], 0.0)
+    s = np.nan_to_num(np.asarray(supply, dtype=float), nan=0.0)
+    p = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
+    weighted_demand = np.bincount(reach.rows, weights=p[reach.cols] * w, minlength=reach.shape[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(weighted_demand > 0, s / weighted_demand, 0.0)
+    return np.bincount(reach.cols, weights=r[reach.rows] * w, minlength=reach.shape[1])
+
+
+def summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+            scenario: Any, *, method: str | None = None) -> dict[str, Any]:
+    """Headline figures for the whole area (JSON-serialisable).
+
+    For each category: facilities, residents by group, covered residents and share by group
+    for each threshold (population-weighted), communities with residents, communities with a
+    facility (count-based rate), communities meeting the coverage target, capacity per 1,000.
+    """
+    method = method or scenario.analysis.coverage_method
+    out: dict[str, Any] = {"coverage_method": method,
+                           "thresholds_min": list(scenario.thresholds_min),
+                           "coverage_threshold_min": scenario.targets.coverage_threshold_min,
+                           "residents": {g: float(cells[col].sum()) for g, col in GROUPS.items()},
+                           "n_cells": len(cells), "n_communities": len(comm),
+                           "categories": {}}
+    inhabited = comm["pop_total"] > 0
+    for c in scenario.categories:
+        cat = std.CATEGORIES[c]
+        fc = facilities.loc[facilities["category"] == c]
+        d: dict[str, Any] = {"label_zh": cat.label_zh, "label_en": cat.label_en,
+                             "walk_speed_mps": scenario.speed_for(c),
+                             "n_facilities": len(fc), "thresholds": {}}
+        for t in scenario.thresholds_min:
+            if method == "network":
+                share = (cells[f"{c}_walk_min"] <= t).astype(float)
+            else:
+                share = cells[f"{c}_overlay{tlabel(t)}"].astype(float)
+            row = {}
+            for g, col in GROUPS.items():
+                tot = float(cells[col].sum())
+                cov = float((cells[col] * share).sum())
+                row[g] = {"residents": tot, "covered": cov,
+                          "share": (min(1.0, cov / tot) if tot > 0 else None)}
+            tl = tlabel(t)
+            rate = comm.loc[inhabited, f"{c}_cov{tl}_{_group_key(cat.target_group)}"]
+            row["communities_meeting_target"] = int((rate >= scenario.coverage_target(c)).sum())
+            d["thresholds"][tl] = row
+        n_inh = int(inhabited.sum())
+        has = int(comm.loc[inhabited, f"{c}_has_facility"].sum())
+        met = comm.loc[inhabited, f"{c}_target_met"]
+        d["communities_with_residents"] = n_inh
+        d["communities_with_facility"] = has
+        d["community_facility_rate"] = has / n_inh if n_inh else None
+        d["communities_meeting_target"] = int((met == True).sum())  # noqa: E712
+        d["coverage_target"] = scenario.coverage_target(c)
+        grp = cat.target_group
+        tl = tlabel(scenario.targets.coverage_threshold_min)
+        tgt_share = d["thresholds"][tl][_group_key(grp)]["share"]
+        d["target_share"] = tgt_share
+        d["target_met"] = None if tgt_share is None else bool(tgt_share >= d["coverage_target"])
+        cap = fc[cat.capacity_column].sum(min_count=1) if cat.capacity_column in fc else np.nan
+        base = out["residents"]["total" if c == "childcare" else "60plus"]
+        d["capacity"] = None if pd.isna(cap) else float(cap)
+        d["capacity_per_1000"] = (None if pd.isna(cap) or base <= 0 else float(cap / base * 1000))
+        d["capacity_known_facilities"] = int(fc[cat.capacity_column].notna().sum()) \
+            if cat.capacity_column in fc else 0
+        if c == "childcare":
+            d["capacity_target_per_1000"] = scenario.targets.childcare_places_per_1000
+        else:
+            d["capacity_target_per_1000"] = scenario.targets.elderly_beds_per_1000_60plus
+        d["capacity_target_met"] = (None if d["capacity_per_1000"] is None
+                                    else d["capacity_per_1000"] >= d["capacity_target_per_1000"])
+        out["categories"][c] = d
+    return _jsonable(out)
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.generic):
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o

@@ -1,0 +1,152 @@
+"""Walking distances: exact answers on hand-made graphs and networkx agreement on real networks."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from helpers import line_net
+
+from coverage.access import cell_distances, nearest_facility, reach
+
+
+@pytest.fixture
+def path_net():
+    # 1 --100-- 2 --100-- 3 --100-- 4        and a separate piece 5 --50-- 6
+    return line_net({
+        (1, 2): [(0, 0), (100, 0)], (2, 3): [(100, 0), (200, 0)], (3, 4): [(200, 0), (300, 0)],
+        (5, 6): [(1000, 1000), (1050, 1000)],
+    })
+
+
+def test_facility_mid_edge(path_net):
+    net = path_net
+    fac = net.snap(np.array([150.0]), np.array([10.0]))  # 10 m off the middle of edge 2-3
+    assert fac.access_m[0] == pytest.approx(10)
+    nd = nearest_facility(net, fac)
+    idx = {nid: i for i, nid in enumerate(net.node_id)}
+    assert nd.dist_m[idx[2]] == pytest.approx(60)
+    assert nd.dist_m[idx[3]] == pytest.approx(60)
+    assert nd.dist_m[idx[1]] == pytest.approx(160)
+    assert nd.dist_m[idx[4]] == pytest.approx(160)
+    assert np.isinf(nd.dist_m[idx[5]]) and np.isinf(nd.dist_m[idx[6]])  # other component
+    assert nd.nearest[idx[5]] == -1 and nd.nearest[idx[1]] == 0
+
+
+def test_cells_same_edge_other_edge_and_unreachable(path_net):
+    net = path_net
+    fac = net.snap(np.array([150.0]), np.array([10.0]))
+    nd = nearest_facility(net, fac)
+    cells = net.snap(np.array([170.0, 40.0, 1020.0, 5000.0]), np.array([-5.0, 3.0, 1000.0, 0.0]),
+                     max_access_m=250)
+    d, who = cell_distances(nd, cells)
+    # same edge: walk 5 m to the edge, 20 m along it, 10 m off to the facility
+    assert d[0] == pytest.approx(35)
+    # nearer another edge (1-2): 3 m to edge, 60 m to node 2, 60 m more to the facility
+    assert d[1] == pytest.approx(3 + 60 + 60)
+    assert np.isinf(d[2]) and who[2] == -1  # disconnected piece
+    assert np.isinf(d[3]) and not cells.ok[3]  # too far from any street: not attached
+    assert who[0] == 0 and who[1] == 0
+
+
+def test_two_facilities_nearest_is_chosen(path_net):
+    net = path_net
+    fac = net.snap(np.array([0.0, 300.0]), np.array([0.0, 0.0]))
+    nd = nearest_facility(net, fac)
+    idx = {nid: i for i, nid in enumerate(net.node_id)}
+    assert nd.dist_m[idx[2]] == pytest.approx(100) and nd.nearest[idx[2]] == 0
+    assert nd.dist_m[idx[3]] == pytest.approx(100) and nd.nearest[idx[3]] == 1
+    assert nd.dist_m[idx[4]] == pytest.approx(0)
+
+
+def test_no_facilities_everything_unreachable(path_net):
+    fac = path_net.snap(np.array([]), np.array([]))
+    nd = nearest_facility(path_net, fac)
+    assert np.isinf(nd.dist_m).all() and (nd.nearest == -1).all()
+
+
+def test_parallel_edges_use_shortest(path_net):
+    net = line_net({(1, 2): [(0, 0), (100, 0)], (2, 1): [(100, 0), (50, 80), (0, 0)]})
+    assert net.csr[0, 1] == pytest.approx(100)
+
+
+def test_reach_exact_pairs(path_net):
+    net = path_net
+    origins = net.snap(np.array([150.0, 1000.0]), np.array([10.0, 1000.0]))
+    targets = net.snap(np.array([170.0, 40.0, 300.0, 1050.0]), np.array([-5.0, 3.0, 0.0, 1000.0]))
+    r = reach(net, origins, targets, 200.0)
+    got = {(int(a), int(b)): d for a, b, d in zip(r.rows, r.cols, r.dist_m, strict=True)}
+    assert got[(0, 0)] == pytest.approx(35)
+    assert got[(0, 1)] == pytest.approx(123)
+    assert got[(0, 2)] == pytest.approx(160)
+    assert got[(1, 3)] == pytest.approx(50)
+    assert (1, 0) not in got and (0, 3) not in got
+    assert r.within(100).to_csr().nnz == 2
+
+
+def _reference_graph(net, fac):
+    """networkx MultiGraph of the network with each facility inserted on its edge."""
+    G = nx.MultiGraph()
+    for e in range(net.n_edges):
+        G.add_edge(int(net.edge_u[e]), int(net.edge_v[e]), key=e, length=float(net.edge_length_m[e]))
+    sources = []
+    for i in np.flatnonzero(fac.ok):
+        e = int(fac.edge[i])
+        u, v = int(net.edge_u[e]), int(net.edge_v[e])
+        G.remove_edge(u, v, key=e)
+        s, f = f"snap{i}", f"fac{i}"
+        G.add_edge(u, s, length=float(fac.to_u_m[i]))
+        G.add_edge(s, v, length=float(fac.to_v_m[i]))
+        G.add_edge(f, s, length=float(fac.access_m[i]))
+        sources.append(f)
+    return G, sources
+
+
+def _agree_with_networkx(net, n_fac, seed):
+    rng = np.random.default_rng(seed)
+    # facilities near random street vertices, on distinct edges
+    e = rng.choice(net.n_edges, size=n_fac, replace=False)
+    pts = shapely.line_interpolate_point(net.edge_geometry[e], rng.uniform(0.1, 0.9, n_fac),
+                                         normalized=True)
+    x = shapely.get_x(pts) + rng.normal(0, 5, n_fac)
+    y = shapely.get_y(pts) + rng.normal(0, 5, n_fac)
+    fac = net.snap(x, y, max_access_m=250)
+    _, first = np.unique(fac.edge, return_index=True)
+    fac = fac.subset(np.sort(first))
+    nd = nearest_facility(net, fac)
+    G, sources = _reference_graph(net, fac)
+    ref = nx.multi_source_dijkstra_path_length(G, sources, weight="length")
+    want = np.array([ref.get(i, np.inf) for i in range(net.n_nodes)])
+    fin = np.isfinite(want)
+    assert np.array_equal(fin, np.isfinite(nd.dist_m)), "reachability differs from networkx"
+    np.testing.assert_allclose(nd.dist_m[fin], want[fin], rtol=1e-6, atol=1e-6)
+    return fin.sum()
+
+
+def test_helsinki_agrees_with_networkx(helsinki_net):
+    reached = _agree_with_networkx(helsinki_net, 40, seed=1)
+    assert reached > 0.9 * helsinki_net.n_nodes
+
+
+def test_chengdu_agrees_with_networkx(chengdu_net):
+    reached = _agree_with_networkx(chengdu_net, 25, seed=2)
+    assert reached > 0.9 * chengdu_net.n_nodes
+
+
+def test_reach_agrees_with_single_source_on_helsinki(helsinki_net):
+    net = helsinki_net
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = net.bounds
+    origins = net.snap(rng.uniform(x0, x1, 30), rng.uniform(y0, y1, 30), max_access_m=250)
+    targets = net.snap(rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400), max_access_m=250)
+    r = reach(net, origins, targets, 900.0, chunk=7)
+    dense = np.full((30, 400), np.inf)
+    for i in np.flatnonzero(origins.ok):
+        nd = nearest_facility(net, origins.subset([i]))
+        dense[i], _ = cell_distances(nd, targets)
+    got = np.full((30, 400), np.inf)
+    got[r.rows, r.cols] = r.dist_m
+    dense[dense > 900] = np.inf
+    np.testing.assert_allclose(got, dense, rtol=1e-9)
+    assert r.to_csr().nnz > 100
