@@ -217,7 +217,9 @@ def _validate(s: Scenario) -> list[str]:
         p.append("thresholds_min: give at least one threshold in minutes, e.g. [5, 10, 15]")
     for t in s.thresholds_min:
         if not (isinstance(t, int | float) and 0 < t <= 120):
-            p.append(f"thresholds_min: {t!r} is not allowed; each threshold must be > 0 and <= 120 minutes")
+            shown = f"{t:g}" if isinstance(t, int | float) else repr(t)
+            p.append(f"thresholds_min: {shown} is not allowed; each threshold must be > 0 and "
+                     "<= 120 minutes")
     if list(s.thresholds_min) != sorted(set(s.thresholds_min)):
         p.append(f"thresholds_min: must be increasing and distinct, got {list(s.thresholds_min)}")
     for f in fields(Speeds):
