@@ -63,3 +63,17 @@ def test_no_facilities_gives_empty_polygons(cross_net):
     fac = cross_net.snap(np.array([]), np.array([]))
     iso = isochrones(cross_net, fac, (5, 10, 15), 1.0)
     assert iso.geometry.is_empty.all() and (iso.area_km2 == 0).all()
+
+
+def test_raster_and_vector_agree_on_helsinki(helsinki_net):
+    net = helsinki_net
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = net.bounds
+    fac = net.snap(rng.uniform(x0, x1, 6), rng.uniform(y0, y1, 6), max_access_m=250)
+    v = isochrones(net, fac, (5, 10), 1.0, method="vector")
+    r = isochrones(net, fac, (5, 10), 1.0, method="raster")
+    for gv, gr in zip(v.geometry, r.geometry, strict=True):
+        assert gr.area == pytest.approx(gv.area, rel=0.02)
+        assert gv.symmetric_difference(gr).area < 0.05 * gv.area
+    with pytest.raises(ValueError, match="method 'hull' is not one of"):
+        isochrones(net, fac, (5,), 1.0, method="hull")

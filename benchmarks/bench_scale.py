@@ -1,0 +1,154 @@
+"""Every stage of ``analyze`` on generated grids of growing size, and on the largest real extract.
+
+Run by hand (takes a few minutes; not part of the test suite):
+
+    python benchmarks/bench_scale.py                    # 10k, 100k, 250k, 1M nodes + Monaco
+    python benchmarks/bench_scale.py --sizes 10000 100000
+
+Each size runs in a fresh subprocess so that its peak memory (ru_maxrss) is its own. The scenario
+is issue 6's target shape: 2,000 facilities per 250,000 nodes in two categories (scaled with the
+network) and 100,000 population cells per 250,000 nodes. Stages: network build, snapping,
+travel times (both categories), isochrones (3 thresholds × 2 categories), overlay shares,
+E2SFCA, coverage tables + gaps (the rest of ``analyze``), and the site matrix (``reach`` from
+candidates). The growth exponent is the slope of log(time) against log(nodes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
+
+
+def run_one(n_nodes: int | None, pbf: str | None) -> dict:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from coverage.access import reach
+    from coverage.analysis import analyze
+    from coverage.scenario import Scenario
+    from coverage.synthetic import grid_cells_population, grid_network
+
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if pbf:
+        from coverage.sources.osm import network_from_pbf
+
+        net = network_from_pbf(pbf)
+        t["parse+network"] = time.perf_counter() - t0
+    else:
+        side = int(round(np.sqrt(n_nodes)))
+        net = grid_network(side)
+        _ = net.csr, net.component
+        t["network"] = time.perf_counter() - t0
+    n = net.n_nodes
+    rng = np.random.default_rng(0)
+    n_fac = max(20, int(2000 * n / 250_000))
+    n_cells = max(200, int(100_000 * n / 250_000))
+    cells = grid_cells_population(net, n_cells)
+    pick = rng.choice(net.n_edges, size=n_fac, replace=False)
+    pts = shapely.line_interpolate_point(net.edge_geometry[pick], 0.5, normalized=True)
+    fac = gpd.GeoDataFrame({
+        "facility_id": [f"f{i}" for i in range(n_fac)], "name": "",
+        "category": np.where(np.arange(n_fac) % 2 == 0, "elderly", "childcare"),
+        "subtype": "", "beds": rng.integers(10, 60, n_fac).astype(float),
+        "places": rng.integers(10, 60, n_fac).astype(float), "floor_area_m2": 300.0,
+        "counts_as_supply": True}, geometry=pts, crs=net.crs)
+    x0, y0, x1, y1 = net.bounds
+    size = 1000.0
+    xs = np.arange(x0, x1, size)
+    ys = np.arange(y0, y1, size)
+    gx, gy = np.meshgrid(xs, ys)
+    comm = gpd.GeoDataFrame({"community_id": [f"c{i}" for i in range(gx.size)],
+                             "community_name": [f"网格 {i}" for i in range(gx.size)]},
+                            geometry=shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size,
+                                                 gy.ravel() + size), crs=net.crs)
+    sc = Scenario()
+    import logging
+
+    timings: dict[str, float] = {}
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if record.msg == "%s took %.2f s":
+                desc, dt = record.args
+                key = desc.split(": ", 1)[-1]
+                timings[key] = timings.get(key, 0.0) + dt
+
+    lg = logging.getLogger("coverage")
+    lg.setLevel(logging.INFO)
+    lg.addHandler(Catch())
+    t1 = time.perf_counter()
+    res = analyze(net, fac, cells, comm, sc)
+    t["analyze (total)"] = time.perf_counter() - t1
+    t.update(timings)
+    # site matrix: 10,000 candidates per 250k nodes against uncovered cells
+    n_cand = max(100, int(10_000 * n / 250_000))
+    cand_nodes = rng.choice(n, size=n_cand, replace=False)
+    cand = net.snap(net.x[cand_nodes], net.y[cand_nodes])
+    t2 = time.perf_counter()
+    r = reach(net, cand, res.cell_snap, 15 * 60 * sc.speed_for("elderly"))
+    t["site matrix (reach)"] = time.perf_counter() - t2
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"nodes": n, "edges": net.n_edges, "facilities": n_fac, "cells": n_cells,
+            "candidates": n_cand, "matrix_nnz": len(r.rows), "seconds": t,
+            "peak_mb": peak_mb, "covered_15_60plus":
+            res.summary["categories"]["elderly"]["thresholds"]["15"]["60plus"]["share"],
+            "n_gaps": len(res.gaps), "rows": len(pd.DataFrame(res.cells))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 250_000, 1_000_000])
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--pbf", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one is not None or a.pbf:
+        print(json.dumps(run_one(a.one, a.pbf)))
+        return
+    results = []
+    runs = [(s, None) for s in a.sizes]
+    monaco = SHARED / "peers" / "osrm_monaco.osm.pbf"
+    if monaco.is_file():
+        runs.append((None, str(monaco)))
+    for s, pbf in runs:
+        cmd = [sys.executable, __file__] + (["--one", str(s)] if s else ["--pbf", pbf])
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(f"size {s or pbf}: failed\n{out.stderr[-2000:]}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r["label"] = f"grid {r['nodes']:,}" if s else f"Monaco PBF {r['nodes']:,}"
+        results.append((s, r))
+        print(f"{r['label']}: analyze {r['seconds']['analyze (total)']:.1f} s, "
+              f"peak {r['peak_mb']:,.0f} MB", flush=True)
+    stages = sorted({k for _, r in results for k in r["seconds"]})
+    print("\n| stage | " + " | ".join(r["label"] for _, r in results) + " | exponent |")
+    print("|---|" + "---:|" * (len(results) + 1))
+    grid = [(r["nodes"], r) for s, r in results if s]
+    for st in stages:
+        vals = [r["seconds"].get(st) for _, r in results]
+        pts = [(nn, r["seconds"][st]) for nn, r in grid if r["seconds"].get(st)]
+        if len(pts) >= 2 and all(v > 0 for _, v in pts):
+            k = np.polyfit(np.log([p[0] for p in pts]), np.log([p[1] for p in pts]), 1)[0]
+            ks = f"{k:.2f}"
+        else:
+            ks = "–"
+        print(f"| {st} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in vals)
+              + f" | {ks} |")
+    print("| peak memory MB | " + " | ".join(f"{r['peak_mb']:,.0f}" for _, r in results) + " | |")
+    print("| facilities / cells / candidates | " + " | ".join(
+        f"{r['facilities']:,} / {r['cells']:,} / {r['candidates']:,}" for _, r in results) + " | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Static figures for reports (matplotlib PNG): coverage by community, minutes map."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from . import standards as std
+from ._errors import DataWarning
+from .rates import tlabel
+
+__all__ = ["coverage_bar_chart", "minutes_map", "save_figure"]
+
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC")
+
+
+def _setup_fonts(lang: str) -> str:
+    """Pick a CJK font for Chinese labels; fall back to English with a warning if none."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    if lang != "zh":
+        return lang
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = [f for f in CJK_FONTS if f in names]
+    if not found:
+        warnings.warn("no Chinese (CJK) font found for matplotlib; labels fall back to English. "
+                      "Install one, e.g. `apt-get install fonts-noto-cjk`", DataWarning,
+                      stacklevel=3)
+        return "en"
+    matplotlib.rcParams["font.sans-serif"] = [*found, "DejaVu Sans"]
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return "zh"
+
+
+def coverage_bar_chart(communities: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+                       target: float, lang: str = "zh", max_bars: int = 40):
+    """Horizontal bars: share of the target group within ``threshold_min`` per community.
+
+    Communities without residents of the group are listed as "n/a" with no bar, never 0%.
+    Returns the matplotlib Figure.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    lang = _setup_fonts(lang)
+    cat = std.CATEGORIES[category]
+    g = {"pop_60plus": "60plus", "pop_0to3": "0to3"}[cat.target_group]
+    col = f"{category}_cov{tlabel(threshold_min)}_{g}"
+    df = communities[["community_name", col, cat.target_group]].copy()
+    df = df.sort_values(col, na_position="first", kind="stable").tail(max_bars)
+    h = max(3.0, 0.28 * len(df) + 1.5)
+    fig, ax = plt.subplots(figsize=(8, h), dpi=120)
+    y = np.arange(len(df))
+    vals = df[col].to_numpy(dtype=float)
+    colors = np.where(vals >= target, "#1a9850", "#d73027")
+    ax.barh(y, np.nan_to_num(vals), color=colors)
+    for yi, v in zip(y, vals, strict=True):
+        ax.text((0 if np.isnan(v) else v) + 0.01, yi,
+                ("无居民" if lang == "zh" else "n/a") if np.isnan(v) else f"{v:.0%}",
+                va="center", fontsize=8)
+    ax.axvline(target, color="black", ls="--", lw=1)
+    ax.set_yticks(y, df["community_name"].astype(str))
+    ax.set_xlim(0, 1.1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    label = cat.label_zh if lang == "zh" else cat.label_en
+    grp = {"60plus": ("60岁以上居民", "residents 60+"), "0to3": ("3岁以下婴幼儿", "children under 3")}[g]
+    if lang == "zh":
+        ax.set_title(f"{label}：{tlabel(threshold_min)}分钟步行覆盖率（{grp[0]}），目标 {target:.0%}")
+        ax.set_xlabel("覆盖率")
+    else:
+        ax.set_title(f"{label}: share of {grp[1]} within {tlabel(threshold_min)} min on foot "
+                     f"(target {target:.0%})")
+        ax.set_xlabel("coverage")
+    fig.text(0.99, 0.005, "© OpenStreetMap contributors (ODbL)", ha="right", fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def minutes_map(cells: gpd.GeoDataFrame, category: str, *, thresholds_min: tuple[float, ...],
+                facilities: gpd.GeoDataFrame | None = None, lang: str = "zh"):
+    """Map of walking minutes to the nearest facility, cells coloured by threshold band."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    lang = _setup_fonts(lang)
+    cat = std.CATEGORIES[category]
+    wm = cells[f"{category}_walk_min"].to_numpy(dtype=float)
+    bounds = [0, *thresholds_min, thresholds_min[-1] * 2]
+    palette = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"]
+    cmap = ListedColormap(palette[:len(bounds) - 1])
+    cmap.set_over("#555555")
+    norm = BoundaryNorm(bounds, cmap.N)
+    fig, ax = plt.subplots(figsize=(8, 8), dpi=120)
+    shown = np.where(np.isfinite(wm), wm, bounds[-1] * 10)
+    cells.assign(_m=shown).plot(column="_m", cmap=cmap, norm=norm, ax=ax, linewidth=0)
+    if facilities is not None and len(facilities):
+        f = facilities.loc[facilities["category"] == category].to_crs(cells.crs)
+        f.plot(ax=ax, color="black", markersize=18, marker="^")
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=norm)
+    cb = fig.colorbar(sm, ax=ax, shrink=0.6, extend="max")
+    cb.set_label("步行分钟" if lang == "zh" else "walking minutes")
+    label = cat.label_zh if lang == "zh" else cat.label_en
+    ax.set_title(f"{label}：到最近设施的步行时间" if lang == "zh"
+                 else f"{label}: walking minutes to the nearest facility")
+    ax.set_axis_off()
+    fig.text(0.99, 0.005, "© OpenStreetMap contributors (ODbL)", ha="right", fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Save a figure as PNG atomically (temp file, then rename)."""
+    import os
+    import tempfile
+
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        plt.close(fig)
+    return path
