@@ -46,7 +46,7 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
         net = network_from_pbf(pbf)
         t["parse+network"] = time.perf_counter() - t0
     else:
-        side = int(round(np.sqrt(n_nodes)))
+        side = round(float(np.sqrt(n_nodes)))
         net = grid_network(side)
         _ = net.csr, net.component
         t["network"] = time.perf_counter() - t0

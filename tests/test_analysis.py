@@ -140,3 +140,14 @@ def test_cells_far_from_streets_are_reported(street):
     assert any("more than 250 m from any walkable street" in n for n in res.notes)
     # outside every community: kept, not dropped
     assert res.communities["pop_total"].sum() == pytest.approx(2050)
+
+
+def test_overlay_raster_matches_vector():
+    poly = shapely.Point(0, 0).buffer(1234).difference(shapely.box(-300, -300, 200, 100))
+    cells = gpd.GeoDataFrame(geometry=[shapely.box(x, y, x + 100, y + 100)
+                                       for x in range(-1500, 1500, 100)
+                                       for y in range(-1500, 1500, 100)], crs=UTM)
+    vec = overlay_shares(cells, poly, method="vector")
+    ras = overlay_shares(cells, poly, method="raster", subpixels=20)
+    assert np.abs(vec - ras).max() < 0.06
+    assert abs(vec.sum() - ras.sum()) < 0.01 * vec.sum()

@@ -8,7 +8,12 @@ import shapely
 from helpers import line_net
 
 from coverage.access import nearest_facility
-from coverage.isochrones import isochrones, per_facility_isochrones, reached_segments
+from coverage.isochrones import (
+    isochrone_polygon,
+    isochrones,
+    per_facility_isochrones,
+    reached_segments,
+)
 
 
 @pytest.fixture
@@ -73,7 +78,10 @@ def test_raster_and_vector_agree_on_helsinki(helsinki_net):
     v = isochrones(net, fac, (5, 10), 1.0, method="vector")
     r = isochrones(net, fac, (5, 10), 1.0, method="raster")
     for gv, gr in zip(v.geometry, r.geometry, strict=True):
-        assert gr.area == pytest.approx(gv.area, rel=0.02)
-        assert gv.symmetric_difference(gr).area < 0.05 * gv.area
+        assert gr.area == pytest.approx(gv.area, rel=0.03)  # default 10 m pixels
+        assert gv.symmetric_difference(gr).area < 0.06 * gv.area
+    fine = isochrone_polygon(reached_segments(net, nearest_facility(net, fac), 600.0), 50.0,
+                             method="raster", resolution_m=5.0)
+    assert fine.area == pytest.approx(v.geometry.iloc[1].area, rel=0.015)
     with pytest.raises(ValueError, match="method 'hull' is not one of"):
         isochrones(net, fac, (5,), 1.0, method="hull")
