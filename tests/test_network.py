@@ -85,11 +85,11 @@ def test_missing_empty_and_wrong_files(tmp_path):
         network_from_pbf(empty)
     junk = tmp_path / "junk.osm.pbf"
     junk.write_bytes(b"this is not a pbf" * 100)
-    with pytest.raises(InputError, match="junk.osm.pbf"):
+    with pytest.raises(InputError, match=r"junk\.osm\.pbf"):
         network_from_pbf(junk)
     bad_xml = tmp_path / "bad.osm"
     bad_xml.write_text("<osm><node", encoding="utf-8")
-    with pytest.raises(InputError, match="bad.osm"):
+    with pytest.raises(InputError, match=r"bad\.osm"):
         network_from_xml(bad_xml)
     with pytest.raises(InputError, match="unknown OSM file type"):
         network_from_file(tmp_path / "x.shp")

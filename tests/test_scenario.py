@@ -48,7 +48,9 @@ elderly_coverage = 0.95
     assert s.thresholds_min == (5.0, 15.0)
     assert s.inputs.facilities == tmp_path / "f.csv"
     assert s.speed_for("elderly") == 0.7 and s.coverage_target("elderly") == 0.95
-    with pytest.raises(Exception):  # frozen
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.categories = ()  # type: ignore[misc]
 
 
