@@ -19,23 +19,35 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han
 
 
 def _setup_fonts(lang: str) -> str:
-    """Pick a CJK font for Chinese labels; fall back to English with a warning if none."""
+    """Use a CJK font (Chinese names appear in both languages); fall back to English labels
+    with a warning when ``lang == "zh"`` and none is installed."""
     import matplotlib
     from matplotlib import font_manager
 
-    if lang != "zh":
-        return lang
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    found = [f for f in CJK_FONTS if f in names]
-    if not found:
-        warnings.warn("no Chinese (CJK) font found for matplotlib; labels fall back to English. "
-                      "Install one, e.g. `apt-get install fonts-noto-cjk`", DataWarning,
-                      stacklevel=3)
+    def found() -> list[str]:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return [f for f in CJK_FONTS if f in names]
+
+    fonts = found()
+    if not fonts:  # installed after matplotlib built its cache: register them now
+        for path in font_manager.findSystemFonts():
+            low = path.lower()
+            if "cjk" in low or "wqy" in low or "sourcehan" in low:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        fonts = found()
+    if not fonts:
+        if lang == "zh":
+            warnings.warn("no Chinese (CJK) font found for matplotlib; labels fall back to "
+                          "English. Install one, e.g. `apt-get install fonts-noto-cjk`",
+                          DataWarning, stacklevel=3)
         return "en"
-    matplotlib.rcParams["font.sans-serif"] = [*found, "DejaVu Sans"]
+    matplotlib.rcParams["font.sans-serif"] = [*fonts, "DejaVu Sans"]
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["axes.unicode_minus"] = False
-    return "zh"
+    return lang
 
 
 def coverage_bar_chart(communities: gpd.GeoDataFrame, category: str, *, threshold_min: float,

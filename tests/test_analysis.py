@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from helpers import UTM, line_net
+from helpers import UTM, street_case
 
 from coverage.analysis import analyze, overlay_shares
 from coverage.scenario import Scenario
@@ -15,30 +15,11 @@ from coverage.scenario import Scenario
 
 @pytest.fixture
 def street():
-    # one 2 km street along y = 0, split at every 500 m
-    xs = [0, 500, 1000, 1500, 2000]
-    return line_net({(i, i + 1): [(xs[i], 0), (xs[i + 1], 0)] for i in range(4)})
+    return street_case()[0]
 
 
 def _layers(with_childcare=False):
-    # 20 cells of 100 m along the street, their bottom edge on it: centroids 50 m off
-    cells = gpd.GeoDataFrame({
-        "cell_id": np.arange(20),
-        "pop_total": 100.0, "pop_60plus": 20.0, "pop_0to3": 3.0,
-    }, geometry=[shapely.box(100 * k, 0, 100 * k + 100, 100) for k in range(20)], crs=UTM)
-    comms = gpd.GeoDataFrame({
-        "community_id": ["A", "B", "C"], "community_name": ["甲社区", "乙社区", "空社区"],
-    }, geometry=[shapely.box(-100, -200, 1000, 200), shapely.box(1000, -200, 2000, 200),
-                 shapely.box(3000, -200, 4000, 200)], crs=UTM)
-    fac = pd.DataFrame({"facility_id": ["e1"], "name": ["养老服务中心"], "category": ["elderly"],
-                        "subtype": ["home_care_centre"], "beds": [30.0], "places": [np.nan],
-                        "floor_area_m2": [500.0], "counts_as_supply": [True]})
-    geoms = [shapely.Point(0, 0)]
-    if with_childcare:
-        fac.loc[1] = ["c1", "托育园", "childcare", "nursery", np.nan, 40.0, np.nan, True]
-        geoms.append(shapely.Point(2000, 0))
-    fac = gpd.GeoDataFrame(fac, geometry=geoms, crs=UTM).to_crs(4326)
-    return fac, cells, comms
+    return street_case(with_childcare)[1:]
 
 
 def test_exact_rates_and_shortfalls(street):

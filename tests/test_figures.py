@@ -1,0 +1,44 @@
+"""Report figures: PNGs are written, n/a communities have no bar, CJK fallback warns."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import street_case
+
+from coverage import figures
+from coverage._errors import DataWarning
+from coverage.analysis import analyze
+from coverage.scenario import Scenario
+
+
+@pytest.fixture(scope="module")
+def result():
+    net, fac, cells, comms = street_case(with_childcare=True)
+    return analyze(net, fac, cells, comms, Scenario())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_bar_chart_and_minutes_map(result, tmp_path, lang):
+    try:
+        fig = figures.coverage_bar_chart(result.communities, "elderly", threshold_min=15,
+                                         target=0.9, lang=lang)
+    except DataWarning:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert ("无居民" if lang == "zh" else "n/a") in labels  # the empty community: no 0% bar
+    assert "70%" in labels and "0%" in labels
+    p = figures.save_figure(fig, tmp_path / f"bars_{lang}.png")
+    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fig2 = figures.minutes_map(result.cells, "childcare", thresholds_min=(5, 10, 15),
+                               facilities=result.facilities, lang=lang)
+    p2 = figures.save_figure(fig2, tmp_path / f"minutes_{lang}.png")
+    assert p2.stat().st_size > 5000
+
+
+def test_missing_cjk_font_falls_back_to_english(result, monkeypatch):
+    monkeypatch.setattr(figures, "CJK_FONTS", ("No Such Font",))
+    with pytest.warns(DataWarning, match="fonts-noto-cjk"):
+        fig = figures.coverage_bar_chart(result.communities, "elderly", threshold_min=15,
+                                         target=0.9, lang="zh")
+    assert "share of residents 60+" in fig.axes[0].get_title()
