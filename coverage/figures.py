@@ -110,8 +110,7 @@ def minutes_map(cells: gpd.GeoDataFrame, category: str, *, thresholds_min: tuple
     wm = cells[f"{category}_walk_min"].to_numpy(dtype=float)
     bounds = [0, *thresholds_min, thresholds_min[-1] * 2]
     palette = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"]
-    cmap = ListedColormap(palette[:len(bounds) - 1])
-    cmap.set_over("#555555")
+    cmap = ListedColormap(palette[:len(bounds) - 1]).with_extremes(over="#555555")
     norm = BoundaryNorm(bounds, cmap.N)
     fig, ax = plt.subplots(figsize=(8, 8), dpi=120)
     shown = np.where(np.isfinite(wm), wm, bounds[-1] * 10)
