@@ -190,12 +190,26 @@ def _slots(network: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarr
     return np.cumsum(indptr), tgt, extra
 
 
+def _local(network: WalkNetwork, pts: Snapped, limit_m: float) -> np.ndarray:
+    """Nodes within the bounding box of ``pts`` grown by ``limit_m``.
+
+    A walk of at most ``limit_m`` metres never leaves that box (a network path is never
+    shorter than the straight line), so searches restricted to it are exact.
+    """
+    x0, x1 = np.nanmin(pts.x) - limit_m, np.nanmax(pts.x) + limit_m
+    y0, y1 = np.nanmin(pts.y) - limit_m, np.nanmax(pts.y) + limit_m
+    return np.flatnonzero((network.x >= x0) & (network.x <= x1) &
+                          (network.y >= y0) & (network.y <= y1))
+
+
 def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: float, *,
           chunk: int | None = None, verbose: bool = False) -> Reach:
     """All (origin, target) pairs within ``limit_m`` metres on foot, as sparse triples.
 
-    Bounded Dijkstra searches run from the origins in chunks (memory ``chunk × n_nodes``).
-    Pairs on the same edge may also walk straight along it.
+    Bounded Dijkstra searches run from the origins in spatially sorted chunks, each on the
+    subgraph of nodes within ``limit_m`` of the chunk's origins (exact: a walk of that length
+    cannot leave it), so memory and time grow with the reached area, not the city. Pairs on
+    the same edge may also walk straight along it.
 
     Parameters
     ----------
@@ -206,7 +220,7 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
     limit_m
         Longest walk kept, in metres.
     chunk
-        Origins per Dijkstra call; by default about 64 MB of distances per call.
+        Origins per Dijkstra call (default 64).
     """
     from ._progress import progress
 
@@ -218,21 +232,47 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
     dist_l: list[np.ndarray] = []
     if len(oks) and targets.ok.any():
         indptr, slot_t, slot_x = _slots(network, targets)
-        if chunk is None:
-            chunk = int(max(1, min(2048, 8_000_000 // max(n, 1))))
+        chunk = chunk or 64
+        # spatial order: cells of about limit_m, row by row, so a chunk covers a small area
+        step = max(float(limit_m), 1.0)
+        gx = np.floor(origins.x[oks] / step)
+        gy = np.floor(origins.y[oks] / step)
+        oks = oks[np.lexsort((gx, gy))]
         base = network.csr
         starts = range(0, len(oks), chunk)
         for s in progress(starts, verbose=verbose, desc="reach", total=len(starts)):
             ids = oks[s:s + chunk]
             sub = origins.subset(ids)
-            g, virt = _augmented(network, sub) if len(ids) else (base, np.empty(0, int))
-            d = dijkstra(g, directed=True, indices=virt, limit=limit_m)[:, :n]
-            r, node = np.nonzero(np.isfinite(d))
-            dn = d[r, node]
+            local = _local(network, sub, limit_m)
+            pos_of = np.full(n, -1, dtype=np.int64)
+            pos_of[local] = np.arange(len(local))
+            g_local = base[local][:, local]
+            m = len(local)
+            k = len(ids)
+            # origins joined to their edge ends, in local numbering
+            w_u = sub.access_m + sub.to_u_m
+            w_v = sub.access_m + sub.to_v_m
+            lu, lv = pos_of[sub.node_u], pos_of[sub.node_v]
+            coo = g_local.tocoo()
+            virt = m + np.arange(k)
+            rows = np.concatenate([coo.row, virt, virt])
+            cols = np.concatenate([coo.col, lu, lv])
+            w = np.concatenate([coo.data, w_u, w_v])
+            good = cols >= 0
+            g = sp.csr_matrix((w[good], (rows[good], cols[good])), shape=(m + k, m + k))
+            if g.nnz != good.sum():  # both ends the same node: keep the shorter join
+                df = pd.DataFrame({"r": rows[good], "c": cols[good], "w": w[good]})
+                df = df.groupby(["r", "c"], sort=False)["w"].min()
+                g = sp.csr_matrix((df.to_numpy(), (df.index.get_level_values(0),
+                                                   df.index.get_level_values(1))),
+                                  shape=(m + k, m + k))
+            d = dijkstra(g, directed=True, indices=virt, limit=limit_m)[:, :m]
+            r, lnode = np.nonzero(np.isfinite(d))
+            dn = d[r, lnode]
+            node = local[lnode]
             cnt = indptr[node + 1] - indptr[node]
             rep_r = np.repeat(r, cnt)
             rep_d = np.repeat(dn, cnt)
-            # positions of each node's slots
             startpos = np.repeat(indptr[node], cnt)
             within = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
             pos = startpos + within
