@@ -1,0 +1,672 @@
+"""Suggested sites for new service points: maximal covering, target coverage, capacity-aware.
+
+Optimisation is kept apart from geometry (as in spopt): a :class:`CoverageProblem` is built
+from a sparse candidates × demand coverage matrix and a demand vector, and solved by a greedy
+heuristic (lazy "CELF" evaluation of marginal gains) or exactly as a MILP with HiGHS
+(:mod:`highspy`). :func:`suggest_sites` is the GeoDataFrame adapter: it builds the matrix from
+an analysis result with bounded walking searches and returns a ranked site table.
+
+Models
+------
+``mclp``
+    Choose ``p`` sites maximising newly covered demand (Church & ReVelle 1974).
+``target``
+    The fewest sites that lift coverage of the target group over the whole area to a rate
+    (e.g. 0.9); when no set of candidates can reach it, the best achievable with all useful
+    candidates and the shortfall in residents.
+``capacity``
+    Childcare with places: each site serves at most its capacity (托位); demand is the under-3
+    residents times the enrolment rate; residents are assigned to sites within the threshold.
+
+Greedy results carry the bound they are measured against: for MCLP the (1 − 1/e) guarantee
+holds against the optimum, and the reported gap is against the LP relaxation's bound solved by
+HiGHS when ``exact`` is not requested.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import standards as std
+from ._errors import InputError
+
+__all__ = [
+    "CoverageProblem",
+    "SiteSuggestion",
+    "SolveResult",
+    "coverage_problem",
+    "solve_exact",
+    "solve_greedy",
+    "suggest_sites",
+]
+
+log = logging.getLogger(__name__)
+
+MODELS = ("mclp", "target", "capacity")
+#: default size of a new childcare point in places: the middle of seed 002's "31–60" band
+DEFAULT_NEW_SITE_PLACES = 30.0
+
+
+@dataclass(frozen=True)
+class CoverageProblem:
+    """A location problem on a coverage matrix.
+
+    Attributes
+    ----------
+    cover
+        Boolean CSR matrix, candidates × demand points: candidate j can serve demand i.
+    demand
+        Demand weight of each point (residents not yet covered, or places needed).
+    capacity
+        Capacity of each candidate (only used by the ``capacity`` model).
+    already_covered
+        Demand already covered by existing facilities (for target rates).
+    total
+        All demand of the target group (covered or not), the denominator of target rates.
+    """
+
+    cover: sp.csr_matrix
+    demand: np.ndarray
+    capacity: np.ndarray | None = None
+    already_covered: float = 0.0
+    total: float = 0.0
+
+    @property
+    def n_candidates(self) -> int:
+        """Number of candidate sites."""
+        return self.cover.shape[0]
+
+
+@dataclass
+class SolveResult:
+    """Chosen sites in the order they add coverage, and what the solver proved."""
+
+    chosen: list[int]
+    gains: list[float]
+    objective: float
+    bound: float | None
+    gap: float | None
+    solver: str
+    status: str
+    message: str = ""
+    assignment: sp.csr_matrix | None = None
+
+
+def coverage_problem(cover: sp.spmatrix, demand: np.ndarray, *, capacity: np.ndarray | None = None,
+                     already_covered: float = 0.0, total: float | None = None) -> CoverageProblem:
+    """Validate and build a :class:`CoverageProblem` (only demand > 0 matters)."""
+    A = sp.csr_matrix(cover, dtype=bool)
+    d = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
+    if A.shape[1] != len(d):
+        raise InputError(f"coverage matrix has {A.shape[1]} demand columns but demand has "
+                         f"{len(d)} values")
+    if (d < 0).any():
+        raise InputError("demand must be >= 0")
+    return CoverageProblem(A, d, None if capacity is None else np.asarray(capacity, float),
+                           float(already_covered),
+                           float(total if total is not None else already_covered + d.sum()))
+
+
+# --------------------------------------------------------------------------------------------
+# greedy
+# --------------------------------------------------------------------------------------------
+
+
+def _greedy_cover(P: CoverageProblem, p: int | None, need: float | None) -> SolveResult:
+    A, w = P.cover, P.demand
+    covered = np.zeros(A.shape[1], dtype=bool)
+    gains0 = A @ w
+    heap = [(-g, j, 0) for j, g in enumerate(gains0) if g > 0]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    gains: list[float] = []
+    total = 0.0
+    rnd = 0
+    while heap and (p is None or len(chosen) < p) and (need is None or total < need - 1e-9):
+        negg, j, stamp = heapq.heappop(heap)
+        if stamp == rnd:
+            cols = A.indices[A.indptr[j]:A.indptr[j + 1]]
+            new = cols[~covered[cols]]
+            g = float(w[new].sum())
+            if g <= 0:
+                continue
+            covered[new] = True
+            chosen.append(j)
+            gains.append(g)
+            total += g
+            rnd += 1
+        else:  # stale: recompute this candidate's marginal gain (lazy evaluation)
+            cols = A.indices[A.indptr[j]:A.indptr[j + 1]]
+            g = float(w[cols[~covered[cols]]].sum())
+            if g > 0:
+                heapq.heappush(heap, (-g, j, rnd))
+    return SolveResult(chosen, gains, total, None, None, "greedy", "heuristic")
+
+
+def _greedy_capacity(P: CoverageProblem, p: int | None, need: float | None) -> SolveResult:
+    A = P.cover.tocsr()
+    rem = P.demand.copy()
+    cap = P.capacity if P.capacity is not None else np.full(A.shape[0], DEFAULT_NEW_SITE_PLACES)
+    chosen: list[int] = []
+    gains: list[float] = []
+    rows, cols, vals = [], [], []
+    total = 0.0
+    avail = np.ones(A.shape[0], dtype=bool)
+    while (p is None or len(chosen) < p) and (need is None or total < need - 1e-9):
+        reach_dem = A @ rem
+        g = np.where(avail, np.minimum(cap, reach_dem), 0.0)
+        j = int(np.argmax(g))
+        if g[j] <= 1e-12:
+            break
+        # serve the demand points of j, largest first, up to its capacity
+        idx = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        idx = idx[np.argsort(-rem[idx], kind="stable")]
+        left = cap[j]
+        for i in idx:
+            if left <= 0:
+                break
+            take = min(left, rem[i])
+            if take > 0:
+                rem[i] -= take
+                left -= take
+                rows.append(j)
+                cols.append(i)
+                vals.append(take)
+        avail[j] = False
+        chosen.append(j)
+        gains.append(float(g[j]))
+        total += float(g[j])
+    asg = sp.csr_matrix((vals, (rows, cols)), shape=A.shape)
+    return SolveResult(chosen, gains, total, None, None, "greedy", "heuristic", assignment=asg)
+
+
+def solve_greedy(P: CoverageProblem, model: str = "mclp", *, p: int | None = None,
+                 target: float | None = None) -> SolveResult:
+    """Greedy solution of ``model`` (see the module docstring)."""
+    _check_model(model, p, target)
+    need = None
+    if model == "target" or (model == "capacity" and target is not None):
+        need = target * P.total - P.already_covered
+    if model == "capacity":
+        return _greedy_capacity(P, p, need)
+    return _greedy_cover(P, p, need)
+
+
+# --------------------------------------------------------------------------------------------
+# exact (HiGHS)
+# --------------------------------------------------------------------------------------------
+
+
+def _highs_solve(c, lo, hi, integrality, A_rows: sp.csr_matrix, rlo, rhi, *, maximize: bool,
+                 time_limit_s: float, mip: bool = True) -> tuple[Any, np.ndarray, dict]:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    lp = highspy.HighsLp()
+    n = len(c)
+    lp.num_col_ = n
+    lp.num_row_ = A_rows.shape[0]
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_ = np.asarray(lo, float)
+    lp.col_upper_ = np.asarray(hi, float)
+    lp.row_lower_ = np.asarray(rlo, float)
+    lp.row_upper_ = np.asarray(rhi, float)
+    csc = A_rows.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = A_rows.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    if mip:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
+                           for k in integrality]
+    h.passModel(lp)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    x = np.asarray(h.getSolution().col_value)
+    meta = {"objective": info.objective_function_value,
+            "bound": getattr(info, "mip_dual_bound", None) if mip else info.objective_function_value,
+            "gap": getattr(info, "mip_gap", None) if mip else 0.0}
+    return status, x, meta
+
+
+def _useful(P: CoverageProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Demand points worth modelling (weight > 0 and coverable) and candidates covering them."""
+    A = P.cover
+    dem = np.flatnonzero((P.demand > 0) & (np.asarray(A.sum(axis=0)).ravel() > 0))
+    cand = np.flatnonzero(np.asarray(A[:, dem].sum(axis=1)).ravel() > 0)
+    return cand, dem
+
+
+def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None,
+                target: float | None = None, time_limit_s: float = 60.0) -> SolveResult:
+    """Solve ``model`` as a MILP with HiGHS; returns the best found and its gap on time-out."""
+    _check_model(model, p, target)
+    t0 = time.perf_counter()
+    cand, dem = _useful(P)
+    nc, nd = len(cand), len(dem)
+    if nc == 0:
+        return SolveResult([], [], 0.0, 0.0, 0.0, "highs", "nothing to cover")
+    B = P.cover[cand][:, dem].astype(float)  # candidates × demand
+    w = P.demand[dem]
+    if model in ("mclp", "target"):
+        # columns: x (nc, binary), y (nd, continuous 0..1); rows: y_i - sum_j B_ji x_j <= 0
+        rows = sp.hstack([-B.T, sp.identity(nd, format="csr")], format="csr")
+        rlo = np.full(nd, -np.inf)
+        rhi = np.zeros(nd)
+        integ = np.r_[np.ones(nc, bool), np.zeros(nd, bool)]
+        lo = np.zeros(nc + nd)
+        hi = np.ones(nc + nd)
+        if model == "mclp":
+            card = sp.csr_matrix(np.r_[np.ones(nc), np.zeros(nd)])
+            rows = sp.vstack([rows, card], format="csr")
+            rlo = np.r_[rlo, p]
+            rhi = np.r_[rhi, p]
+            c = np.r_[np.zeros(nc), w]
+            status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=True,
+                                           time_limit_s=time_limit_s)
+        else:
+            need = target * P.total - P.already_covered
+            need = min(need, float(w.sum()))  # best achievable when the target is out of reach
+            covrow = sp.csr_matrix(np.r_[np.zeros(nc), w])
+            rows = sp.vstack([rows, covrow], format="csr")
+            rlo = np.r_[rlo, need - 1e-6]
+            rhi = np.r_[rhi, np.inf]
+            c = np.r_[np.ones(nc), np.zeros(nd)]
+            status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=False,
+                                           time_limit_s=time_limit_s)
+        xs = x[:nc] > 0.5
+        chosen_local = np.flatnonzero(xs)
+    else:  # capacity: x_j binary, z_k for each (j, i) pair >= 0
+        cap = P.capacity if P.capacity is not None else np.full(P.n_candidates,
+                                                                DEFAULT_NEW_SITE_PLACES)
+        cap = cap[cand]
+        coo = B.tocoo()
+        k = len(coo.data)
+        # sum_j z_ji <= w_i ; sum_i z_ji - cap_j x_j <= 0 ; sum x = p (or min sum x with cover)
+        r1 = sp.csr_matrix((np.ones(k), (coo.col, nc + np.arange(k))), shape=(nd, nc + k))
+        r2 = sp.hstack([sp.diags(-cap), sp.csr_matrix((np.ones(k), (coo.row, np.arange(k))),
+                                                      shape=(nc, k))], format="csr")
+        rows = sp.vstack([r1, r2], format="csr")
+        rlo = np.full(nd + nc, -np.inf)
+        rhi = np.r_[w, np.zeros(nc)]
+        lo = np.zeros(nc + k)
+        hi = np.r_[np.ones(nc), np.full(k, np.inf)]
+        integ = np.r_[np.ones(nc, bool), np.zeros(k, bool)]
+        if p is not None:
+            rows = sp.vstack([rows, sp.csr_matrix(np.r_[np.ones(nc), np.zeros(k)])], format="csr")
+            rlo = np.r_[rlo, p]
+            rhi = np.r_[rhi, p]
+            c = np.r_[np.zeros(nc), np.ones(k)]
+            status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=True,
+                                           time_limit_s=time_limit_s)
+        else:
+            need = min(target * P.total - P.already_covered, float(min(w.sum(), cap.sum())))
+            rows = sp.vstack([rows, sp.csr_matrix(np.r_[np.zeros(nc), np.ones(k)])], format="csr")
+            rlo = np.r_[rlo, need - 1e-6]
+            rhi = np.r_[rhi, np.inf]
+            c = np.r_[np.ones(nc), np.zeros(k)]
+            status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=False,
+                                           time_limit_s=time_limit_s)
+        chosen_local = np.flatnonzero(x[:nc] > 0.5)
+        z = x[nc:]
+        asg = sp.csr_matrix((z, (cand[coo.row], dem[coo.col])), shape=P.cover.shape)
+    chosen = cand[chosen_local]
+    # order the chosen sites by the coverage each adds (greedy order within the optimal set)
+    sub = CoverageProblem(P.cover[chosen], P.demand, None if P.capacity is None
+                          else P.capacity[chosen], P.already_covered, P.total)
+    if model == "capacity":
+        # rank by the places each site fills in the optimal assignment
+        served = np.asarray(asg.sum(axis=1)).ravel()[chosen]
+        ranked = [int(j) for j in chosen[np.argsort(-served, kind="stable")]]
+        gains = sorted(served.tolist(), reverse=True)
+        covered_value = float(served.sum())
+    else:
+        order = _greedy_cover(sub, None, None)
+        ranked = [int(chosen[j]) for j in order.chosen]
+        ranked += [int(j) for j in chosen if int(j) not in ranked]  # sites adding nothing new
+        gains = order.gains + [0.0] * (len(ranked) - len(order.gains))
+        covered_value = float(sum(order.gains))
+    res = SolveResult(ranked, gains, covered_value if model != "target" else float(len(chosen)),
+                      meta["bound"], meta["gap"], "highs", status,
+                      message=f"HiGHS: {status} in {time.perf_counter() - t0:.1f} s")
+    if model == "capacity":
+        res.assignment = asg
+    return res
+
+
+def _check_model(model: str, p: int | None, target: float | None) -> None:
+    if model not in MODELS:
+        raise ValueError(f"model {model!r} is not one of {MODELS}")
+    if model == "mclp" and (p is None or p < 1):
+        raise InputError("the maximal covering model needs a number of sites p >= 1 (--sites N)")
+    if model == "target" and (target is None or not 0 < target <= 1):
+        raise InputError("the target model needs a coverage rate in (0, 1] (--target 0.9)")
+    if model == "capacity" and p is None and target is None:
+        raise InputError("the capacity model needs --sites N or --target RATE")
+
+
+def lp_bound(P: CoverageProblem, p: int, time_limit_s: float = 30.0) -> float | None:
+    """The LP relaxation's optimum for MCLP with ``p`` sites: an upper bound on any solution."""
+    cand, dem = _useful(P)
+    if len(cand) == 0:
+        return 0.0
+    nc, nd = len(cand), len(dem)
+    B = P.cover[cand][:, dem].astype(float)
+    rows = sp.vstack([sp.hstack([-B.T, sp.identity(nd, format="csr")], format="csr"),
+                      sp.csr_matrix(np.r_[np.ones(nc), np.zeros(nd)])], format="csr")
+    _, _, meta = _highs_solve(np.r_[np.zeros(nc), P.demand[dem]], np.zeros(nc + nd),
+                              np.ones(nc + nd), np.zeros(nc + nd, bool), rows,
+                              np.r_[np.full(nd, -np.inf), min(p, nc)],
+                              np.r_[np.zeros(nd), min(p, nc)], maximize=True,
+                              time_limit_s=time_limit_s, mip=False)
+    return float(meta["objective"])
+
+
+# --------------------------------------------------------------------------------------------
+# the GeoDataFrame adapter
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SiteSuggestion:
+    """Ranked suggested sites and what the solver proved."""
+
+    sites: gpd.GeoDataFrame
+    added_area: gpd.GeoDataFrame
+    objective: float
+    bound: float | None
+    gap: float | None
+    solver: str
+    status: str
+    message: str
+    model: str = "mclp"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def generated_candidates(network, cells: gpd.GeoDataFrame, *, spacing_m: float = 200.0,
+                         populated_only: bool = True) -> gpd.GeoDataFrame:
+    """Network nodes thinned to one per ``spacing_m`` square, inside populated cells.
+
+    Returns candidates in EPSG:4326 with ``candidate_id``, ``name``, ``capacity_places``,
+    ``source`` = "generated".
+    """
+    import shapely
+
+    pts = gpd.GeoDataFrame(geometry=shapely.points(network.x, network.y), crs=network.crs)
+    pts = pts.loc[network.component == 0] if network.n_components > 1 else pts
+    if populated_only and len(cells):
+        c = cells.loc[cells["pop_total"] > 0, ["geometry"]].to_crs(network.crs)
+        j = gpd.sjoin(pts, c, predicate="intersects", how="inner")
+        pts = pts.loc[np.unique(j.index)]
+    xy = np.c_[pts.geometry.x, pts.geometry.y]
+    key = np.floor(xy / spacing_m).astype(np.int64)
+    _, first = np.unique(key, axis=0, return_index=True)
+    pts = pts.iloc[np.sort(first)]
+    out = gpd.GeoDataFrame({"candidate_id": [f"g{i + 1}" for i in range(len(pts))],
+                            "name": "", "capacity_places": np.nan, "source": "generated"},
+                           geometry=pts.geometry.values, crs=network.crs).to_crs(4326)
+    return out
+
+
+def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
+                  n_sites: int | None = None, target: float | None = None,
+                  candidates: gpd.GeoDataFrame | None = None, exact: bool = False,
+                  capacity_aware: bool = False, time_limit_s: float = 60.0,
+                  with_gcj02: bool = False, verbose: bool = False) -> SiteSuggestion:
+    """Suggest new sites for ``category`` from an analysis result.
+
+    Parameters
+    ----------
+    result
+        :class:`coverage.analysis.CoverageResult` (cells with ``{c}_covered``, ``cell_snap``).
+    network
+        The walking network of the analysis.
+    scenario
+        Thresholds, speeds and targets.
+    category
+        ``"elderly"`` or ``"childcare"``.
+    n_sites
+        Number of new sites (maximal covering). Give this or ``target``; with neither, the
+        scenario's coverage target is used.
+    target
+        Coverage rate of the target group to reach over the whole area.
+    candidates
+        Candidate sites (EPSG:4326 points with ``candidate_id``); generated from the network
+        when None.
+    exact
+        Solve with HiGHS instead of the greedy heuristic.
+    capacity_aware
+        Childcare only: sites have 托位 capacities; demand is under-3 residents × enrolment.
+    time_limit_s
+        Solver time limit; the best solution found is returned with its gap.
+    with_gcj02
+        Add GCJ-02 coordinates (for Chinese web maps).
+    """
+    from .access import reach
+
+    if category not in std.CATEGORIES:
+        raise InputError(f"unknown category {category!r}; allowed: {', '.join(std.CATEGORIES)}")
+    if capacity_aware and category != "childcare":
+        raise InputError("capacity-aware siting is for childcare (托位); use --category childcare")
+    cat = std.CATEGORIES[category]
+    cells = result.cells
+    grp = cat.target_group
+    pop = cells[grp].to_numpy(dtype=float)
+    covered = cells[f"{category}_covered"].to_numpy(dtype=bool)
+    total = float(pop.sum())
+    already = float(pop[covered].sum())
+    rate0 = already / total if total > 0 else None
+    if n_sites is None and target is None:
+        target = scenario.coverage_target(category)
+    if n_sites is not None and n_sites < 1:
+        raise InputError(f"--sites must be at least 1, got {n_sites}")
+    model = "capacity" if capacity_aware else ("mclp" if n_sites is not None else "target")
+    t0 = time.perf_counter()
+    if candidates is None:
+        candidates = generated_candidates(network, cells)
+    if len(candidates) == 0:
+        raise InputError("no candidate sites: give a candidate file (--candidates) with points "
+                         "inside the study area")
+    csnap = network.snap_gdf(candidates, max_access_m=scenario.analysis.max_access_m)
+    far = ~csnap.ok
+    if far.any():
+        log.warning("%d candidates are more than %.0f m from any street and are left out",
+                    int(far.sum()), scenario.analysis.max_access_m)
+    keep = np.flatnonzero(csnap.ok)
+    candidates = candidates.iloc[keep].reset_index(drop=True)
+    csnap = csnap.subset(keep)
+    if len(candidates) == 0:
+        raise InputError("no candidate site is within reach of the street network")
+    limit = scenario.targets.coverage_threshold_min * 60 * scenario.speed_for(category)
+    if capacity_aware:
+        demand = pop * scenario.analysis.enrolment_rate
+        # existing places serve the enrolled demand first: uncovered places-demand only
+        demand = np.where(covered, 0.0, demand)
+        cap = candidates["capacity_places"].to_numpy(dtype=float) \
+            if "capacity_places" in candidates else np.full(len(candidates), np.nan)
+        cap = np.where(np.isfinite(cap) & (cap > 0), cap, DEFAULT_NEW_SITE_PLACES)
+        tot_d = total * scenario.analysis.enrolment_rate
+        already_d = float((pop * scenario.analysis.enrolment_rate)[covered].sum())
+    else:
+        demand = np.where(covered, 0.0, pop)
+        cap = None
+        tot_d, already_d = total, already
+    r = reach(network, csnap, result.cell_snap, limit, verbose=verbose)
+    A = r.to_csr().astype(bool)
+    P = coverage_problem(A, demand, capacity=cap, already_covered=already_d, total=tot_d)
+    t_matrix = time.perf_counter() - t0
+    zh_label = cat.label_zh
+    if model != "mclp" and target is not None and total > 0 and rate0 is not None \
+            and rate0 >= target - 1e-12:
+        msg = (f"{cat.label_en}: {rate0:.1%} of the target group already live within "
+               f"{scenario.targets.coverage_threshold_min:g} min, at or above the target "
+               f"{target:.0%}; no new site is needed. / {zh_label}已达标, 无需新增站点。")
+        return _empty_suggestion(msg, model)
+    if model == "mclp" and n_sites > P.n_candidates:
+        log.warning("asked for %d sites but only %d candidates; suggesting at most %d",
+                    n_sites, P.n_candidates, P.n_candidates)
+    p = None if n_sites is None else min(n_sites, P.n_candidates)
+    t1 = time.perf_counter()
+    if exact:
+        sol = solve_exact(P, model, p=p, target=target, time_limit_s=time_limit_s)
+    else:
+        sol = solve_greedy(P, model, p=p, target=target)
+        if model == "mclp":
+            b = lp_bound(P, p, time_limit_s=time_limit_s)
+            sol.bound = b
+            sol.gap = None if not b else max(0.0, (b - sol.objective) / b)
+    t_solve = time.perf_counter() - t1
+    sites = _site_table(result, network, candidates, csnap, P, sol, category, grp, total,
+                        already, capacity_aware, scenario, with_gcj02)
+    added = _added_area(cells, P, sol, category, capacity_aware)
+    final = sites["cumulative_coverage"].iloc[-1] if len(sites) else rate0
+    parts = [f"{cat.label_en} ({zh_label}): {len(sites)} suggested sites, model {model}, "
+             f"{sol.solver} ({sol.status})."]
+    if rate0 is not None and final is not None:
+        parts.append(f"Coverage of the target group within "
+                     f"{scenario.targets.coverage_threshold_min:g} min: {rate0:.1%} → {final:.1%}.")
+    if target is not None and final is not None and final < target - 1e-9:
+        short = math.ceil(target * total - final * total)
+        parts.append(f"The target {target:.0%} cannot be reached with these candidates: the best "
+                     f"achievable is {final:.1%}, {short:,} residents short.")
+    if sol.gap is not None:
+        parts.append(f"Optimality gap {sol.gap:.2%}.")
+    if capacity_aware and total > 0:
+        before = _places_per_1000(result.facilities, cells)
+        added_places = float(np.sum([P.capacity[j] for j in sol.chosen])) if sol.chosen else 0.0
+        after = before + added_places / cells["pop_total"].sum() * 1000 \
+            if cells["pop_total"].sum() > 0 else before
+        parts.append(f"托位 per 1,000 residents: {before:.2f} → {after:.2f} (target "
+                     f"{scenario.targets.childcare_places_per_1000}).")
+    parts.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
+    return SiteSuggestion(sites=sites, added_area=added, objective=sol.objective,
+                          bound=sol.bound, gap=sol.gap, solver=sol.solver, status=sol.status,
+                          message=" ".join(parts), model=model,
+                          extra={"matrix_seconds": t_matrix, "solve_seconds": t_solve,
+                                 "n_candidates": P.n_candidates,
+                                 "matrix_nnz": int(A.nnz)})
+
+
+def _places_per_1000(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> float:
+    f = facilities.loc[facilities["category"] == "childcare"]
+    places = float(f["places"].sum()) if "places" in f else 0.0
+    pop = float(cells["pop_total"].sum())
+    return places / pop * 1000 if pop > 0 else float("nan")
+
+
+def _empty_suggestion(msg: str, model: str) -> SiteSuggestion:
+    cols = ["rank", "candidate_id", "category", "lon", "lat", "community_id", "community_name",
+            "newly_covered_pop_total", "newly_covered_pop_60plus", "newly_covered_pop_0to3",
+            "newly_covered_target", "cumulative_coverage", "nearest_existing_facility",
+            "nearest_existing_walk_min"]
+    sites = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=4326))
+    area = gpd.GeoDataFrame({"rank": []}, geometry=gpd.GeoSeries([], crs=4326))
+    return SiteSuggestion(sites, area, 0.0, 0.0, 0.0, "none", "target already met", msg, model)
+
+
+def _newly(P: CoverageProblem, sol: SolveResult, capacity_aware: bool) -> list[np.ndarray]:
+    """Per chosen site (in rank order), the demand columns it newly covers and their share."""
+    out = []
+    covered = np.zeros(P.cover.shape[1], dtype=bool)
+    for j in sol.chosen:
+        if capacity_aware and sol.assignment is not None:
+            row = sol.assignment.getrow(j)
+            out.append((row.indices, row.data))
+        else:
+            cols = P.cover.indices[P.cover.indptr[j]:P.cover.indptr[j + 1]]
+            new = cols[~covered[cols] & (P.demand[cols] > 0)]
+            covered[new] = True
+            out.append((new, np.ones(len(new))))
+    return out
+
+
+def _site_table(result, network, candidates, csnap, P, sol, category, grp, total, already,
+                capacity_aware, scenario, with_gcj02) -> gpd.GeoDataFrame:
+    cells = result.cells
+    newly = _newly(P, sol, capacity_aware)
+    rows = []
+    cum = already
+    enrol = scenario.analysis.enrolment_rate
+    for rank, (j, (cols, share)) in enumerate(zip(sol.chosen, newly, strict=True), start=1):
+        frac = share / enrol / np.maximum(cells[grp].to_numpy()[cols], 1e-12) \
+            if capacity_aware else share
+        frac = np.clip(frac, 0, 1)
+        sub = cells.iloc[cols]
+        new_t = float((sub[grp].to_numpy() * frac).sum())
+        cum += new_t
+        rows.append({
+            "rank": rank, "candidate_id": candidates["candidate_id"].iloc[j],
+            "name": candidates["name"].iloc[j] if "name" in candidates else "",
+            "category": category,
+            "newly_covered_pop_total": float((sub["pop_total"].to_numpy() * frac).sum()),
+            "newly_covered_pop_60plus": float((sub["pop_60plus"].to_numpy() * frac).sum()),
+            "newly_covered_pop_0to3": float((sub["pop_0to3"].to_numpy() * frac).sum()),
+            "newly_covered_target": new_t,
+            "cumulative_coverage": min(1.0, cum / total) if total > 0 else np.nan,
+            "capacity_places": float(P.capacity[j]) if capacity_aware else np.nan,
+        })
+    df = pd.DataFrame(rows)
+    if len(df) == 0:
+        return _empty_suggestion("", "").sites
+    geom = candidates.geometry.iloc[sol.chosen].to_crs(4326).values
+    sites = gpd.GeoDataFrame(df, geometry=geom, crs=4326)
+    sites["lon"] = sites.geometry.x.round(6)
+    sites["lat"] = sites.geometry.y.round(6)
+    if with_gcj02:
+        from .chinacoords import wgs84_to_gcj02
+
+        glon, glat = wgs84_to_gcj02(sites["lon"].to_numpy(), sites["lat"].to_numpy())
+        sites["lon_gcj02"] = np.round(glon, 6)
+        sites["lat_gcj02"] = np.round(glat, 6)
+    comm = result.communities[["community_id", "community_name", "geometry"]].to_crs(4326)
+    j = gpd.sjoin(sites[["geometry"]], comm, how="left", predicate="intersects")
+    j = j[~j.index.duplicated()]
+    sites["community_id"] = j["community_id"].fillna("_outside").to_numpy()
+    sites["community_name"] = j["community_name"].fillna("(outside communities / 社区范围外)").to_numpy()
+    # nearest existing facility: the node distances of the analysis
+    nd = result.node_distances.get(category)
+    sn = csnap.subset(np.asarray(sol.chosen))
+    if nd is not None:
+        from .access import cell_distances
+
+        d, who = cell_distances(nd, sn)
+        fac = result.facilities
+        fidx = np.flatnonzero((fac["category"] == category).to_numpy())
+        ids = fac["facility_id"].to_numpy()[fidx]
+        sites["nearest_existing_facility"] = [ids[w] if w >= 0 else None for w in who]
+        sites["nearest_existing_walk_min"] = d / scenario.speed_for(category) / 60
+    else:
+        sites["nearest_existing_facility"] = None
+        sites["nearest_existing_walk_min"] = np.inf
+    return sites
+
+
+def _added_area(cells, P, sol, category, capacity_aware) -> gpd.GeoDataFrame:
+    newly = _newly(P, sol, capacity_aware)
+    parts = []
+    for rank, (cols, _) in enumerate(newly, start=1):
+        if len(cols):
+            g = cells.geometry.iloc[cols].union_all()
+            parts.append({"rank": rank, "category": category, "n_cells": len(cols),
+                          "geometry": g})
+    if not parts:
+        return gpd.GeoDataFrame({"rank": [], "category": [], "n_cells": []},
+                                geometry=gpd.GeoSeries([], crs=4326))
+    return gpd.GeoDataFrame(parts, geometry="geometry", crs=cells.crs).to_crs(4326)

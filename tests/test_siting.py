@@ -1,0 +1,154 @@
+"""Site suggestion: exact answers on tiny instances, spopt equality and the greedy bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from helpers import street_case
+
+from coverage._errors import InputError
+from coverage.analysis import analyze
+from coverage.scenario import Scenario
+from coverage.siting import coverage_problem, solve_exact, solve_greedy, suggest_sites
+
+
+def tiny():
+    # candidates × demand: c0 {0,1}, c1 {1,2,3}, c2 {3,4}, c3 {0,4}; weights 10,1,1,1,10
+    A = np.zeros((4, 5), bool)
+    A[0, [0, 1]] = A[1, [1, 2, 3]] = A[2, [3, 4]] = A[3, [0, 4]] = True
+    return coverage_problem(sp.csr_matrix(A), np.array([10, 1, 1, 1, 10.0]))
+
+
+@pytest.mark.parametrize("solve", [solve_greedy, solve_exact])
+def test_mclp_tiny(solve):
+    P = tiny()
+    r1 = solve(P, "mclp", p=1)
+    assert r1.chosen == [3] and r1.objective == 20
+    r2 = solve(P, "mclp", p=2)
+    assert r2.chosen == [3, 1] and r2.objective == 23
+
+
+def test_exact_reports_optimality():
+    r = solve_exact(tiny(), "mclp", p=2)
+    assert r.status == "Optimal" and r.gap == pytest.approx(0, abs=1e-9)
+    assert r.bound == pytest.approx(23)
+
+
+@pytest.mark.parametrize("solve", [solve_greedy, solve_exact])
+def test_target_tiny(solve):
+    P = tiny()  # total 23; 90% needs 20.7: one site gives at most 20
+    r = solve(P, "target", target=0.9)
+    assert len(r.chosen) == 2
+    r = solve(P, "target", target=0.8)  # 18.4: c3 alone
+    assert r.chosen == [3]
+
+
+def test_capacity_exact_beats_greedy_order():
+    A = sp.csr_matrix(np.array([[1, 0], [1, 1]], bool))
+    P = coverage_problem(A, np.array([8.0, 8.0]), capacity=np.array([5.0, 10.0]))
+    ex = solve_exact(P, "capacity", p=2)
+    assert ex.objective == pytest.approx(15)
+    assert ex.assignment.sum() == pytest.approx(15)
+    assert (np.asarray(ex.assignment.sum(axis=1)).ravel() <= [5 + 1e-9, 10 + 1e-9]).all()
+    gr = solve_greedy(P, "capacity", p=2)
+    assert gr.objective <= ex.objective + 1e-9 and gr.chosen[0] == 1
+
+
+def test_bad_inputs():
+    P = tiny()
+    with pytest.raises(InputError, match="number of sites"):
+        solve_greedy(P, "mclp", p=0)
+    with pytest.raises(InputError, match="coverage rate"):
+        solve_exact(P, "target", target=1.5)
+    with pytest.raises(ValueError, match="not one of"):
+        solve_greedy(P, "pmedian", p=1)
+    with pytest.raises(InputError, match="demand"):
+        coverage_problem(sp.csr_matrix(np.ones((2, 3), bool)), np.ones(2))
+
+
+def _real_instance(net, n_cand=120, n_dem=1500, seed=11):
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = net.bounds
+    from coverage.access import reach
+
+    cand = net.snap(rng.uniform(x0, x1, n_cand), rng.uniform(y0, y1, n_cand), max_access_m=250)
+    cand = cand.subset(np.flatnonzero(cand.ok))
+    dem = net.snap(rng.uniform(x0, x1, n_dem), rng.uniform(y0, y1, n_dem), max_access_m=250)
+    dem = dem.subset(np.flatnonzero(dem.ok))
+    r = reach(net, cand, dem, 720.0)
+    w = rng.gamma(2.0, 10.0, len(dem))
+    return r, w
+
+
+def test_exact_equals_spopt_and_greedy_bound(helsinki_net):
+    pulp = pytest.importorskip("pulp")
+    from spopt.locate import MCLP
+
+    r, w = _real_instance(helsinki_net)
+    P = coverage_problem(r.to_csr().astype(bool), w)
+    p = 5
+    ex = solve_exact(P, "mclp", p=p, time_limit_s=60)
+    assert ex.status == "Optimal"
+    cost = np.full(r.shape, 1e9)  # spopt takes demand × facility costs
+    cost[r.rows, r.cols] = r.dist_m
+    model = MCLP.from_cost_matrix(cost.T, w, service_radius=720.0, p_facilities=p)
+    try:
+        solver = pulp.PULP_CBC_CMD(msg=False)
+        model = model.solve(solver)
+    except pulp.PulpSolverError:
+        model = model.solve(pulp.HiGHS(msg=False))
+    theirs = pulp.value(model.problem.objective)
+    assert ex.objective == pytest.approx(theirs, rel=1e-9)
+    gr = solve_greedy(P, "mclp", p=p)
+    assert gr.objective >= (1 - 1 / np.e) * ex.objective
+    assert gr.objective <= ex.objective + 1e-9
+
+
+def test_suggest_sites_on_street():
+    net, fac, cells, comms = street_case()
+    sc = Scenario()
+    res = analyze(net, fac, cells, comms, sc)
+    sug = suggest_sites(res, net, sc, "elderly", n_sites=1, exact=True)
+    assert len(sug.sites) == 1
+    s = sug.sites.iloc[0]
+    # the uncovered cells are 7..19 (13 × 20 residents 60+): one site within 720 m covers at most
+    # cells whose entrance legs fit, the best covers 12 of them
+    assert s["newly_covered_target"] > 0
+    assert s["cumulative_coverage"] == pytest.approx(
+        (140 + s["newly_covered_target"]) / 400)
+    assert 0 <= s["cumulative_coverage"] <= 1
+    assert {"lon", "lat", "community_name", "nearest_existing_walk_min"} <= set(sug.sites.columns)
+    assert len(sug.added_area) == 1
+    g = suggest_sites(res, net, sc, "elderly", n_sites=1)
+    assert g.sites.iloc[0]["newly_covered_target"] == pytest.approx(s["newly_covered_target"])
+    t = suggest_sites(res, net, sc, "elderly", target=0.9)
+    assert t.sites["cumulative_coverage"].iloc[-1] >= 0.9
+    assert "→" in t.message
+
+
+def test_target_met_and_unreachable():
+    net, fac, cells, comms = street_case()
+    sc = Scenario()
+    res = analyze(net, fac, cells, comms, sc)
+    met = suggest_sites(res, net, sc, "elderly", target=0.3)
+    assert len(met.sites) == 0 and "no new site is needed" in met.message
+    import geopandas as gpd
+    import shapely
+
+    one = gpd.GeoDataFrame({"candidate_id": ["c"], "name": ["x"]},
+                           geometry=[shapely.Point(1000, 0)], crs=cells.crs).to_crs(4326)
+    far = suggest_sites(res, net, sc, "elderly", target=1.0, candidates=one)
+    assert "cannot be reached" in far.message and "short" in far.message
+    many = suggest_sites(res, net, sc, "elderly", n_sites=50, candidates=one)
+    assert len(many.sites) == 1  # capped at the number of candidates
+    with pytest.raises(InputError, match="no candidate"):
+        suggest_sites(res, net, sc, "elderly", n_sites=1, candidates=one.iloc[:0])
+
+
+def test_time_limit_returns_best_found(chengdu_net):
+    r, w = _real_instance(chengdu_net, n_cand=400, n_dem=4000, seed=3)
+    P = coverage_problem(r.to_csr().astype(bool), w)
+    res = solve_exact(P, "mclp", p=25, time_limit_s=0.01)
+    assert res.chosen  # best found so far, with what HiGHS could prove
+    assert res.status in ("Time limit reached", "Optimal")
