@@ -133,7 +133,7 @@ def _greedy_cover(P: CoverageProblem, p: int | None, need: float | None) -> Solv
     total = 0.0
     rnd = 0
     while heap and (p is None or len(chosen) < p) and (need is None or total < need - 1e-9):
-        negg, j, stamp = heapq.heappop(heap)
+        _, j, stamp = heapq.heappop(heap)
         if stamp == rnd:
             cols = A.indices[A.indptr[j]:A.indptr[j + 1]]
             new = cols[~covered[cols]]

@@ -1,0 +1,149 @@
+"""Candidate sites for new service points: from a planner's file, OSM tags, or generated.
+
+Every source returns a GeoDataFrame in EPSG:4326 with ``candidate_id``, ``name``,
+``capacity_places`` (托位, NaN unknown), ``source`` and point geometry. :func:`clean_candidates`
+drops candidates far from the street network, on water or duplicated, reporting how many in
+``.attrs["dropped"]`` and a :class:`~coverage._errors.DataWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import DataWarning, InputError
+from .siting import generated_candidates
+
+__all__ = [
+    "candidates_from_file",
+    "candidates_from_osm",
+    "clean_candidates",
+    "generated_candidates",
+]
+
+_LON = ("lon", "lng", "longitude", "x", "经度")
+_LAT = ("lat", "latitude", "y", "纬度")
+_NAME = ("name", "名称", "地点", "候选点")
+_CAP = ("capacity_places", "places", "托位", "托位数", "capacity")
+
+
+def _pick(cols: list[str], names: tuple[str, ...]) -> str | None:
+    low = {c.lower().strip(): c for c in cols}
+    for n in names:
+        if n in low:
+            return low[n]
+    return None
+
+
+def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFrame:
+    """Read candidate sites from CSV, XLSX or GeoJSON (lon/lat in WGS-84, GCJ-02 or BD-09).
+
+    Rows without a usable coordinate are reported by row number (DataWarning) and dropped;
+    their numbers are in ``.attrs["dropped_rows"]``.
+    """
+    from .chinacoords import to_wgs84
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: candidate file not found")
+    suf = p.suffix.lower()
+    if suf in (".geojson", ".json", ".gpkg", ".shp"):
+        g = gpd.read_file(p)
+        if g.crs is None:
+            raise InputError(f"{p}: no CRS; save the layer with its coordinate system")
+        g = g.to_crs(4326)
+        df = pd.DataFrame(g.drop(columns="geometry"))
+        pts = g.geometry.representative_point()
+        df["_lon"], df["_lat"] = pts.x.to_numpy(), pts.y.to_numpy()
+        lon_c, lat_c = "_lon", "_lat"
+        if coords != "wgs84":
+            raise InputError(f"{p}: a GeoJSON layer carries its own CRS; --candidates-crs "
+                             "applies to lon/lat columns of CSV/XLSX files")
+    elif suf in (".csv", ".txt"):
+        try:
+            df = pd.read_csv(p, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            df = pd.read_csv(p, encoding="gbk")
+        lon_c, lat_c = _pick(list(df.columns), _LON), _pick(list(df.columns), _LAT)
+    elif suf in (".xlsx", ".xlsm"):
+        df = pd.read_excel(p)
+        lon_c, lat_c = _pick(list(df.columns), _LON), _pick(list(df.columns), _LAT)
+    else:
+        raise InputError(f"{p}: unsupported file type {suf!r}; use CSV, XLSX or GeoJSON")
+    if len(df) == 0:
+        raise InputError(f"{p}: the file has no rows")
+    if lon_c is None or lat_c is None:
+        raise InputError(f"{p}: no longitude/latitude columns found (looked for "
+                         f"{'/'.join(_LON)} and {'/'.join(_LAT)}); columns: {list(df.columns)}")
+    lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    rows = (np.flatnonzero(bad) + 1).tolist()
+    if rows:
+        warnings.warn(f"{p}: rows {rows} have no usable coordinate and are left out; fix "
+                      f"columns {lon_c!r}/{lat_c!r}", DataWarning, stacklevel=2)
+    ok = ~bad
+    lon, lat = to_wgs84(lon[ok], lat[ok], coords)
+    name_c = _pick(list(df.columns), _NAME)
+    cap_c = _pick(list(df.columns), _CAP)
+    out = gpd.GeoDataFrame({
+        "candidate_id": [f"k{i}" for i in np.flatnonzero(ok) + 1],
+        "name": df.loc[ok, name_c].astype(str).to_numpy() if name_c else "",
+        "capacity_places": (pd.to_numeric(df.loc[ok, cap_c], errors="coerce").to_numpy(float)
+                            if cap_c else np.nan),
+        "source": p.name}, geometry=shapely.points(lon, lat), crs=4326)
+    out.attrs["dropped_rows"] = rows
+    return out
+
+
+def candidates_from_osm(path: str | Path, tags: dict[str, Any]) -> gpd.GeoDataFrame:
+    """OSM features a planner names by tag, e.g. ``{"amenity": ["community_centre"]}``."""
+    from .sources.osm import features_from_file
+
+    f = features_from_file(path, tags)
+    pts = f.geometry.representative_point() if len(f) else gpd.GeoSeries([], crs=4326)
+    names = f["name"].fillna("").astype(str).to_numpy() if "name" in f else ""
+    return gpd.GeoDataFrame({"candidate_id": [f"osm{t[0]}{i}" for t, i in
+                                              zip(f.get("osm_type", pd.Series(dtype=str)).astype(str),
+                                                  f.get("osm_id", pd.Series(dtype=str)),
+                                                  strict=True)],
+                             "name": names, "capacity_places": np.nan, "source": "osm"},
+                            geometry=pts.values, crs=4326)
+
+
+def clean_candidates(candidates: gpd.GeoDataFrame, network: Any, *, max_access_m: float = 250.0,
+                     water: gpd.GeoDataFrame | None = None,
+                     duplicate_m: float = 10.0) -> gpd.GeoDataFrame:
+    """Drop candidates far from the network, on water, or within ``duplicate_m`` of another.
+
+    The counts are in ``.attrs["dropped"]`` and reported in one DataWarning.
+    """
+    c = candidates.to_crs(network.crs).reset_index(drop=True)
+    dropped = {"far_from_network": 0, "on_water": 0, "duplicate": 0}
+    snap = network.snap_gdf(c, max_access_m=max_access_m)
+    dropped["far_from_network"] = int((~snap.ok).sum())
+    c = c.loc[snap.ok].reset_index(drop=True)
+    if water is not None and len(water) and len(c):
+        w = water.to_crs(network.crs)
+        j = gpd.sjoin(c[["geometry"]], w[["geometry"]], predicate="within", how="inner")
+        on = np.unique(j.index)
+        dropped["on_water"] = len(on)
+        c = c.drop(index=on).reset_index(drop=True)
+    if len(c):
+        key = np.floor(np.c_[c.geometry.x, c.geometry.y] / duplicate_m).astype(np.int64)
+        _, first = np.unique(key, axis=0, return_index=True)
+        dropped["duplicate"] = len(c) - len(first)
+        c = c.iloc[np.sort(first)].reset_index(drop=True)
+    if any(dropped.values()):
+        warnings.warn("candidates dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}"
+                                                          for k, v in dropped.items() if v),
+                      DataWarning, stacklevel=2)
+    out = c.to_crs(4326)
+    out.attrs["dropped"] = dropped
+    return out
