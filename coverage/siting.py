@@ -208,7 +208,13 @@ def solve_greedy(P: CoverageProblem, model: str = "mclp", *, p: int | None = Non
 
 
 def _highs_solve(c, lo, hi, integrality, A_rows: sp.csr_matrix, rlo, rhi, *, maximize: bool,
-                 time_limit_s: float, mip: bool = True) -> tuple[Any, np.ndarray, dict]:
+                 time_limit_s: float, mip: bool = True,
+                 start: np.ndarray | None = None) -> tuple[Any, np.ndarray, dict]:
+    """Solve with HiGHS; ``start`` is a feasible solution handed to it as the first incumbent.
+
+    With a start, a time limit hit before branch and bound finds anything still returns the
+    start (the greedy solution) and the gap HiGHS proved against it.
+    """
     import highspy
 
     h = highspy.Highs()
@@ -236,10 +242,17 @@ def _highs_solve(c, lo, hi, integrality, A_rows: sp.csr_matrix, rlo, rhi, *, max
         lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
                            for k in integrality]
     h.passModel(lp)
+    if start is not None and mip:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     x = np.asarray(h.getSolution().col_value)
+    if start is not None and (len(x) != n or info.primal_solution_status != 2):
+        x = np.asarray(start, float)  # HiGHS found nothing better than (or nothing besides) it
     meta = {"objective": info.objective_function_value,
             "bound": getattr(info, "mip_dual_bound", None) if mip else info.objective_function_value,
             "gap": getattr(info, "mip_gap", None) if mip else 0.0}
@@ -265,7 +278,21 @@ def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None
         return SolveResult([], [], 0.0, 0.0, 0.0, "highs", "nothing to cover")
     B = P.cover[cand][:, dem].astype(float)  # candidates × demand
     w = P.demand[dem]
+    if p is not None:
+        p = min(p, nc)  # candidates that cover nothing new would only pad the set
     if model in ("mclp", "target"):
+        # warm start: the greedy solution, so a time-out still returns at least that
+        sub = CoverageProblem(B.tocsr().astype(bool), w, None, P.already_covered, P.total)
+        g = _greedy_cover(sub, p if model == "mclp" else None,
+                          None if model == "mclp" else min(target * P.total - P.already_covered,
+                                                           float(w.sum())))
+        xs0 = np.zeros(nc)
+        xs0[g.chosen] = 1.0
+        if model == "mclp" and len(g.chosen) < p:  # fill to exactly p with unused candidates
+            free = np.flatnonzero(xs0 == 0)[: p - len(g.chosen)]
+            xs0[free] = 1.0
+        ys0 = np.minimum(1.0, np.asarray(B.T @ xs0).ravel())
+        start = np.r_[xs0, ys0]
         # columns: x (nc, binary), y (nd, continuous 0..1); rows: y_i - sum_j B_ji x_j <= 0
         rows = sp.hstack([-B.T, sp.identity(nd, format="csr")], format="csr")
         rlo = np.full(nd, -np.inf)
@@ -280,7 +307,7 @@ def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None
             rhi = np.r_[rhi, p]
             c = np.r_[np.zeros(nc), w]
             status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=True,
-                                           time_limit_s=time_limit_s)
+                                           time_limit_s=time_limit_s, start=start)
         else:
             need = target * P.total - P.already_covered
             need = min(need, float(w.sum()))  # best achievable when the target is out of reach
@@ -290,7 +317,7 @@ def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None
             rhi = np.r_[rhi, np.inf]
             c = np.r_[np.ones(nc), np.zeros(nd)]
             status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=False,
-                                           time_limit_s=time_limit_s)
+                                           time_limit_s=time_limit_s, start=start)
         xs = x[:nc] > 0.5
         chosen_local = np.flatnonzero(xs)
     else:  # capacity: x_j binary, z_k for each (j, i) pair >= 0
