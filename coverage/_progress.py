@@ -29,6 +29,6 @@ def step(desc: str, *, verbose: bool) -> Iterator[None]:
         tqdm.write(f"· {desc} …")
     yield
     dt = time.perf_counter() - t0
-    log.info("%s took %.2f s", desc, dt)
+    log.debug("%s took %.2f s", desc, dt)
     if verbose:
-        tqdm.write(f"  {desc}: {dt:.1f} s")
+        tqdm.write(f"  done in {dt:.1f} s")

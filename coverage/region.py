@@ -64,10 +64,14 @@ def demo_scenario(**changes: Any) -> Scenario:
     return sc.with_(**changes) if changes else sc
 
 
-def _network(sc: Scenario) -> WalkNetwork:
+def _network(sc: Scenario, *, cache: bool | str | Path | None = None) -> WalkNetwork:
     from .sources import osm
 
     a = sc.area
+    if cache not in (None, False) and (a.pbf is not None or a.osm is not None):
+        from .cache import cached_network
+
+        return cached_network(a.pbf or a.osm, cache_dir=None if cache is True else cache)
     if a.pbf is not None:
         return osm.network_from_pbf(a.pbf)
     if a.osm is not None:
@@ -80,15 +84,24 @@ def _network(sc: Scenario) -> WalkNetwork:
                      "(or pass --pbf/--osm/--place)")
 
 
-def region_from_scenario(sc: Scenario, *, verbose: bool = False) -> Region:
-    """Read the network, facilities, population and communities a scenario names."""
+def region_from_scenario(sc: Scenario, *, verbose: bool = False,
+                         cache: bool | str | Path | None = None) -> Region:
+    """Read the network, facilities, population and communities a scenario names.
+
+    ``cache=True`` (or a folder) reads the street network of an OSM file through
+    :func:`coverage.cache.cached_network`: parsed once, then loaded from the cache.
+    """
     from .communities import (
         assign_cells,
         communities_from_file,
         communities_from_osm,
         communities_grid,
     )
-    from .sources.facilities import facilities_from_file, facilities_from_osm
+    from .sources.facilities import (
+        check_datum_offset,
+        facilities_from_file,
+        facilities_from_osm,
+    )
     from .sources.population import (
         population_from_osm,
         population_from_raster,
@@ -99,12 +112,15 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False) -> Region:
     reports: dict[str, Any] = {}
     osm_file = sc.area.pbf or sc.area.osm
     with step("reading the street network", verbose=verbose):
-        net = _network(sc)
+        net = _network(sc, cache=cache)
     notes.append(f"Street network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
                  f"{net.total_length_m / 1000:,.1f} km ({net.source}).")
     with step("reading facilities", verbose=verbose):
         if sc.inputs.facilities is not None:
             fac = facilities_from_file(sc.inputs.facilities, coords=sc.inputs.facilities_crs)
+            datum = check_datum_offset(fac, net, declared=sc.inputs.facilities_crs)
+            if datum is not None:
+                reports["facility_datum_check"] = datum
             dropped = fac.attrs.get("dropped_rows")
             if dropped:
                 notes.append(f"{len(dropped)} rows of {Path(sc.inputs.facilities).name} had no "
@@ -132,7 +148,8 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False) -> Region:
                                                crs=net.crs, cell_size_m=cs, shares=sc.shares)
         elif osm_file is not None and sc.inputs.total_population:
             cells = population_from_osm(osm_file, total_population=sc.inputs.total_population,
-                                        crs=net.crs, cell_size_m=cs, shares=sc.shares)
+                                        crs=net.crs, cell_size_m=cs, shares=sc.shares,
+                                        bounds=bounds)
         else:
             raise InputError("no population: pass a population file (--population) or, with an "
                              "OSM file, a total to distribute (--total-population N)")
@@ -143,13 +160,15 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False) -> Region:
             comm = communities_from_file(sc.inputs.communities,
                                          name_column=sc.inputs.community_name_column)
         elif osm_file is not None:
-            comm = communities_from_osm(osm_file)
+            comm = communities_from_osm(osm_file, bounds_wgs84=net.bounds_wgs84)
             if len(comm):
                 notes.append(f"Communities: {len(comm)} OSM administrative areas.")
         if comm is None or len(comm) == 0:
-            comm = communities_grid(bounds, size_m=1000, crs=net.crs)
+            area_km2 = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / 1e6
+            size = 500 if area_km2 < 16 else 1000  # at least a few districts on a small area
+            comm = communities_grid(bounds, size_m=size, crs=net.crs)
             notes.append(f"Communities: no boundaries given or mapped; using a regular grid of "
-                         f"{len(comm)} 1 km districts.")
+                         f"{len(comm)} districts of {size} m.")
         cells = assign_cells(cells.to_crs(net.crs), comm.to_crs(net.crs))
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
                   communities=comm, notes=notes, reports=reports)

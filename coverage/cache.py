@@ -1,0 +1,601 @@
+"""On-disk cache of parsed walking networks, snapped points and node distances.
+
+Reading a city's OSM extract is the slow part of a what-if: changing a facility list should
+not re-parse the streets. :func:`cached_network` keeps each parsed :class:`WalkNetwork` in one
+``.npz`` file keyed by
+
+* the SHA-256 of the input file's bytes (streamed; the hash itself is remembered per
+  ``(path, size, mtime, inode)`` so an unchanged file is not read again),
+* the reader (pyrosm for ``.osm.pbf``, osmnx for ``.osm``/``.osm.bz2``) and its version,
+* the requested CRS and clipping box,
+* :data:`WALK_FILTER_VERSION` and a fingerprint of the walkability rule and network builders
+  (their source code and the tag sets), so a changed filter never reuses an old graph,
+* :data:`CACHE_FORMAT`.
+
+:func:`cached_snap`, :func:`cached_snap_gdf` and :func:`cached_node_distances` key on a content
+fingerprint of the network (:func:`network_fingerprint`) plus a hash of the points (facility
+coordinates, snapped positions) and the parameters that change the answer (``max_access_m``,
+``limit_m``). Node distances are stored in metres, so a changed walking speed reuses them.
+
+Where the files go
+------------------
+``cache_dir=`` when given, else ``$CARE15_CACHE``, else ``~/.cache/care15``. Inside it:
+``networks/``, ``snaps/``, ``node_distances/`` (one ``<key>.npz`` per entry) and ``hashes/``
+(remembered file hashes). :func:`clear_cache` removes them; :func:`cache_info` counts them.
+
+Safety
+------
+Every entry is written to a temporary file in the same folder and moved into place with
+``os.replace``, so readers see the old file or the new one, never half of one; concurrent
+writers of the same entry simply replace each other with complete files. Each entry stores
+its format version, its full key and a SHA-256 checksum of its arrays. An entry that is stale
+(key or version mismatch) or corrupt (truncated, bad checksum, unreadable) is logged, deleted
+and rebuilt, never used. A file rewritten in place with the same size and timestamp would not
+be re-hashed: touch it or call :func:`clear_cache`.
+
+Examples
+--------
+>>> import pyrosm, tempfile
+>>> from coverage.cache import cached_network
+>>> d = tempfile.mkdtemp()
+>>> net = cached_network(pyrosm.get_data("test_pbf"), cache_dir=d)   # parsed, then stored
+>>> again = cached_network(pyrosm.get_data("test_pbf"), cache_dir=d)  # read from the cache
+>>> again.meta["cache"]["hit"], again.n_nodes == net.n_nodes
+(True, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import inspect
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from ._errors import InputError
+from .access import NodeDistances, nearest_facility
+from .network import Snapped, WalkNetwork
+
+__all__ = [
+    "CACHE_ENV",
+    "CACHE_FORMAT",
+    "WALK_FILTER_VERSION",
+    "atomic_file",
+    "cache_info",
+    "cached_network",
+    "cached_node_distances",
+    "cached_snap",
+    "cached_snap_gdf",
+    "clear_cache",
+    "default_cache_dir",
+    "file_sha256",
+    "network_fingerprint",
+    "network_from_npz",
+    "network_key",
+    "network_to_npz",
+    "resolve_cache_dir",
+]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming the cache folder.
+CACHE_ENV = "CARE15_CACHE"
+#: Layout version of the cache entries; bump it when the stored arrays change.
+CACHE_FORMAT = 1
+#: Version of the walkability rule and network builders; bump it when their meaning changes
+#: in a way the source fingerprint cannot see (e.g. a change inside pyrosm's use).
+WALK_FILTER_VERSION = 1
+
+_KINDS = ("networks", "snaps", "node_distances", "hashes")
+_CHUNK = 1 << 20
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+_HASH_LOCK = threading.Lock()
+_FINGERPRINTS: weakref.WeakKeyDictionary[WalkNetwork, str] = weakref.WeakKeyDictionary()
+_SNAP_FIELDS = ("edge", "along_m", "to_u_m", "to_v_m", "access_m", "node_u", "node_v", "x", "y")
+
+
+# --------------------------------------------------------------------------- folders, hashes
+
+def default_cache_dir() -> Path:
+    """``$CARE15_CACHE`` when set, else ``~/.cache/care15``."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "care15"
+
+
+def resolve_cache_dir(cache_dir: Path | str | None = None) -> Path:
+    """The cache folder to use (created if missing): ``cache_dir`` or :func:`default_cache_dir`."""
+    d = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cache folder {d} cannot be created ({e}); pass cache_dir= or set "
+                         f"{CACHE_ENV} to a writable folder") from e
+    return d
+
+
+def _sha(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            a = np.ascontiguousarray(p)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.reshape(-1).view(np.uint8) if a.dtype != object else
+                     json.dumps(a.tolist(), default=str).encode())
+        elif isinstance(p, bytes):
+            h.update(p)
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def file_sha256(path: Path | str, *, cache_dir: Path | str | None = None,
+                remember: bool = True) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks and remembered per (path, size, mtime).
+
+    The remembered hash lives in memory and in ``<cache>/hashes/``, so an unchanged file is
+    hashed once, not at every run.
+
+    Parameters
+    ----------
+    path
+        The file.
+    cache_dir
+        Cache folder (see :func:`resolve_cache_dir`).
+    remember
+        Also read and write the remembered hashes on disk (in memory they always are).
+    """
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except OSError as e:
+        raise InputError(f"{p}: cannot read the file ({e})") from e
+    ident = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    with _HASH_LOCK:
+        known = _HASHES.get(ident)
+    if known:
+        return known
+    memo = resolve_cache_dir(cache_dir) / "hashes" / f"{_sha(list(ident))}.txt" if remember \
+        else None
+    if memo is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            txt = memo.read_text(encoding="ascii").strip()
+            if len(txt) == 64 and all(c in "0123456789abcdef" for c in txt):
+                with _HASH_LOCK:
+                    _HASHES[ident] = txt
+                return txt
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    digest = h.hexdigest()
+    with _HASH_LOCK:
+        _HASHES[ident] = digest
+    if memo is not None:
+        with contextlib.suppress(OSError):
+            _atomic_write_bytes(memo, digest.encode("ascii"))
+    return digest
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file next to ``path`` (created with the usual umask permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+        except FileExistsError:  # pragma: no cover - 48 random bits collided
+            continue
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path | str, mode: str = "wb",
+                encoding: str | None = None) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success fsync it and ``os.replace`` it there.
+
+    Readers see the old file or the complete new one, never a half-written file; on error the
+    temporary file is removed and ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_file(p, "w", encoding="utf-8") as f:
+    ...     _ = f.write("complete")
+    >>> p.read_text()
+    'complete'
+    """
+    path = Path(path)
+    fd, tmp = _temp_beside(path)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding,
+                       newline=None if "b" in mode else "") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_file(path, "wb") as f:
+        f.write(data)
+
+
+# --------------------------------------------------------------------------- entries
+
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    return _sha(*[x for k in sorted(arrays) for x in (k, arrays[k])])
+
+
+def _write_entry(path: Path, key: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write one entry atomically: temp file in the same folder, fsync, os.replace."""
+    payload = {k: np.asarray(v) for k, v in arrays.items()}
+    header = {"_format": np.asarray(CACHE_FORMAT, dtype=np.int64), "_key": np.asarray(key),
+              "_checksum": np.asarray(_checksum(payload))}
+    with atomic_file(path, "wb") as f:
+        np.savez(f, **payload, **header)
+
+
+class _BadEntry(Exception):
+    """A cache entry that must not be used; the message says why."""
+
+
+def _load_arrays(path: Path, key: str | None) -> dict[str, np.ndarray]:
+    """Read and verify an entry; raises :class:`_BadEntry` when it is stale or corrupt."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as e:  # BadZipFile, zlib/CRC errors, EOFError, ValueError, OSError...
+        raise _BadEntry(f"corrupt: unreadable ({type(e).__name__}: {e})") from e
+    for k in ("_format", "_key", "_checksum"):
+        if k not in arrays:
+            raise _BadEntry(f"corrupt: no {k[1:]} field")
+    fmt = int(arrays.pop("_format"))
+    stored_key = str(arrays.pop("_key"))
+    stored_sum = str(arrays.pop("_checksum"))
+    if fmt != CACHE_FORMAT:
+        raise _BadEntry(f"stale: format version {fmt}, expected {CACHE_FORMAT}")
+    if key is not None and stored_key != key:
+        raise _BadEntry("stale: its key does not match the inputs")
+    if _checksum(arrays) != stored_sum:
+        raise _BadEntry("corrupt: checksum mismatch")
+    return arrays
+
+
+def _read_entry(path: Path, key: str, kind: str) -> dict[str, np.ndarray] | None:
+    """The verified arrays of an entry, or None on a miss; bad entries are logged and deleted."""
+    try:
+        ino = path.stat().st_ino
+    except FileNotFoundError:
+        return None
+    try:
+        return _load_arrays(path, key)
+    except _BadEntry as e:
+        log.warning("care15 cache: %s entry %s is %s; deleted, rebuilding", kind, path.name, e)
+        with contextlib.suppress(OSError):
+            if path.stat().st_ino == ino:  # not a fresh file another process just put there
+                path.unlink()
+        return None
+
+
+def _entry_path(cache_dir: Path | str | None, kind: str, key: str) -> Path:
+    return resolve_cache_dir(cache_dir) / kind / f"{key}.npz"
+
+
+# --------------------------------------------------------------------------- networks
+
+def _network_arrays(network: WalkNetwork) -> dict[str, np.ndarray]:
+    wkb = shapely.to_wkb(network.edge_geometry)
+    lengths = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=len(wkb))
+    offsets = np.zeros(len(wkb) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    blob = np.frombuffer(b"".join(wkb), dtype=np.uint8) if len(wkb) else np.empty(0, np.uint8)
+    meta = {k: v for k, v in network.meta.items() if k != "cache"}
+    return {"node_id": np.asarray(network.node_id), "x": np.asarray(network.x, dtype=float),
+            "y": np.asarray(network.y, dtype=float), "edge_u": np.asarray(network.edge_u),
+            "edge_v": np.asarray(network.edge_v),
+            "edge_length_m": np.asarray(network.edge_length_m, dtype=float),
+            "geometry_wkb": blob, "geometry_offsets": offsets,
+            "crs_wkt": np.asarray(network.crs.to_wkt()), "source": np.asarray(network.source),
+            "meta_json": np.asarray(json.dumps(meta, default=str))}
+
+
+def _network_from_arrays(a: Mapping[str, np.ndarray]) -> WalkNetwork:
+    blob = a["geometry_wkb"].tobytes()
+    off = a["geometry_offsets"]
+    parts = np.empty(len(off) - 1, dtype=object)
+    parts[:] = [blob[s:e] for s, e in zip(off[:-1].tolist(), off[1:].tolist(), strict=True)]
+    geom = shapely.from_wkb(parts) if len(parts) else np.empty(0, dtype=object)
+    return WalkNetwork(crs=pyproj.CRS.from_wkt(str(a["crs_wkt"])), node_id=a["node_id"],
+                       x=a["x"], y=a["y"], edge_u=a["edge_u"], edge_v=a["edge_v"],
+                       edge_length_m=a["edge_length_m"], edge_geometry=geom,
+                       source=str(a["source"]), meta=json.loads(str(a["meta_json"])))
+
+
+def network_to_npz(network: WalkNetwork, path: Path | str) -> Path:
+    """Save a network to one ``.npz`` file (atomically; geometry as WKB, CRS as WKT).
+
+    The file carries a format version and a checksum; read it back with
+    :func:`network_from_npz`.
+    """
+    p = Path(path)
+    _write_entry(p, f"file:{p.name}", _network_arrays(network))
+    return p
+
+
+def network_from_npz(path: Path | str) -> WalkNetwork:
+    """Read a network saved by :func:`network_to_npz` (or a cache entry).
+
+    Raises
+    ------
+    InputError
+        When the file is missing, truncated, of another format version or fails its checksum.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: network file not found")
+    try:
+        arrays = _load_arrays(p, None)
+        net = _network_from_arrays(arrays)
+    except _BadEntry as e:
+        raise InputError(f"{p}: cannot use this network file, it is {e}; save it again with "
+                         "coverage.cache.network_to_npz") from None
+    except Exception as e:
+        raise InputError(f"{p}: not a care15 network file ({type(e).__name__}: {e})") from e
+    return net
+
+
+def _reader_of(path: Path) -> str:
+    name = str(path).lower()
+    if name.endswith(".pbf"):
+        return "pyrosm"
+    if name.endswith((".osm", ".osm.bz2", ".xml")):
+        return "osmnx"
+    raise InputError(f"{path}: unknown OSM file type; expected .osm.pbf, .osm or .osm.bz2")
+
+
+@functools.lru_cache(maxsize=16)
+def _version(mod: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(mod)
+    except Exception:
+        return "?"
+
+
+@functools.lru_cache(maxsize=64)
+def _code_fingerprint(*objs: Any) -> str:
+    parts = []
+    for o in objs:
+        try:
+            parts.append(inspect.getsource(o))
+        except (OSError, TypeError):
+            parts.append(f"{getattr(o, '__module__', '?')}.{getattr(o, '__qualname__', o)!r}")
+    return _sha(*parts)
+
+
+def network_key(path: Path | str, *, crs: Any = None,
+                bbox: tuple[float, float, float, float] | None = None,
+                cache_dir: Path | str | None = None) -> str:
+    """The cache key of the network parsed from an OSM file with these parameters."""
+    from . import network as netmod
+    from .sources import osm
+
+    p = Path(path)
+    reader = _reader_of(p)
+    fn = osm.network_from_pbf if reader == "pyrosm" else osm.network_from_xml
+    parts = {
+        "kind": "network", "format": CACHE_FORMAT, "file_sha256": file_sha256(p, cache_dir=cache_dir),
+        "reader": reader, "reader_version": _version(reader), "shapely": shapely.__version__,
+        "crs": None if crs is None else pyproj.CRS.from_user_input(crs).to_wkt(),
+        "bbox": None if bbox is None else [float(v) for v in bbox],
+        "walk_filter_version": WALK_FILTER_VERSION,
+        "walk_filter": [sorted(osm.NOT_WALKABLE_HIGHWAY), sorted(osm.NO_FOOT)],
+        "code": _code_fingerprint(osm.walkable_mask, fn, netmod.network_from_edges,
+                                  netmod.network_from_graph),
+    }
+    return _sha(parts)
+
+
+def cached_network(path: Path | str, *, cache_dir: Path | str | None = None, crs: Any = None,
+                   bbox: tuple[float, float, float, float] | None = None,
+                   refresh: bool = False) -> WalkNetwork:
+    """The walking network of an OSM file, parsed once and then read from the cache.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (read with :func:`coverage.sources.osm.network_from_pbf`) or ``.osm`` /
+        ``.osm.bz2`` (:func:`coverage.sources.osm.network_from_xml`).
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+    crs
+        Metric CRS passed to the reader (default: the local UTM zone).
+    bbox
+        (west, south, east, north) to clip a PBF to.
+    refresh
+        Parse again and replace the entry.
+
+    Returns
+    -------
+    WalkNetwork
+        ``meta["cache"]`` says ``hit`` (read from the cache) or not, the ``key`` and ``file``.
+    """
+    from .sources import osm
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: file not found; give the path of an OSM extract "
+                         "(.osm.pbf, .osm, .osm.bz2)")
+    t0 = time.perf_counter()
+    key = network_key(p, crs=crs, bbox=bbox, cache_dir=cache_dir)
+    entry = _entry_path(cache_dir, "networks", key)
+    if not refresh:
+        arrays = _read_entry(entry, key, "network")
+        if arrays is not None:
+            try:
+                net = _network_from_arrays(arrays)
+            except Exception as e:  # arrays passed the checksum but cannot be rebuilt
+                log.warning("care15 cache: network entry %s cannot be rebuilt (%s: %s); deleted, "
+                            "rebuilding", entry.name, type(e).__name__, e)
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+            else:
+                net.meta["cache"] = {"hit": True, "key": key, "file": str(entry),
+                                     "seconds": round(time.perf_counter() - t0, 4)}
+                log.info("%s: street network read from the cache (%.2f s)", p.name,
+                         time.perf_counter() - t0)
+                return net
+    if _reader_of(p) == "pyrosm":
+        net = osm.network_from_pbf(p, crs=crs, bbox=bbox)
+    else:
+        if bbox is not None:
+            raise InputError(f"{p}: bbox= clipping is only supported for .osm.pbf files")
+        net = osm.network_from_xml(p, crs=crs)
+    try:
+        _write_entry(entry, key, _network_arrays(net))
+    except OSError as e:  # a full or read-only disk must not stop the analysis
+        log.warning("care15 cache: could not store the network of %s (%s)", p.name, e)
+    net.meta["cache"] = {"hit": False, "key": key, "file": str(entry),
+                         "seconds": round(time.perf_counter() - t0, 4)}
+    return net
+
+
+# --------------------------------------------------------------------------- snaps, distances
+
+def network_fingerprint(network: WalkNetwork) -> str:
+    """SHA-256 of a network's content (CRS, nodes, edges, lengths, edge coordinates).
+
+    Remembered per network object (networks are not modified in place by care15).
+    """
+    fp = _FINGERPRINTS.get(network)
+    if fp is None:
+        coords, idx = (shapely.get_coordinates(network.edge_geometry, return_index=True)
+                       if network.n_edges else (np.empty((0, 2)), np.empty(0, np.int64)))
+        fp = _sha(network.crs.to_wkt(), np.asarray(network.node_id), np.asarray(network.x),
+                  np.asarray(network.y), np.asarray(network.edge_u), np.asarray(network.edge_v),
+                  np.asarray(network.edge_length_m), coords, idx)
+        _FINGERPRINTS[network] = fp
+    return fp
+
+
+def _snapped_arrays(s: Snapped, prefix: str = "") -> dict[str, np.ndarray]:
+    return {prefix + k: np.asarray(getattr(s, k)) for k in _SNAP_FIELDS}
+
+
+def _snapped_from(a: Mapping[str, np.ndarray], prefix: str = "") -> Snapped:
+    return Snapped(**{k: a[prefix + k] for k in _SNAP_FIELDS})
+
+
+def _cached(kind: str, key: str, cache_dir: Path | str | None,
+            build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    entry = _entry_path(cache_dir, kind, key)
+    arrays = _read_entry(entry, key, kind)
+    if arrays is not None:
+        return arrays
+    arrays = build()
+    try:
+        _write_entry(entry, key, arrays)
+    except OSError as e:
+        log.warning("care15 cache: could not store a %s entry (%s)", kind, e)
+    return arrays
+
+
+def cached_snap(network: WalkNetwork, x: np.ndarray, y: np.ndarray, *,
+                max_access_m: float = np.inf,
+                cache_dir: Path | str | None = None) -> Snapped:
+    """:meth:`WalkNetwork.snap` of points (network CRS), cached by network and coordinates."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    key = _sha("snap", CACHE_FORMAT, network_fingerprint(network), x, y, float(max_access_m))
+    a = _cached("snaps", key, cache_dir,
+                lambda: _snapped_arrays(network.snap(x, y, max_access_m=max_access_m)))
+    return _snapped_from(a)
+
+
+def cached_snap_gdf(network: WalkNetwork, gdf: gpd.GeoDataFrame | gpd.GeoSeries, *,
+                    max_access_m: float = np.inf,
+                    cache_dir: Path | str | None = None) -> Snapped:
+    """:meth:`WalkNetwork.snap_gdf`, cached by network, geometries (as WKB) and ``max_access_m``."""
+    local = network.to_local(gdf)
+    geom = local.geometry.values if isinstance(local, gpd.GeoDataFrame) else local.values
+    wkb = shapely.to_wkb(np.asarray(geom, dtype=object))
+    key = _sha("snap_gdf", CACHE_FORMAT, network_fingerprint(network), b"".join(
+        len(b).to_bytes(8, "little") + b for b in wkb), float(max_access_m))
+    a = _cached("snaps", key, cache_dir,
+                lambda: _snapped_arrays(network.snap_gdf(gdf, max_access_m=max_access_m)))
+    return _snapped_from(a)
+
+
+def cached_node_distances(network: WalkNetwork, facilities: Snapped, *,
+                          limit_m: float = np.inf,
+                          cache_dir: Path | str | None = None) -> NodeDistances:
+    """:func:`coverage.access.nearest_facility`, cached by network, facilities and limit.
+
+    The key holds the network fingerprint, every array of the snapped facilities (so moved,
+    added or removed facilities miss) and ``limit_m``. Distances are in metres: any walking
+    speed reuses the entry.
+    """
+    key = _sha("node_distances", CACHE_FORMAT, network_fingerprint(network),
+               *[np.asarray(getattr(facilities, k)) for k in _SNAP_FIELDS], float(limit_m))
+
+    def build() -> dict[str, np.ndarray]:
+        nd = nearest_facility(network, facilities, limit_m=limit_m)
+        return {"dist_m": nd.dist_m, "nearest": nd.nearest}
+
+    a = _cached("node_distances", key, cache_dir, build)
+    return NodeDistances(dist_m=a["dist_m"], nearest=a["nearest"], sources=facilities)
+
+
+# --------------------------------------------------------------------------- housekeeping
+
+def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None) -> int:
+    """Delete cache entries (all kinds, or one of ``networks``, ``snaps``, ``node_distances``,
+    ``hashes``); returns the number of files removed."""
+    if kind is not None and kind not in _KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {_KINDS}")
+    d = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    n = 0
+    for k in (kind,) if kind else _KINDS:
+        sub = d / k
+        if not sub.is_dir():
+            continue
+        for f in sub.iterdir():
+            if f.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+                    n += 1
+    if kind in (None, "hashes"):
+        with _HASH_LOCK:
+            _HASHES.clear()
+    return n
+
+
+def cache_info(cache_dir: Path | str | None = None) -> dict[str, dict[str, int]]:
+    """Entries and bytes per kind: ``{"networks": {"entries": 3, "bytes": 12345}, ...}``."""
+    d = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    out: dict[str, dict[str, int]] = {}
+    for k in _KINDS:
+        files = [f for f in (d / k).iterdir() if f.is_file() and not f.name.startswith(".")] \
+            if (d / k).is_dir() else []
+        out[k] = {"entries": len(files), "bytes": sum(f.stat().st_size for f in files)}
+    return out

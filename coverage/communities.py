@@ -1,0 +1,200 @@
+"""Communities (社区/街道): the units every table reports on.
+
+From a planner's file with a name column, from OSM administrative boundaries, or a regular grid
+of districts when nothing is given. Every function returns ``community_id``,
+``community_name`` and polygon ``geometry``; :func:`assign_cells` gives each population cell the
+community its centre lies in (``_outside`` when none), so each resident is counted in exactly
+one community and community totals add up to the grid total.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import DataWarning, InputError
+
+__all__ = ["OUTSIDE_ID", "OUTSIDE_NAME", "assign_cells", "communities_from_file",
+           "communities_from_osm", "communities_grid"]
+
+OUTSIDE_ID = "_outside"
+OUTSIDE_NAME = "(outside communities / 社区范围外)"
+_NAME = ("community_name", "name", "名称", "社区", "社区名称", "社区名", "街道", "街道名称",
+         "居委会", "村委会", "community", "subdistrict", "name_zh", "name:zh")
+_ID = ("community_id", "id", "code", "编码", "代码", "社区代码", "区划代码", "adcode")
+
+
+def _pick(cols, names) -> str | None:
+    low = {str(c).strip().lower(): c for c in cols}
+    for n in names:
+        if n.lower() in low:
+            return low[n.lower()]
+    return None
+
+
+def _clean(g: gpd.GeoDataFrame, src: str) -> gpd.GeoDataFrame:
+    geom = g.geometry.to_numpy()
+    missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+    if missing.any():
+        warnings.warn(f"{src}: features {(np.flatnonzero(missing) + 1)[:20].tolist()} have no "
+                      "geometry and are left out", DataWarning, stacklevel=3)
+    invalid = ~missing & ~shapely.is_valid(geom)
+    if invalid.any():
+        warnings.warn(f"{src}: features {(np.flatnonzero(invalid) + 1)[:20].tolist()} have "
+                      "invalid polygons (self-intersections?), repaired with make_valid",
+                      DataWarning, stacklevel=3)
+        geom = geom.copy()
+        fixed = shapely.make_valid(geom[invalid])
+        # keep only the polygonal part of a repaired geometry
+        fixed = np.array([shapely.union_all([p for p in shapely.get_parts(f)
+                                             if shapely.get_type_id(p) in (3, 6)])
+                          if shapely.get_type_id(f) == 7 else f for f in fixed], dtype=object)
+        geom[invalid] = fixed
+    poly = np.isin(shapely.get_type_id(geom), (3, 6))
+    notpoly = ~missing & ~poly
+    if notpoly.any():
+        warnings.warn(f"{src}: features {(np.flatnonzero(notpoly) + 1)[:20].tolist()} are not "
+                      "polygons and are left out", DataWarning, stacklevel=3)
+    g = g.set_geometry(geom)
+    return g.loc[poly & ~missing].reset_index(drop=True)
+
+
+def communities_from_file(path: str | Path, *, name_column: str | None = None,
+                          id_column: str | None = None) -> gpd.GeoDataFrame:
+    """Community or sub-district polygons from a GeoJSON/GeoPackage/Shapefile/GeoParquet.
+
+    The name column is ``name_column`` or the first of ``community_name``, ``name``, ``名称``,
+    ``社区``, ``街道`` … found; the id column likewise (``community_id``, ``code``, ``区划代码``),
+    else ``c1``, ``c2`` … in file order. Invalid polygons are repaired (with a warning naming
+    the features); features with no polygon are left out (named).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: community file not found")
+    try:
+        g = gpd.read_parquet(p) if p.suffix.lower() == ".parquet" else gpd.read_file(p)
+    except Exception as e:
+        raise InputError(f"{p}: could not read the layer ({type(e).__name__}: {e})") from e
+    if len(g) == 0:
+        raise InputError(f"{p}: the community layer is empty")
+    if g.crs is None:
+        raise InputError(f"{p}: the layer has no CRS; save it with its coordinate system")
+    cols = [c for c in g.columns if c != g.geometry.name]
+    nc = name_column or _pick(cols, _NAME)
+    if name_column and name_column not in cols:
+        raise InputError(f"{p}: name column {name_column!r} not found; columns are {cols}")
+    if nc is None:
+        raise InputError(f"{p}: no community name column (looked for {', '.join(_NAME[:6])} …);"
+                         f" columns are {cols}; pass --community-name-column")
+    ic = id_column or _pick([c for c in cols if c != nc], _ID)
+    g = _clean(g, str(p))
+    if len(g) == 0:
+        raise InputError(f"{p}: no polygon features")
+    names = g[nc].astype(str).where(g[nc].notna(), "").str.strip()
+    ids = (g[ic].astype(str) if ic else pd.Series([f"c{i + 1}" for i in range(len(g))]))
+    if ids.duplicated().any():
+        ids = pd.Series([f"c{i + 1}" for i in range(len(g))])
+    names = names.where(names != "", ids)
+    out = gpd.GeoDataFrame({"community_id": ids.to_numpy(), "community_name": names.to_numpy()},
+                           geometry=g.geometry.to_numpy(), crs=g.crs).to_crs(4326)
+    return out
+
+
+def communities_from_osm(path: str | Path, *, admin_levels: tuple[str, ...] = ("10", "9", "8"),
+                         bounds_wgs84: tuple[float, float, float, float] | None = None
+                         ) -> gpd.GeoDataFrame:
+    """OSM administrative boundaries at the finest level mapped with at least two areas.
+
+    China maps 街道/乡镇 at ``admin_level=8`` and 社区/村 (rarely) at 10; Europe maps
+    neighbourhoods at 9-10. Returns an empty table when no level has two polygons (the caller
+    falls back to :func:`communities_grid`).
+    """
+    from .sources.osm import features_from_file
+
+    f = features_from_file(path, {"boundary": ["administrative"]})
+    empty = gpd.GeoDataFrame({"community_id": [], "community_name": []}, geometry=[], crs=4326)
+    if len(f) == 0 or "admin_level" not in f.columns:
+        return empty
+    f = f.loc[np.isin(shapely.get_type_id(f.geometry.to_numpy()), (3, 6))]
+    if bounds_wgs84 is not None:
+        f = f.loc[f.intersects(shapely.box(*bounds_wgs84))]
+    for lvl in admin_levels:
+        sel = f.loc[f["admin_level"].astype(str) == lvl]
+        if len(sel) >= 2:
+            sel = _clean(sel.reset_index(drop=True), f"{Path(path).name} admin_level={lvl}")
+            nm = sel["name"].astype(str) if "name" in sel else pd.Series([""] * len(sel))
+            ids = (sel["osm_type"].astype(str) + "/" + sel["osm_id"].astype(str)).to_numpy()
+            return gpd.GeoDataFrame({"community_id": ids,
+                                     "community_name": np.where(nm.isin(["", "nan", "None"]),
+                                                                ids, nm)},
+                                    geometry=sel.geometry.to_numpy(), crs=4326)
+    return empty
+
+
+def communities_grid(bounds: tuple[float, float, float, float], *, size_m: float = 1000.0,
+                     crs: Any) -> gpd.GeoDataFrame:
+    """A regular grid of square districts over ``bounds`` (in the metric ``crs``).
+
+    Named ``网格 A1 / Grid A1`` with a letter per row from the north and a number per column
+    from the west, as on a printed map sheet.
+    """
+    x0, y0, x1, y1 = bounds
+    nx_ = max(1, math.ceil((x1 - x0) / size_m))
+    ny = max(1, math.ceil((y1 - y0) / size_m))
+    rows = []
+    for r in range(ny):
+        letter = _letters(r)
+        for c in range(nx_):
+            bx0 = x0 + c * size_m
+            by1 = y1 - r * size_m
+            rows.append((f"G{letter}{c + 1}", f"网格 {letter}{c + 1} / Grid {letter}{c + 1}",
+                         shapely.box(bx0, by1 - size_m, bx0 + size_m, by1)))
+    ids, names, geom = zip(*rows, strict=True)
+    return gpd.GeoDataFrame({"community_id": list(ids), "community_name": list(names)},
+                            geometry=list(geom), crs=crs)
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def assign_cells(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ``community_id``/``community_name``: the community containing each cell's centre.
+
+    A centre on a shared border goes to the first community in table order; a centre outside
+    every community gets ``_outside``. Each cell belongs to exactly one community, so the
+    community totals add up to the grid totals.
+    """
+    out = cells.drop(columns=[c for c in ("community_id", "community_name") if c in cells])
+    if len(out) == 0:
+        out["community_id"] = pd.Series(dtype=object)
+        out["community_name"] = pd.Series(dtype=object)
+        return out
+    comm = communities.to_crs(out.crs)
+    cid = np.full(len(out), OUTSIDE_ID, dtype=object)
+    cname = np.full(len(out), OUTSIDE_NAME, dtype=object)
+    if len(comm):
+        tree = shapely.STRtree(comm.geometry.to_numpy())
+        pts = shapely.centroid(out.geometry.to_numpy())
+        pi, ci = tree.query(pts, predicate="intersects")
+        order = np.lexsort((ci, pi))
+        pi, ci = pi[order], ci[order]
+        pi, first = np.unique(pi, return_index=True)
+        ci = ci[first]
+        cid[pi] = comm["community_id"].to_numpy()[ci]
+        cname[pi] = comm["community_name"].to_numpy()[ci]
+    out["community_id"] = cid
+    out["community_name"] = cname
+    return out

@@ -1,0 +1,538 @@
+"""Interactive coverage maps (folium / Leaflet), one self-explaining HTML file.
+
+Layers a planner can switch on and off (all listed in an always-open layer panel):
+
+- isochrones per category and threshold (5/10/15 min);
+- population cells coloured by walking minutes to the nearest facility, per category;
+- communities coloured by the population-weighted coverage rate of the target group;
+- existing facilities by sub-type; gap clusters; suggested sites with their rank and the
+  area each one adds.
+
+Popups and tooltips carry the numbers in Chinese or English (``lang``). Basemaps:
+OpenStreetMap, Tianditu (天地图, needs the user's key), AMap/Gaode (高德, whose tiles are in
+GCJ-02: every layer is shifted to GCJ-02 so it lines up) and none (white, for printing).
+
+The map uses Leaflet only (no jQuery, Bootstrap or icon fonts). ``offline=True`` in
+:func:`save_map` inlines Leaflet's JavaScript and CSS (and its images, as data URIs) from the
+installed ``django-js-lib-leaflet`` package, so the file opens with no internet; basemap
+tiles still need a tile server (choose ``basemap="none"`` on an isolated intranet).
+Geometries are simplified (1 m in the metric CRS) and coordinates rounded to 1e-5° (~1 m) so
+a city-wide map stays small.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from ._errors import DataWarning
+from .standards import CATEGORIES
+
+__all__ = ["BAND_COLOURS", "BASEMAPS", "coverage_map", "inline_assets", "save_map"]
+
+BASEMAPS = ("osm", "tianditu", "amap", "none")
+#: Walking-minute bands of population cells.
+BAND_COLOURS = {"5": "#1a9850", "10": "#91cf60", "15": "#fee08b", "beyond": "#d73027",
+                "unreachable": "#7f7f7f"}
+CATEGORY_COLOURS = {"elderly": "#6a3d9a", "childcare": "#1f78b4"}
+SUBTYPE_COLOURS = {"care_home": "#6a3d9a", "day_care": "#9e67c9", "home_care_centre": "#cab2d6",
+                   "canteen": "#b15928", "nursery": "#1f78b4", "kindergarten": "#33a0d6",
+                   "community_point": "#a6cee3", "early_education": "#b0b0b0"}
+#: Coverage-rate ramp for communities (share of the target group within the threshold).
+RATE_STEPS = ((0.5, "#d73027"), (0.7, "#fc8d59"), (0.9, "#fee08b"), (1.01, "#1a9850"))
+NO_RESIDENTS = "#dddddd"
+
+_T = {
+    "zh": {"iso": "{cat} {t}分钟等时圈", "cells": "{cat}:人口网格(步行分钟)",
+           "comm": "{cat}:社区覆盖率({t}分钟,{grp})", "fac": "现有设施:{sub}",
+           "gaps": "{cat}覆盖缺口", "sites": "建议新址", "sites_area": "新址新增覆盖范围",
+           "minutes": "步行至最近设施", "min": "分钟", "unreach": "无法步行到达",
+           "beyond": "超过{t}分钟", "residents": "常住人口", "p60": "60岁及以上",
+           "p03": "3岁以下", "rate": "覆盖率", "target": "目标", "met": "达标",
+           "short": "未达标", "undefined": "无居民(不适用)", "cap": "每千人容量",
+           "beds": "床位", "places": "托位", "area": "建筑面积", "rank": "排名",
+           "uncovered": "未覆盖", "new": "新增覆盖", "cum": "累计覆盖率",
+           "nearest": "最近现有设施", "legend": "图例", "bands": "步行时间",
+           "rates": "社区覆盖率", "none_fac": "无现有设施", "none_gap": "无覆盖缺口",
+           "community": "社区", "shortfall": "差额(人)", "facilities": "设施数",
+           "attr": "© OpenStreetMap 贡献者 (ODbL)"},
+    "en": {"iso": "{cat} ≤{t} min isochrone", "cells": "{cat}: population cells (walk min)",
+           "comm": "{cat}: community coverage (≤{t} min, {grp})", "fac": "Facilities: {sub}",
+           "gaps": "{cat} gaps", "sites": "Suggested sites", "sites_area": "Area added by sites",
+           "minutes": "Walk to nearest facility", "min": "min", "unreach": "unreachable on foot",
+           "beyond": "over {t} min", "residents": "Residents", "p60": "aged 60+",
+           "p03": "aged 0-3", "rate": "Coverage", "target": "target", "met": "met",
+           "short": "short", "undefined": "no residents (undefined)", "cap": "capacity per 1,000",
+           "beds": "beds", "places": "places", "area": "floor area", "rank": "Rank",
+           "uncovered": "Uncovered", "new": "Newly covered", "cum": "Cumulative coverage",
+           "nearest": "Nearest existing facility", "legend": "Legend", "bands": "Walking time",
+           "rates": "Community coverage", "none_fac": "no existing facilities",
+           "none_gap": "no gaps", "community": "Community", "shortfall": "shortfall (people)",
+           "facilities": "facilities", "attr": "© OpenStreetMap contributors (ODbL)"},
+}
+
+
+class _Popup(MacroElement):
+    """A Leaflet popup bound from a plain string (folium.Popup needs jQuery for HTML)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: 340});
+        {% endmacro %}""")
+
+    def __init__(self, content: str):
+        super().__init__()
+        self._name = "C15Popup"
+        self.content = content
+
+
+def _label(cat: str, lang: str) -> str:
+    c = CATEGORIES[cat]
+    return c.label_zh if lang == "zh" else c.label_en
+
+
+def _sublabel(sub: str, lang: str) -> str:
+    for c in CATEGORIES.values():
+        for s in c.subtypes:
+            if s.key == sub:
+                return s.label_zh if lang == "zh" else s.label_en
+    return str(sub)
+
+
+def _fmt(v: Any, nd: int = 0) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "✓" if v else "✗"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):,.{nd}f}"
+    return html.escape(str(v))
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{100 * float(v):.0f}%"
+
+
+def _to_map_crs(gdf: gpd.GeoDataFrame, gcj: bool, simplify_m: float = 1.0) -> gpd.GeoDataFrame:
+    """Simplify in the metric CRS, reproject to 4326, shift to GCJ-02 if asked, round."""
+    if gdf is None or len(gdf) == 0:
+        return gdf
+    g = gdf
+    if g.crs is not None and g.crs.is_projected and simplify_m > 0:
+        g = g.set_geometry(shapely.simplify(g.geometry.to_numpy(), simplify_m,
+                                            preserve_topology=True))
+    g = g.to_crs(4326)
+    geom = g.geometry.to_numpy()
+    if gcj:
+        from .chinacoords import from_wgs84
+
+        def _shift(xy: np.ndarray) -> np.ndarray:
+            x, y = from_wgs84(xy[:, 0], xy[:, 1], "gcj02")
+            return np.column_stack([x, y])
+
+        geom = shapely.transform(geom, _shift)
+    geom = shapely.set_precision(geom, 1e-5)
+    return g.set_geometry(geom)
+
+
+def _geojson(g: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]:
+    """A compact GeoJSON dict: only the listed properties, coordinates already rounded."""
+    feats = []
+    geoms = shapely.to_geojson(g.geometry.to_numpy())
+    for i, gj in enumerate(geoms):
+        if gj is None or gj == "null":
+            continue
+        feats.append({"type": "Feature", "geometry": json.loads(gj),
+                      "properties": {k: v[i] for k, v in props.items()}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _band(minutes: float, thresholds: list[int]) -> str:
+    if not np.isfinite(minutes):
+        return "unreachable"
+    for t in thresholds:
+        if minutes <= t + 1e-9:
+            return str(t)
+    return "beyond"
+
+
+def _rate_colour(r: float) -> str:
+    if r is None or not np.isfinite(r):
+        return NO_RESIDENTS
+    for hi, col in RATE_STEPS:
+        if r < hi:
+            return col
+    return RATE_STEPS[-1][1]
+
+
+def _basemap(m: folium.Map, basemap: str, key: str | None, lang: str) -> str:
+    if basemap not in BASEMAPS:
+        raise ValueError(f"unknown basemap {basemap!r}; use one of {BASEMAPS}")
+    if basemap == "tianditu" and not key:
+        warnings.warn("basemap 'tianditu' needs a Tianditu (天地图) key (--tianditu-key, free at "
+                      "console.tianditu.gov.cn); falling back to OpenStreetMap", DataWarning,
+                      stacklevel=3)
+        basemap = "osm"
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
+    elif basemap == "tianditu":
+        for layer, name in (("vec", "天地图 矢量"), ("cva" if lang == "zh" else "eva", "注记")):
+            folium.TileLayer(
+                tiles=(f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST="
+                       f"GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&"
+                       f"FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"),
+                attr="© 天地图 Tianditu (GS(2024)0568号)", name=name, subdomains="01234567",
+                control=False, max_zoom=18).add_to(m)
+    elif basemap == "amap":
+        folium.TileLayer(
+            tiles=("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&"
+                   "style=8&x={x}&y={y}&z={z}"),
+            attr="© 高德地图 AutoNavi", name="高德 AMap", subdomains="1234", control=False,
+            max_zoom=18).add_to(m)
+    return basemap
+
+
+def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
+                 communities: gpd.GeoDataFrame | None = None,
+                 isochrones: gpd.GeoDataFrame | None = None,
+                 facilities: gpd.GeoDataFrame | None = None,
+                 gaps: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None,
+                 sites_area: gpd.GeoDataFrame | None = None, lang: str = "zh",
+                 basemap: str = "osm", tianditu_key: str | None = None, offline: bool = False,
+                 title: str | None = None, thresholds: list[int] | None = None,
+                 coverage_threshold: int | None = None,
+                 targets: dict[str, float] | None = None) -> folium.Map:
+    """Build the coverage map from the tables of :func:`coverage.analyze`.
+
+    Parameters
+    ----------
+    cells, communities, isochrones, facilities, gaps
+        Tables of a :class:`~coverage.CoverageResult` (any CRS); any may be None or empty.
+    sites, sites_area
+        Suggested sites and the area each adds (:func:`coverage.siting.suggest_sites`).
+    lang
+        ``zh`` or ``en`` labels.
+    basemap
+        ``osm``, ``tianditu`` (needs ``tianditu_key``; falls back to OSM with a warning),
+        ``amap`` (GCJ-02 tiles; all layers are shifted to match) or ``none``.
+    offline
+        Only recorded on the map; pass the same flag to :func:`save_map`, which inlines
+        the assets.
+    thresholds, coverage_threshold, targets
+        Read from the tables when omitted (``threshold_min`` of the isochrones; 15; 0.9).
+    """
+    if lang not in _T:
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    tr = _T[lang]
+    layers = [x for x in (cells, communities, isochrones, facilities, gaps, sites) if
+              x is not None and len(x)]
+    if not layers:
+        raise ValueError("nothing to map: every layer is empty")
+    if thresholds is None:
+        thresholds = (sorted({int(t) for t in isochrones["threshold_min"]})
+                      if isochrones is not None and len(isochrones) else [5, 10, 15])
+    ct = coverage_threshold or max(thresholds)
+    targets = targets or {c: 0.9 for c in CATEGORIES}
+    gcj = basemap == "amap"
+    bounds = _bounds(layers)
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=14,
+                   location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
+    # Leaflet only: none of the layers below needs jQuery, Bootstrap or icon fonts
+    m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
+    m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
+    used_base = _basemap(m, basemap, tianditu_key, lang)
+    m._care15 = {"offline": offline, "basemap": used_base, "lang": lang, "layers": []}
+    cats = [c for c in CATEGORIES if cells is None or f"{c}_walk_min" in cells.columns]
+
+    def _group(name: str, show: bool) -> folium.FeatureGroup:
+        fg = folium.FeatureGroup(name=name, show=show)
+        m._care15["layers"].append(name)
+        return fg
+
+    # isochrones
+    if isochrones is not None and len(isochrones):
+        iso = _to_map_crs(isochrones, gcj, 2.0)
+        for c in cats:
+            for t in sorted(thresholds, reverse=True):
+                sel = iso.loc[(iso["category"] == c) & (iso["threshold_min"] == t)]
+                if len(sel) == 0:
+                    continue
+                name = tr["iso"].format(cat=_label(c, lang), t=t)
+                fg = _group(name, show=(c == cats[0] and t == ct))
+                op = {5: 0.35, 10: 0.25}.get(int(t), 0.15)
+                folium.GeoJson(
+                    _geojson(sel, {"label": [name] * len(sel),
+                                   "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
+                    style_function=lambda _f, col=CATEGORY_COLOURS[c], op=op: {
+                        "color": col, "weight": 1.5, "fillColor": col, "fillOpacity": op},
+                    tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
+                ).add_to(fg)
+                fg.add_to(m)
+    # population cells by walking minutes
+    if cells is not None and len(cells):
+        cg = _to_map_crs(cells, gcj, 0.0)
+        for c in cats:
+            mins = cg[f"{c}_walk_min"].to_numpy(float)
+            bands = [_band(v, thresholds) for v in mins]
+            fg = _group(tr["cells"].format(cat=_label(c, lang)), show=(c == cats[0]))
+            props = {
+                "band": bands,
+                "tip": [f"{tr['minutes']}: "
+                        + (f"{v:.1f} {tr['min']}" if np.isfinite(v) else tr["unreach"])
+                        + f"<br>{tr['residents']}: {p:,.0f} · {tr['p60']}: {a:,.0f} · "
+                          f"{tr['p03']}: {b:,.0f}"
+                        for v, p, a, b in zip(mins, cg["pop_total"], cg["pop_60plus"],
+                                              cg["pop_0to3"], strict=True)]}
+            folium.GeoJson(
+                _geojson(cg, props),
+                style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
+                                          "weight": 0.3,
+                                          "fillColor": BAND_COLOURS[f["properties"]["band"]],
+                                          "fillOpacity": 0.55},
+                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+            ).add_to(fg)
+            fg.add_to(m)
+    # communities by coverage rate
+    if communities is not None and len(communities):
+        cm = _to_map_crs(communities, gcj, 2.0)
+        for c in cats:
+            grp = "60plus" if c == "elderly" else "0to3"
+            col = f"{c}_cov{ct}_{grp}"
+            if col not in cm.columns:
+                continue
+            rate = cm[col].to_numpy(float)
+            fg = _group(tr["comm"].format(cat=_label(c, lang), t=ct,
+                                          grp=tr["p60"] if grp == "60plus" else tr["p03"]),
+                        show=False)
+            tips = []
+            for i in range(len(cm)):
+                r = rate[i]
+                row = cm.iloc[i]
+                pop_g = row.get("pop_60plus" if grp == "60plus" else "pop_0to3", np.nan)
+                state = (tr["undefined"] if not np.isfinite(r) else
+                         (tr["met"] if r >= targets.get(c, 0.9) else tr["short"]))
+                cap = row.get(f"{c}_capacity_per_1000", np.nan)
+                tips.append(
+                    f"<b>{html.escape(str(row['community_name']))}</b><br>"
+                    f"{tr['residents']}: {_fmt(row.get('pop_total'))} · "
+                    f"{tr['p60'] if grp == '60plus' else tr['p03']}: {_fmt(pop_g)}<br>"
+                    f"{tr['rate']} ≤{ct} {tr['min']}: <b>{_pct(r)}</b> "
+                    f"({tr['target']} {_pct(targets.get(c, 0.9))}: {state})<br>"
+                    f"{tr['shortfall']}: {_fmt(row.get(f'{c}_shortfall_people'))} · "
+                    f"{tr['facilities']}: {_fmt(row.get(f'{c}_n_facilities'))} · "
+                    f"{tr['cap']}: {_fmt(cap, 1)}")
+            folium.GeoJson(
+                _geojson(cm, {"colour": [_rate_colour(r) for r in rate], "tip": tips}),
+                style_function=lambda f: {"color": "#333333", "weight": 1.2,
+                                          "fillColor": f["properties"]["colour"],
+                                          "fillOpacity": 0.45},
+                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+                popup=folium.GeoJsonPopup(["tip"], labels=False),
+            ).add_to(fg)
+            fg.add_to(m)
+    # gaps
+    if gaps is not None and len(gaps):
+        gp = _to_map_crs(gaps, gcj, 1.0)
+        for c in cats:
+            sel = gp.loc[gp["category"] == c]
+            if len(sel) == 0:
+                continue
+            fg = _group(tr["gaps"].format(cat=_label(c, lang)), show=(c == cats[0]))
+            tips = [f"<b>{tr['gaps'].format(cat=_label(c, lang))} #{int(r['rank'])}</b><br>"
+                    f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
+                    f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
+                    f"{tr['p03']} {_fmt(r['uncovered_pop_0to3'])}<br>"
+                    f"{tr['community']}: {html.escape(str(r['community_name']))}<br>"
+                    f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
+                    for _, r in sel.iterrows()]
+            folium.GeoJson(
+                _geojson(sel, {"tip": tips}),
+                style_function=lambda _f: {"color": "#b2182b", "weight": 2.5, "dashArray": "6 4",
+                                           "fillColor": "#b2182b", "fillOpacity": 0.1},
+                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+                popup=folium.GeoJsonPopup(["tip"], labels=False),
+            ).add_to(fg)
+            fg.add_to(m)
+    # facilities by sub-type
+    if facilities is not None and len(facilities):
+        fc = _to_map_crs(facilities, gcj, 0.0)
+        for sub, sel in fc.groupby("subtype", sort=False):
+            fg = _group(tr["fac"].format(sub=_sublabel(sub, lang)), show=True)
+            for _, r in sel.iterrows():
+                capcol = "beds" if r["category"] == "elderly" else "places"
+                pop = (f"<b>{html.escape(str(r.get('name', '')))}</b><br>"
+                       f"{_label(r['category'], lang)} · {_sublabel(sub, lang)}<br>"
+                       f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
+                       f"{_fmt(r.get('floor_area_m2'))} m²")
+                folium.CircleMarker(
+                    [r.geometry.y, r.geometry.x], radius=7, weight=2, color="#222222",
+                    fill=True, fill_color=SUBTYPE_COLOURS.get(sub, "#444444"), fill_opacity=0.95,
+                    tooltip=folium.Tooltip(pop),
+                ).add_child(_Popup(pop)).add_to(fg)
+            fg.add_to(m)
+    # suggested sites
+    if sites_area is not None and len(sites_area):
+        sa = _to_map_crs(sites_area, gcj, 2.0)
+        fg = _group(tr["sites_area"], show=True)
+        folium.GeoJson(
+            _geojson(sa, {"tip": [f"{tr['rank']} {int(r)}" for r in sa["rank"]]}),
+            style_function=lambda _f: {"color": "#e7298a", "weight": 1, "fillColor": "#e7298a",
+                                       "fillOpacity": 0.25},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
+        fg.add_to(m)
+    if sites is not None and len(sites):
+        st = _to_map_crs(sites, gcj, 0.0)
+        fg = _group(tr["sites"], show=True)
+        for _, r in st.iterrows():
+            pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b> {html.escape(str(r.get('name', '')))}"
+                   f"<br>{tr['new']}: {_fmt(r.get('newly_covered_target'))} · "
+                   f"{tr['cum']}: {_pct(r.get('cumulative_coverage', np.nan))}<br>"
+                   f"{tr['community']}: {html.escape(str(r.get('community_name', '')))}<br>"
+                   f"{tr['nearest']}: {html.escape(str(r.get('nearest_existing_facility', '')))}"
+                   f" ({_fmt(r.get('nearest_existing_walk_min'), 1)} {tr['min']})")
+            folium.Marker(
+                [r.geometry.y, r.geometry.x],
+                icon=folium.DivIcon(html=(f'<div class="c15-site">{int(r["rank"])}</div>'),
+                                    icon_size=(24, 24), icon_anchor=(12, 12)),
+                tooltip=folium.Tooltip(pop),
+            ).add_child(_Popup(pop)).add_to(fg)
+        fg.add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.get_root().header.add_child(folium.Element(_CSS))
+    m.get_root().html.add_child(folium.Element(_legend(
+        tr, lang, thresholds, cats, facilities, gaps, title, used_base)))
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m
+
+
+def _bounds(layers: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
+    b = np.array([gpd.GeoSeries(x.geometry, crs=x.crs).to_crs(4326).total_bounds
+                  for x in layers])
+    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+
+_CSS = """<style>
+.c15-legend{position:fixed;bottom:60px;left:10px;z-index:1000;background:#fff;padding:8px 10px;
+ border:1px solid #999;border-radius:4px;font:12px/1.35 "Noto Sans CJK SC","Microsoft YaHei",
+ "PingFang SC",sans-serif;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.c15-legend h4{margin:0 0 4px;font-size:13px}.c15-legend .sw{display:inline-block;width:14px;
+ height:10px;margin-right:5px;border:1px solid #555;vertical-align:middle}
+.c15-legend .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:5px;
+ border:1.5px solid #222;vertical-align:middle}
+.c15-title{position:fixed;top:10px;left:54px;z-index:1000;background:rgba(255,255,255,.9);
+ padding:4px 10px;border-radius:4px;font:bold 15px "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+.c15-site{width:24px;height:24px;border-radius:50%;background:#e7298a;color:#fff;border:2px solid
+ #fff;box-shadow:0 0 3px #000;text-align:center;font:bold 12px/20px sans-serif}
+.leaflet-control-layers{font-size:12px;max-height:70vh;overflow:auto}
+</style>"""
+
+
+def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str],
+            facilities, gaps, title: str | None, basemap: str) -> str:
+    rows = [f'<div class="c15-legend" id="c15-legend"><h4>{tr["legend"]}</h4>',
+            f"<b>{tr['bands']}</b><br>"]
+    prev = 0
+    for t in thresholds:
+        rows.append(f'<span class="sw" style="background:{BAND_COLOURS.get(str(t), "#ccc")}">'
+                    f'</span>{prev}–{t} {tr["min"]}<br>')
+        prev = t
+    rows.append(f'<span class="sw" style="background:{BAND_COLOURS["beyond"]}"></span>'
+                f'{tr["beyond"].format(t=thresholds[-1])}<br>')
+    rows.append(f'<span class="sw" style="background:{BAND_COLOURS["unreachable"]}"></span>'
+                f'{tr["unreach"]}<br>')
+    rows.append(f"<b>{tr['rates']}</b><br>")
+    lo = 0.0
+    for hi, col in RATE_STEPS:
+        rows.append(f'<span class="sw" style="background:{col}"></span>'
+                    f'{lo * 100:.0f}–{min(hi, 1.0) * 100:.0f}%<br>')
+        lo = hi
+    rows.append(f'<span class="sw" style="background:{NO_RESIDENTS}"></span>{tr["undefined"]}<br>')
+    if facilities is not None and len(facilities):
+        for sub in pd.unique(facilities["subtype"]):
+            rows.append(f'<span class="dot" style="background:{SUBTYPE_COLOURS.get(sub, "#444")}">'
+                        f'</span>{html.escape(_sublabel(sub, lang))}<br>')
+    else:
+        rows.append(f"<i>{tr['none_fac']}</i><br>")
+    if gaps is None or len(gaps) == 0:
+        rows.append(f"<i>{tr['none_gap']}</i><br>")
+    else:
+        rows.append('<span class="sw" style="border:2px dashed #b2182b;background:#fff"></span>'
+                    f'{tr["gaps"].format(cat="")}<br>')
+    rows.append(f'<span style="color:#666;font-size:10px">{tr["attr"]}</span></div>')
+    out = "".join(rows)
+    if title:
+        out += f'<div class="c15-title" id="c15-title">{html.escape(title)}</div>'
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# saving, offline assets
+# --------------------------------------------------------------------------------------------
+
+def _asset_dir() -> Path:
+    try:
+        return Path(str(resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"))
+    except ModuleNotFoundError as e:  # pragma: no cover - it is a dependency
+        raise RuntimeError("offline maps need the package django-js-lib-leaflet "
+                           "(pip install django-js-lib-leaflet)") from e
+
+
+def inline_assets(page: str) -> str:
+    """Replace Leaflet's CDN ``<script>``/``<link>`` tags with the installed files' contents.
+
+    Raises
+    ------
+    RuntimeError
+        When any external script or stylesheet would remain (the page would not work offline).
+    """
+    d = _asset_dir()
+    js = (d / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js)
+    css = (d / "leaflet.css").read_text(encoding="utf-8")
+
+    def _img(mt: re.Match) -> str:
+        f = d / "images" / mt.group(1)
+        if not f.exists():
+            return mt.group(0)
+        return "url(data:image/png;base64," + base64.b64encode(f.read_bytes()).decode() + ")"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", _img, css)
+    js_tag = re.compile(r'<script\s+src="[^"]*leaflet[^"]*\.js"\s*>\s*</script>')
+    css_tag = re.compile(r'<link\s+rel="stylesheet"\s+href="[^"]*leaflet[^"]*\.css"\s*/?>')
+    page, n_js = js_tag.subn(lambda _m: "<script>" + js.replace("</script", "<\\/script")
+                             + "</script>", page, count=1)
+    page, n_css = css_tag.subn(lambda _m: "<style>" + css + "</style>", page, count=1)
+    if not (n_js and n_css):
+        raise RuntimeError("could not find Leaflet's script and stylesheet tags to inline")
+    ext = re.findall(r'<(?:script[^>]+src|link[^>]+href)="(https?:[^"]+)"', page)
+    if ext:
+        raise RuntimeError(f"external assets remain in the offline map: {ext}")
+    return page
+
+
+def save_map(m: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
+    """Render ``m`` to ``path`` atomically; ``offline=True`` inlines Leaflet (no CDN)."""
+    from .export import atomic_path
+
+    path = Path(path)
+    page = m.get_root().render()
+    if offline:
+        page = inline_assets(page)
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,597 @@
+"""Population grids: square cells with ``pop_total``, ``pop_60plus`` and ``pop_0to3``.
+
+Three sources, one output (in the requested metric CRS, populated cells only):
+
+:func:`population_from_raster`
+    A gridded count such as a WorldPop GeoTIFF. Every source pixel is split into 4 × 4
+    sub-points carrying a sixteenth of its count, reprojected and summed into the cells, so
+    totals are conserved exactly whatever the two grids' alignment and CRS.
+:func:`population_from_vector`
+    Polygons (census blocks, communities, a grid) or points with a population column, moved
+    onto the grid by area (``weight="area"``) or by residential building floor area
+    (``weight="buildings"``, falling back to area inside polygons without buildings).
+:func:`population_from_osm`
+    An estimate from OSM when the planner has only a total: each cell is weighted by the
+    first measure it has of, in order, (1) residential building floor area (footprint ×
+    levels), (2) residential land-use area × a floor-area ratio, (3) residential street
+    length × a floor-area equivalent per metre; the ratios of (2) and (3) to (1) are
+    calibrated on the cells where the measures overlap. The report says which method weighted
+    how many cells, how much area and how many residents.
+
+Age groups come from columns when the source has them, else from the scenario's shares.
+Every function puts its bookkeeping in ``cells.attrs["report"]``: the population read, placed
+on the grid, and left outside the study area, so conservation can be checked.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .._errors import DataWarning, InputError
+from ..scenario import Shares
+
+__all__ = [
+    "DEFAULT_BUILDING_LEVELS",
+    "DEFAULT_FLOOR_AREA_RATIO",
+    "DEFAULT_FLOOR_M2_PER_STREET_M",
+    "grid_cells",
+    "population_from_osm",
+    "population_from_raster",
+    "population_from_vector",
+]
+
+#: Levels assumed for a residential building without ``building:levels``: detached houses 1,
+#: other residential buildings the median of the mapped levels in the file (this value when
+#: none is mapped). An assumption, reported.
+DEFAULT_BUILDING_LEVELS = 3
+#: Floor area per m² of residential land use when no cell has both (FAR of a mid-rise block).
+DEFAULT_FLOOR_AREA_RATIO = 1.5
+#: Floor area per metre of residential street when no cell has both: 2 × 40 m of frontage
+#: depth at the default floor-area ratio.
+DEFAULT_FLOOR_M2_PER_STREET_M = 80 * DEFAULT_FLOOR_AREA_RATIO
+
+_HOUSE_TYPES = {"house", "detached", "semidetached_house", "bungalow", "farm", "cabin",
+                "static_caravan"}
+_RESIDENTIAL_TYPES = _HOUSE_TYPES | {"residential", "apartments", "terrace", "dormitory",
+                                     "flats", "hut", "townhouse"}
+_NON_RESIDENTIAL = {"commercial", "industrial", "retail", "office", "warehouse", "school",
+                    "university", "college", "hospital", "church", "cathedral", "chapel",
+                    "mosque", "temple", "public", "civic", "government", "train_station",
+                    "transportation", "garage", "garages", "parking", "service", "shed", "roof",
+                    "kindergarten", "hotel", "stadium", "sports_hall", "supermarket",
+                    "construction", "ruins", "greenhouse", "barn", "hangar", "kiosk",
+                    "toilets", "bridge", "museum", "fire_station", "carport", "pavilion"}
+_AGE_COLUMNS = {
+    "pop_60plus": ("pop_60plus", "pop60", "pop_60", "60岁以上", "60岁及以上", "老年人口"),
+    "pop_0to3": ("pop_0to3", "pop0_3", "pop_0_3", "0-3岁", "3岁以下", "婴幼儿"),
+}
+
+
+def grid_cells(bounds: tuple[float, float, float, float], cell_size_m: float,
+               crs: Any) -> gpd.GeoDataFrame:
+    """Square cells of ``cell_size_m`` covering ``bounds`` (in ``crs``), aligned to the origin.
+
+    Cells are aligned to multiples of the cell size so grids of neighbouring areas (and tiles)
+    line up; ``cell_id`` is ``"{col}_{row}"`` of that global lattice.
+    """
+    if cell_size_m <= 0:
+        raise InputError(f"cell size must be positive, got {cell_size_m}")
+    x0, y0, x1, y1 = bounds
+    i0, j0 = math.floor(x0 / cell_size_m), math.floor(y0 / cell_size_m)
+    i1, j1 = math.ceil(x1 / cell_size_m), math.ceil(y1 / cell_size_m)
+    n = (i1 - i0) * (j1 - j0)
+    if n > 20_000_000:
+        raise InputError(f"a {cell_size_m:g} m grid over these bounds has {n:,} cells; use a "
+                         "larger cell size")
+    ii, jj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1))
+    ii, jj = ii.ravel(), jj.ravel()
+    return _cells_from_index(ii, jj, cell_size_m, crs)
+
+
+def _cells_from_index(ii: np.ndarray, jj: np.ndarray, size: float, crs: Any) -> gpd.GeoDataFrame:
+    geom = shapely.box(ii * size, jj * size, (ii + 1) * size, (jj + 1) * size)
+    return gpd.GeoDataFrame({"cell_id": [f"{i}_{j}" for i, j in zip(ii, jj, strict=True)]},
+                            geometry=geom, crs=crs)
+
+
+def _bin_points(x: np.ndarray, y: np.ndarray, w: dict[str, np.ndarray], size: float,
+                bounds: tuple[float, float, float, float] | None
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], float]:
+    """Sum weights of points into lattice cells; returns (ii, jj, sums, weight outside bounds)."""
+    inside = np.isfinite(x) & np.isfinite(y)
+    if bounds is not None:
+        bx0, by0, bx1, by1 = bounds
+        inside &= (x >= bx0) & (x <= bx1) & (y >= by0) & (y <= by1)
+    first = next(iter(w.values()))
+    outside = float(first[~inside].sum())
+    i = np.floor(x[inside] / size).astype(np.int64)
+    j = np.floor(y[inside] / size).astype(np.int64)
+    if len(i) == 0:
+        return (np.array([], np.int64), np.array([], np.int64),
+                {k: np.array([]) for k in w}, outside)
+    key = (i - i.min()) * (j.max() - j.min() + 1) + (j - j.min())
+    uk, inv = np.unique(key, return_inverse=True)
+    sums = {k: np.bincount(inv, weights=v[inside], minlength=len(uk)) for k, v in w.items()}
+    ui = uk // (j.max() - j.min() + 1) + i.min()
+    uj = uk % (j.max() - j.min() + 1) + j.min()
+    return ui, uj, sums, outside
+
+
+def _finish(ii: np.ndarray, jj: np.ndarray, sums: dict[str, np.ndarray], size: float, crs: Any,
+            shares: Shares, method: str | np.ndarray, report: dict[str, Any]
+            ) -> gpd.GeoDataFrame:
+    cells = _cells_from_index(ii, jj, size, crs)
+    cells["pop_total"] = sums["pop_total"]
+    for col, share in (("pop_60plus", shares.share_60plus), ("pop_0to3", shares.share_0to3)):
+        cells[col] = sums[col] if col in sums else sums["pop_total"] * share
+    cells["pop_method"] = method
+    keep = cells["pop_total"].to_numpy() > 0
+    cells = cells.loc[keep].reset_index(drop=True)
+    report["pop_on_grid"] = float(cells["pop_total"].sum())
+    report["cells"] = len(cells)
+    report["cell_size_m"] = size
+    report["age_groups_from"] = "columns" if "pop_60plus" in sums else "scenario shares"
+    cells.attrs["report"] = report
+    return cells
+
+
+# --------------------------------------------------------------------------------------------
+# raster
+# --------------------------------------------------------------------------------------------
+
+def population_from_raster(path: str | Path, *, crs: Any, cell_size_m: float = 100.0,
+                           bounds: tuple[float, float, float, float] | None = None,
+                           shares: Shares | None = None, band: int = 1,
+                           subdivide: int = 4) -> gpd.GeoDataFrame:
+    """Population cells from a gridded count (e.g. a WorldPop GeoTIFF of people per pixel).
+
+    Parameters
+    ----------
+    path
+        A raster of counts (not densities) with a CRS.
+    crs
+        The metric CRS of the output grid (the network's).
+    cell_size_m
+        Output cell size.
+    bounds
+        Study-area bounds in ``crs``; pixels outside are left out and counted in the report.
+    shares
+        Age shares (the raster carries totals only).
+    band
+        Band of counts.
+    subdivide
+        Each pixel is split into ``subdivide²`` sub-points before reprojection.
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, no CRS, negative counts (the first pixel is named).
+    """
+    import rasterio
+    from rasterio.windows import from_bounds
+
+    shares = shares or Shares()
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: population raster not found")
+    try:
+        src = rasterio.open(p)
+    except Exception as e:
+        raise InputError(f"{p}: not a readable raster ({type(e).__name__}: {e})") from e
+    with src:
+        if src.crs is None:
+            raise InputError(f"{p}: the raster has no CRS; set one (e.g. gdal_edit.py -a_srs "
+                             "EPSG:4326) before using it")
+        to_src = pyproj.Transformer.from_crs(crs, src.crs, always_xy=True)
+        if bounds is not None:
+            bx = np.linspace(bounds[0], bounds[2], 21)
+            by = np.linspace(bounds[1], bounds[3], 21)
+            gx, gy = np.meshgrid(bx, by)
+            sx, sy = to_src.transform(gx.ravel(), gy.ravel())
+            win = from_bounds(min(sx), min(sy), max(sx), max(sy), src.transform)
+            win = win.round_offsets("floor").round_lengths("ceil")
+            win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
+        else:
+            win = rasterio.windows.Window(0, 0, src.width, src.height)
+        arr = src.read(band, window=win, masked=True).astype(float)
+        tr = src.window_transform(win)
+        nodata = src.nodata
+    data = arr.filled(np.nan)
+    nan_undeclared = int(np.isnan(arr.data).sum()) if nodata is None else 0
+    if nan_undeclared:
+        warnings.warn(f"{p}: {nan_undeclared} pixels are NaN without a declared nodata value; "
+                      "read as no population", DataWarning, stacklevel=2)
+    neg = np.isfinite(data) & (data < 0)
+    if neg.any():
+        r, c = np.argwhere(neg)[0]
+        raise InputError(f"{p}: {int(neg.sum())} pixels have negative population (first at "
+                         f"row {int(r + win.row_off)}, column {int(c + win.col_off)}: "
+                         f"{data[r, c]:g}); declare the nodata value or fix the raster")
+    data = np.where(np.isfinite(data), data, 0.0)
+    rows, cols = np.nonzero(data > 0)
+    vals = data[rows, cols]
+    total_read = float(vals.sum())
+    k = max(1, int(subdivide))
+    off = (np.arange(k) + 0.5) / k
+    oc, orr = np.meshgrid(off, off)
+    cc = (cols[:, None] + oc.ravel()[None, :]).ravel()
+    rr = (rows[:, None] + orr.ravel()[None, :]).ravel()
+    px = tr.c + cc * tr.a + rr * tr.b
+    py = tr.f + cc * tr.d + rr * tr.e
+    w = np.repeat(vals / (k * k), k * k)
+    tx, ty = pyproj.Transformer.from_crs(
+        pyproj.CRS.from_user_input(src.crs.to_wkt()), crs, always_xy=True).transform(px, py)
+    ii, jj, sums, outside = _bin_points(np.asarray(tx), np.asarray(ty), {"pop_total": w},
+                                        cell_size_m, bounds)
+    report = {"source": p.name, "method": "raster", "pop_read": total_read,
+              "pop_outside_area": outside}
+    return _finish(ii, jj, sums, cell_size_m, crs, shares, "raster", report)
+
+
+# --------------------------------------------------------------------------------------------
+# vector
+# --------------------------------------------------------------------------------------------
+
+def _pick(cols, names) -> str | None:
+    low = {str(c).strip().lower(): c for c in cols}
+    for n in names:
+        if n.lower() in low:
+            return low[n.lower()]
+    return None
+
+
+def _read_layer(path: str | Path | gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
+    if isinstance(path, gpd.GeoDataFrame):
+        return path, "GeoDataFrame"
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: population layer not found")
+    try:
+        g = gpd.read_parquet(p) if p.suffix.lower() == ".parquet" else gpd.read_file(p)
+    except Exception as e:
+        raise InputError(f"{p}: could not read the layer ({type(e).__name__}: {e})") from e
+    return g, p.name
+
+
+def population_from_vector(path: str | Path | gpd.GeoDataFrame, *, column: str, crs: Any,
+                           cell_size_m: float = 100.0, shares: Shares | None = None,
+                           weight: str = "area", buildings: gpd.GeoDataFrame | None = None,
+                           age_columns: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Move a population layer (polygons or points) onto square cells, conserving totals.
+
+    Parameters
+    ----------
+    path
+        A vector file (or GeoDataFrame) with a CRS and a population column.
+    column
+        The column of residents.
+    crs
+        Metric CRS of the output grid.
+    weight
+        ``"area"``: a polygon's residents are spread by the share of its area in each cell.
+        ``"buildings"``: by the residential floor area (``floor_area_m2`` of ``buildings``)
+        in each cell, falling back to area in polygons with no building.
+    buildings
+        Residential buildings with ``floor_area_m2`` (see :func:`osm_residential_buildings`).
+    age_columns
+        Columns of residents aged 60+ and 0-3 (``{"pop_60plus": "...", "pop_0to3": "..."}``);
+        found by name when omitted (``pop_60plus``, ``60岁以上``, ``pop_0to3``, ``3岁以下`` …),
+        otherwise the scenario shares apply.
+
+    Raises
+    ------
+    InputError
+        Missing column, no CRS, an empty layer, negative population (rows named).
+    """
+    shares = shares or Shares()
+    g, name = _read_layer(path)
+    if len(g) == 0:
+        raise InputError(f"{name}: the population layer is empty (no features)")
+    if g.crs is None:
+        raise InputError(f"{name}: the layer has no CRS; save it with its coordinate system")
+    if column not in g.columns:
+        raise InputError(f"{name}: population column {column!r} not found; columns are "
+                         f"{[c for c in g.columns if c != g.geometry.name]}")
+    if weight not in ("area", "buildings"):
+        raise InputError(f"weight must be 'area' or 'buildings', got {weight!r}")
+    if weight == "buildings" and buildings is None:
+        raise InputError("weight='buildings' needs a buildings layer with floor_area_m2")
+    cols = {"pop_total": column}
+    for key, names in _AGE_COLUMNS.items():
+        c = (age_columns or {}).get(key) or _pick(g.columns, names)
+        if c is not None:
+            cols[key] = c
+    vals = {}
+    for key, c in cols.items():
+        v = pd.to_numeric(g[c], errors="coerce").to_numpy(float)
+        nan = np.flatnonzero(~np.isfinite(v)) + 1
+        if len(nan):
+            warnings.warn(f"{name}: column {c!r} has no number in rows {nan[:20].tolist()}; "
+                          "those rows count as 0 residents", DataWarning, stacklevel=2)
+            v = np.where(np.isfinite(v), v, 0.0)
+        neg = np.flatnonzero(v < 0) + 1
+        if len(neg):
+            raise InputError(f"{name}: column {c!r} is negative in rows {neg[:20].tolist()}; "
+                             "population cannot be negative")
+        vals[key] = v
+    g = g.to_crs(crs)
+    geom = g.geometry.to_numpy()
+    missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+    if missing.any():
+        lost = float(vals["pop_total"][missing].sum())
+        warnings.warn(f"{name}: rows {(np.flatnonzero(missing) + 1)[:20].tolist()} have no "
+                      f"geometry; their {lost:,.0f} residents cannot be placed", DataWarning,
+                      stacklevel=2)
+    invalid = ~missing & ~shapely.is_valid(geom)
+    if invalid.any():
+        warnings.warn(f"{name}: rows {(np.flatnonzero(invalid) + 1)[:20].tolist()} have invalid "
+                      "geometries, repaired with make_valid", DataWarning, stacklevel=2)
+        geom = geom.copy()
+        geom[invalid] = shapely.make_valid(geom[invalid])
+    total_read = float(vals["pop_total"].sum())
+    tid = shapely.get_type_id(geom)
+    is_area = ~missing & np.isin(tid, (3, 6, 7))
+    is_point = ~missing & ~is_area
+    xs, ys, ws = [], [], {k: [] for k in vals}
+    # points (and lines): all residents at the representative point
+    if is_point.any():
+        pts = shapely.point_on_surface(geom[is_point])
+        xs.append(shapely.get_x(pts))
+        ys.append(shapely.get_y(pts))
+        for k in vals:
+            ws[k].append(vals[k][is_point])
+    if is_area.any():
+        idx = np.flatnonzero(is_area)
+        polys = geom[idx]
+        x0, y0, x1, y1 = shapely.total_bounds(polys)
+        grid = grid_cells((x0, y0, x1, y1), cell_size_m, crs)
+        tree = shapely.STRtree(grid.geometry.to_numpy())
+        pi, gi = tree.query(polys, predicate="intersects")
+        inter = shapely.intersection(polys[pi], grid.geometry.to_numpy()[gi])
+        a = shapely.area(inter)
+        wgt = a.copy()
+        if weight == "buildings":
+            b = buildings.to_crs(crs)
+            bc = shapely.centroid(b.geometry.to_numpy())
+            fa = b["floor_area_m2"].to_numpy(float)
+            # floor area of buildings in each (polygon, cell) piece
+            ptree = shapely.STRtree(inter)
+            bi, ki = ptree.query(bc, predicate="intersects")
+            bi, first = np.unique(bi, return_index=True)  # a building counts once
+            ki = ki[first]
+            fl = np.bincount(ki, weights=fa[bi], minlength=len(inter))
+            has_b = np.bincount(pi, weights=fl, minlength=len(polys)) > 0
+            wgt = np.where(has_b[pi], fl, a)
+        den = np.bincount(pi, weights=wgt, minlength=len(polys))
+        zero = den <= 0  # degenerate polygons: fall back to area, then to the point
+        if zero.any():
+            wgt = np.where(zero[pi], a, wgt)
+            den = np.bincount(pi, weights=wgt, minlength=len(polys))
+        frac = np.where(den[pi] > 0, wgt / np.where(den[pi] > 0, den[pi], 1), 0.0)
+        c = shapely.centroid(grid.geometry.to_numpy()[gi])
+        xs.append(shapely.get_x(c))
+        ys.append(shapely.get_y(c))
+        for k in vals:
+            ws[k].append(vals[k][idx][pi] * frac)
+        degenerate = den <= 0
+        if degenerate.any():  # zero-area polygons: at their point
+            pts = shapely.point_on_surface(polys[degenerate])
+            xs.append(shapely.get_x(pts))
+            ys.append(shapely.get_y(pts))
+            for k in vals:
+                ws[k].append(vals[k][idx][degenerate])
+    x = np.concatenate(xs) if xs else np.array([])
+    y = np.concatenate(ys) if ys else np.array([])
+    w = {k: np.concatenate(v) if v else np.array([]) for k, v in ws.items()}
+    ii, jj, sums, outside = _bin_points(x, y, w, cell_size_m, None)
+    report = {"source": name, "method": f"vector by {weight}", "pop_read": total_read,
+              "pop_outside_area": outside,
+              "pop_without_geometry": float(vals["pop_total"][missing].sum())}
+    return _finish(ii, jj, sums, cell_size_m, crs, shares, f"vector_{weight}", report)
+
+
+# --------------------------------------------------------------------------------------------
+# OSM estimate
+# --------------------------------------------------------------------------------------------
+
+def _levels(b: gpd.GeoDataFrame) -> tuple[np.ndarray, dict[str, Any]]:
+    lv = np.full(len(b), np.nan)
+    for c in ("building:levels", "levels"):
+        if c in b.columns:
+            v = pd.to_numeric(b[c].astype(str).str.extract(r"(\d+(?:\.\d+)?)")[0],
+                              errors="coerce").to_numpy(float)
+            lv = np.where(np.isfinite(lv), lv, v)
+    lv = np.where((lv > 0) & (lv < 200), lv, np.nan)
+    known = np.isfinite(lv)
+    typ = b["building"].astype(str).str.lower().to_numpy() if "building" in b else \
+        np.array(["yes"] * len(b))
+    med = float(np.median(lv[known])) if known.any() else float(DEFAULT_BUILDING_LEVELS)
+    house = np.isin(typ, list(_HOUSE_TYPES))
+    lv = np.where(known, lv, np.where(house, 1.0, med))
+    return lv, {"buildings_with_levels": int(known.sum()), "levels_assumed": med}
+
+
+def osm_residential_buildings(path: str | Path, crs: Any,
+                              residential_areas: np.ndarray | None = None
+                              ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Residential buildings of an OSM file with ``floor_area_m2`` = footprint × levels.
+
+    Counted: buildings tagged with a residential type (``apartments``, ``house``,
+    ``residential`` …) anywhere, and generic ``building=yes`` inside residential land use
+    (``residential_areas``, polygons in ``crs``). Non-residential types, and buildings with
+    ``amenity``/``shop``/``office`` tags, are left out.
+    """
+    from .osm import features_from_file
+
+    b = features_from_file(path, {"building": True})
+    info: dict[str, Any] = {"buildings_in_file": len(b)}
+    if len(b) == 0:
+        return gpd.GeoDataFrame({"floor_area_m2": []}, geometry=[], crs=crs), info
+    b = b.to_crs(crs)
+    geom = b.geometry.to_numpy()
+    area_type = np.isin(shapely.get_type_id(geom), (3, 6))
+    b = b.loc[area_type].reset_index(drop=True)
+    typ = b["building"].astype(str).str.lower().to_numpy()
+    used = np.zeros(len(b), bool)
+    for c in ("amenity", "shop", "office", "tourism"):
+        if c in b.columns:
+            used |= b[c].notna().to_numpy() & (b[c].astype(str) != "nan").to_numpy()
+    res_type = np.isin(typ, list(_RESIDENTIAL_TYPES))
+    generic = ~res_type & ~np.isin(typ, list(_NON_RESIDENTIAL)) & ~used
+    in_res = np.zeros(len(b), bool)
+    if residential_areas is not None and len(residential_areas) and generic.any():
+        tree = shapely.STRtree(residential_areas)
+        bi, _ = tree.query(shapely.centroid(b.geometry.to_numpy()[generic]),
+                           predicate="intersects")
+        gi = np.flatnonzero(generic)
+        in_res[gi[np.unique(bi)]] = True
+    keep = (res_type & ~used) | (generic & in_res)
+    b = b.loc[keep].reset_index(drop=True)
+    lv, linfo = _levels(b)
+    b["floor_area_m2"] = shapely.area(shapely.make_valid(b.geometry.to_numpy())) * lv
+    info.update(linfo)
+    info["residential_buildings"] = len(b)
+    return b[["floor_area_m2", "geometry"]], info
+
+
+def _lines_per_cell(lines: np.ndarray, size: float, bounds) -> tuple[np.ndarray, ...]:
+    if len(lines) == 0:
+        return np.array([], np.int64), np.array([], np.int64), np.array([])
+    grid = grid_cells(bounds, size, None)
+    tree = shapely.STRtree(grid.geometry.to_numpy())
+    li, gi = tree.query(lines, predicate="intersects")
+    ln = shapely.length(shapely.intersection(lines[li], grid.geometry.to_numpy()[gi]))
+    c = shapely.centroid(grid.geometry.to_numpy()[gi])
+    return c, ln
+
+
+def population_from_osm(path: str | Path, *, total_population: float, crs: Any,
+                        cell_size_m: float = 100.0, shares: Shares | None = None,
+                        bounds: tuple[float, float, float, float] | None = None
+                        ) -> gpd.GeoDataFrame:
+    """Distribute a known total (e.g. a census figure) over cells by what OSM maps.
+
+    See the module docstring for the three methods and their calibration. ``bounds`` (in
+    ``crs``) is the study area; by default the extent of the file's residential features.
+    The total is conserved exactly: ``cells.pop_total.sum() == total_population``.
+
+    Raises
+    ------
+    InputError
+        Non-positive total, or a file with no residential buildings, land use or streets.
+    """
+    from .osm import features_from_file
+
+    shares = shares or Shares()
+    if not (total_population and total_population > 0 and math.isfinite(total_population)):
+        raise InputError(f"total population must be a positive number, got {total_population!r}")
+    p = Path(path)
+    lu = features_from_file(p, {"landuse": ["residential"]})
+    lu = lu.to_crs(crs) if len(lu) else lu
+    lu_geom = lu.geometry.to_numpy() if len(lu) else np.array([], dtype=object)
+    if len(lu_geom):
+        lu_geom = shapely.make_valid(lu_geom[np.isin(shapely.get_type_id(lu_geom), (3, 6))])
+    bld, binfo = osm_residential_buildings(p, crs, lu_geom)
+    st = features_from_file(p, {"highway": ["residential", "living_street"]})
+    st_geom = st.to_crs(crs).geometry.to_numpy() if len(st) else np.array([], dtype=object)
+    if len(st_geom):
+        st_geom = st_geom[np.isin(shapely.get_type_id(st_geom), (1, 5))]
+    if bounds is None:
+        parts = [g for g in (bld.geometry.to_numpy(), lu_geom, st_geom) if len(g)]
+        if not parts:
+            raise InputError(f"{p}: no residential buildings, residential land use or "
+                             "residential streets to place residents on; pass a population "
+                             "layer instead (--population)")
+        bounds = tuple(shapely.total_bounds(np.concatenate(parts)))
+    size = cell_size_m
+    grid = grid_cells(bounds, size, crs)
+    n = len(grid)
+    gx0 = math.floor(bounds[0] / size)
+    gy0 = math.floor(bounds[1] / size)
+    ny = math.ceil(bounds[3] / size) - gy0
+    nx_ = math.ceil(bounds[2] / size) - gx0
+
+    def _index(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        i = np.floor(x / size).astype(np.int64) - gx0
+        j = np.floor(y / size).astype(np.int64) - gy0
+        ok = (i >= 0) & (i < nx_) & (j >= 0) & (j < ny)
+        return np.where(ok, j * nx_ + i, -1)
+
+    # meshgrid order in grid_cells: rows of constant j, so index = j * nx + i
+    # (1) floor area per cell, by building centroid
+    floor = np.zeros(n)
+    if len(bld):
+        c = shapely.centroid(bld.geometry.to_numpy())
+        k = _index(shapely.get_x(c), shapely.get_y(c))
+        ok = k >= 0
+        floor = np.bincount(k[ok], weights=bld["floor_area_m2"].to_numpy()[ok], minlength=n)
+    # (2) residential land-use area per cell
+    land = np.zeros(n)
+    gboxes = grid.geometry.to_numpy()
+    if len(lu_geom):
+        tree = shapely.STRtree(gboxes)
+        li, gi = tree.query(lu_geom, predicate="intersects")
+        a = shapely.area(shapely.intersection(lu_geom[li], gboxes[gi]))
+        land = np.bincount(gi, weights=a, minlength=n)
+        # overlapping land-use polygons must not count twice
+        land = np.minimum(land, size * size)
+    # (3) residential street length per cell
+    street = np.zeros(n)
+    if len(st_geom):
+        tree = shapely.STRtree(gboxes)
+        si, gi = tree.query(st_geom, predicate="intersects")
+        ln = shapely.length(shapely.intersection(st_geom[si], gboxes[gi]))
+        street = np.bincount(gi, weights=ln, minlength=n)
+    # calibration on cells where the measures overlap
+    both_l = (floor > 0) & (land > 0)
+    far = float(floor[both_l].sum() / land[both_l].sum()) if both_l.sum() >= 5 \
+        else DEFAULT_FLOOR_AREA_RATIO
+    both_s = (floor > 0) & (street > 0)
+    per_m = float(floor[both_s].sum() / street[both_s].sum()) if both_s.sum() >= 5 \
+        else DEFAULT_FLOOR_M2_PER_STREET_M
+    method = np.full(n, "", dtype=object)
+    w = np.zeros(n)
+    m1 = floor > 0
+    m2 = ~m1 & (land > 0)
+    m3 = ~m1 & ~m2 & (street > 0)
+    w[m1] = floor[m1]
+    w[m2] = land[m2] * far
+    w[m3] = street[m3] * per_m
+    method[m1], method[m2], method[m3] = "buildings", "landuse", "streets"
+    if w.sum() <= 0:
+        raise InputError(f"{p}: no residential buildings, residential land use or residential "
+                         "streets inside the study area; pass a population layer (--population)")
+    pop = total_population * w / w.sum()
+    cell_area_km2 = size * size / 1e6
+    by_method = {}
+    for name, m in (("buildings", m1), ("landuse", m2), ("streets", m3)):
+        by_method[name] = {"cells": int(m.sum()), "area_km2": round(float(m.sum()) *
+                                                                    cell_area_km2, 3),
+                           "population": float(pop[m].sum()),
+                           "share_of_population": float(pop[m].sum() / total_population)}
+    keep = w > 0
+    cells = grid.loc[keep].reset_index(drop=True)
+    cells["pop_total"] = pop[keep]
+    cells["pop_60plus"] = pop[keep] * shares.share_60plus
+    cells["pop_0to3"] = pop[keep] * shares.share_0to3
+    cells["pop_method"] = method[keep]
+    report = {"source": p.name, "method": "osm estimate", "pop_read": float(total_population),
+              "pop_on_grid": float(cells["pop_total"].sum()), "pop_outside_area": 0.0,
+              "cells": len(cells), "cell_size_m": size, "age_groups_from": "scenario shares",
+              "by_method": by_method, "floor_area_ratio": far,
+              "floor_area_ratio_from": "calibrated" if both_l.sum() >= 5 else "default",
+              "floor_m2_per_street_m": per_m,
+              "floor_m2_per_street_m_from": "calibrated" if both_s.sum() >= 5 else "default",
+              **binfo, "residential_landuse_polygons": len(lu_geom),
+              "residential_street_km": float(street.sum() / 1000)}
+    cells.attrs["report"] = report
+    return cells
