@@ -454,7 +454,7 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: Any, *,
     streets; converted, it snaps within metres. Returns the two medians (None when there are
     too few points or the area is outside China) and emits a :class:`DataWarning` when the
     other reading fits the network at least three times better and the declared one is more
-    than 30 m off.
+    than 20 m off.
     """
     if len(facilities) < min_points:
         return None
@@ -483,7 +483,7 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: Any, *,
     d_decl, d_other = _median(lon, lat), _median(alon, alat)
     res = {"declared": declared, "median_access_m": d_decl, "other": other,
            "median_access_m_other": d_other}
-    if d_decl > 30 and d_other * 3 < d_decl:
+    if d_decl > 20 and d_other * 3 < d_decl:
         src = facilities["source"].iloc[0] if "source" in facilities else "facilities"
         warnings.warn(
             f"{src}: facilities sit a median {d_decl:.0f} m from the nearest street as "

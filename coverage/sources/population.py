@@ -198,8 +198,14 @@ def population_from_raster(path: str | Path, *, crs: Any, cell_size_m: float = 1
             gx, gy = np.meshgrid(bx, by)
             sx, sy = to_src.transform(gx.ravel(), gy.ravel())
             win = from_bounds(min(sx), min(sy), max(sx), max(sy), src.transform)
-            win = win.round_offsets("floor").round_lengths("ceil")
-            win = win.intersection(rasterio.windows.Window(0, 0, src.width, src.height))
+            c0, r0 = math.floor(win.col_off) - 1, math.floor(win.row_off) - 1
+            c1 = math.ceil(win.col_off + win.width) + 1
+            r1 = math.ceil(win.row_off + win.height) + 1
+            c0, r0 = max(c0, 0), max(r0, 0)
+            c1, r1 = min(c1, src.width), min(r1, src.height)
+            if c1 <= c0 or r1 <= r0:
+                raise InputError(f"{p}: the raster does not overlap the study area")
+            win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
         else:
             win = rasterio.windows.Window(0, 0, src.width, src.height)
         arr = src.read(band, window=win, masked=True).astype(float)

@@ -1,0 +1,71 @@
+"""Community polygons from files, OSM and grids; each cell in exactly one community."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from coverage._errors import DataWarning, InputError
+from coverage.communities import (
+    OUTSIDE_ID,
+    assign_cells,
+    communities_from_file,
+    communities_from_osm,
+    communities_grid,
+)
+from coverage.sources.population import grid_cells
+
+UTM = "EPSG:32648"
+
+
+def test_file_with_chinese_names_and_a_broken_polygon(tmp_path):
+    g = gpd.GeoDataFrame(
+        {"社区名称": ["玉林社区", "芳草社区", "空"], "区划代码": ["510107001", "510107002", "x"]},
+        geometry=[shapely.box(0, 0, 500, 500),
+                  shapely.Polygon([(500, 0), (1000, 500), (1000, 0), (500, 500)]),  # bow-tie
+                  None], crs=UTM)
+    p = tmp_path / "c.gpkg"
+    g.to_file(p)
+    with pytest.warns(DataWarning) as rec:
+        c = communities_from_file(p)
+    msgs = " ".join(str(w.message) for w in rec)
+    assert "invalid" in msgs and "no geometry" in msgs
+    assert list(c["community_name"]) == ["玉林社区", "芳草社区"]
+    assert list(c["community_id"]) == ["510107001", "510107002"]
+    assert c.crs.to_epsg() == 4326 and c.geometry.is_valid.all()
+
+
+def test_file_errors(tmp_path):
+    g = gpd.GeoDataFrame({"foo": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=UTM)
+    g.to_file(tmp_path / "n.gpkg")
+    with pytest.raises(InputError, match="no community name column.*foo"):
+        communities_from_file(tmp_path / "n.gpkg")
+    with pytest.raises(InputError, match="not found"):
+        communities_from_file(tmp_path / "missing.geojson")
+    g.set_crs(None, allow_override=True).assign(name="a").to_file(tmp_path / "nocrs.gpkg")
+    with pytest.raises(InputError, match="no CRS"):
+        communities_from_file(tmp_path / "nocrs.gpkg")
+
+
+def test_grid_and_assignment_conserve_people():
+    comm = communities_grid((0, 0, 2500, 1800), size_m=1000, crs=UTM)
+    assert len(comm) == 3 * 2 and comm["community_id"].iloc[0] == "GA1"
+    assert comm["community_name"].iloc[0] == "网格 A1 / Grid A1"
+    cells = grid_cells((-300, -300, 2800, 2000), 100, UTM)
+    cells["pop_total"] = np.arange(len(cells), dtype=float)
+    out = assign_cells(cells, comm)
+    assert len(out) == len(cells)
+    assert out["pop_total"].sum() == cells["pop_total"].sum()
+    by = out.groupby("community_id")["pop_total"].sum()
+    assert by.sum() == cells["pop_total"].sum()
+    # centres beyond the grid of districts are outside every community
+    assert (out.loc[out.geometry.centroid.x < 0, "community_id"] == OUTSIDE_ID).all()
+
+
+def test_osm_boundaries_or_empty(chengdu_pbf):
+    c = communities_from_osm(chengdu_pbf)
+    assert list(c.columns[:2]) == ["community_id", "community_name"]
+    if len(c):
+        assert c.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
