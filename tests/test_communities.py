@@ -40,7 +40,7 @@ def test_file_with_chinese_names_and_a_broken_polygon(tmp_path):
 def test_file_errors(tmp_path):
     g = gpd.GeoDataFrame({"foo": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=UTM)
     g.to_file(tmp_path / "n.gpkg")
-    with pytest.raises(InputError, match="no community name column.*foo"):
+    with pytest.raises(InputError, match=r"no community name column.*foo"):
         communities_from_file(tmp_path / "n.gpkg")
     with pytest.raises(InputError, match="not found"):
         communities_from_file(tmp_path / "missing.geojson")

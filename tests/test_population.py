@@ -54,7 +54,7 @@ def test_raster_conserves_totals(tmp_path):
 def test_raster_bad_inputs(tmp_path):
     data = np.ones((4, 4))
     data[2, 3] = -5
-    with pytest.raises(InputError, match="negative population.*row 2, column 3"):
+    with pytest.raises(InputError, match=r"negative population.*row 2, column 3"):
         population_from_raster(_tif(tmp_path / "neg.tif", data), crs=UTM48)
     with pytest.raises(InputError, match="not found"):
         population_from_raster(tmp_path / "none.tif", crs=UTM48)
@@ -116,7 +116,7 @@ def test_vector_points_and_bad_rows(tmp_path):
     with pytest.warns(DataWarning, match=r"rows \[2\]"):
         cells = population_from_vector(pts, column="pop", crs=UTM48)
     assert cells["pop_total"].sum() == pytest.approx(40.0)
-    with pytest.raises(InputError, match="column 'people' not found.*pop"):
+    with pytest.raises(InputError, match=r"column 'people' not found.*pop"):
         population_from_vector(pts, column="people", crs=UTM48)
     neg = pts.assign(pop=[1.0, -2.0, 3.0])
     with pytest.raises(InputError, match=r"negative in rows \[2\]"):
