@@ -50,6 +50,9 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
     o.add_argument("--offline", action="store_true",
                    help="embed the map's JavaScript and CSS (no CDN; opens on an intranet)")
+    o.add_argument("--coords-out", choices=COORD_SYSTEMS, default="wgs84",
+                   help="also write lon/lat of tables in this system: gcj02 for AMap/Tencent, "
+                        "bd09 for Baidu (files stay in WGS-84)")
     o.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -122,6 +125,12 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
 
 
+def _map_options(sc: Scenario) -> dict[str, Any]:
+    return {"thresholds": list(sc.thresholds_min),
+            "coverage_threshold": int(sc.targets.coverage_threshold_min),
+            "targets": {c: sc.coverage_target(c) for c in sc.categories}}
+
+
 def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) -> dict[str, Any]:
     """Read the region, analyse it and write every output; returns the summary."""
     from .analysis import analyze
@@ -153,11 +162,13 @@ def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) 
 
     write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
                   "short_communities": res.short, "facilities": res.facilities,
-                  "isochrones": res.isochrones}, out, lang=args.lang)
+                  "isochrones": res.isochrones}, out, lang=args.lang,
+                 coords_out=args.coords_out)
     m = coverage_map(cells=res.cells, communities=res.communities, isochrones=res.isochrones,
                      facilities=res.facilities, gaps=res.gaps, lang=args.lang,
                      basemap=args.basemap, tianditu_key=args.tianditu_key,
-                     offline=args.offline, title=sc.area.name)
+                     offline=args.offline, title=sc.area.name,
+                     **_map_options(sc))
     map_path = out / "map.html"
     save_map(m, map_path, offline=args.offline)
     if demo:
@@ -209,11 +220,13 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
                         capacity_aware=args.capacity_aware)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    write_tables({"sites": sug.sites}, out, formats=("csv", "geojson", "xlsx"), lang=args.lang)
+    write_tables({"sites": sug.sites}, out, formats=("csv", "geojson", "xlsx"), lang=args.lang,
+                 coords_out=args.coords_out)
     m = coverage_map(cells=res.cells, communities=res.communities, isochrones=res.isochrones,
                      facilities=res.facilities, gaps=res.gaps, sites=sug.sites,
                      sites_area=sug.added_area, lang=args.lang, basemap=args.basemap,
-                     tianditu_key=args.tianditu_key, offline=args.offline, title=sc.area.name)
+                     tianditu_key=args.tianditu_key, offline=args.offline, title=sc.area.name,
+                     **_map_options(sc))
     save_map(m, out / "sites_map.html", offline=args.offline)
     info = {"category": args.category, "solver": sug.solver, "status": sug.status,
             "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,

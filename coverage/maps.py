@@ -251,6 +251,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     gcj = basemap == "amap"
     bounds = _bounds(layers)
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=14,
+                   zoom_snap=0.25, zoom_delta=0.5,
                    location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
     # Leaflet only: none of the layers below needs jQuery, Bootstrap or icon fonts
     m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
@@ -274,12 +275,12 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                     continue
                 name = tr["iso"].format(cat=_label(c, lang), t=t)
                 fg = _group(name, show=(c == cats[0] and t == ct))
-                op = {5: 0.35, 10: 0.25}.get(int(t), 0.15)
+                op = {5: 0.3, 10: 0.2}.get(int(t), 0.06)
                 folium.GeoJson(
                     _geojson(sel, {"label": [name] * len(sel),
                                    "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
                     style_function=lambda _f, col=CATEGORY_COLOURS[c], op=op: {
-                        "color": col, "weight": 1.5, "fillColor": col, "fillOpacity": op},
+                        "color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
                     tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
                 ).add_to(fg)
                 fg.add_to(m)
@@ -303,7 +304,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                 style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
                                           "weight": 0.3,
                                           "fillColor": BAND_COLOURS[f["properties"]["band"]],
-                                          "fillOpacity": 0.55},
+                                          "fillOpacity": 0.7},
                 tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
             ).add_to(fg)
             fg.add_to(m)

@@ -566,6 +566,9 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
     final = sites["cumulative_coverage"].iloc[-1] if len(sites) else rate0
     parts = [f"{cat.label_en} ({zh_label}): {len(sites)} suggested sites, model {model}, "
              f"{sol.solver} ({sol.status})."]
+    if model == "mclp" and n_sites is not None and len(sites) < n_sites:
+        parts.append(f"Asked for {n_sites}; only {len(sites)} candidate sites add uncovered "
+                     f"residents, further sites would cover no one new.")
     if rate0 is not None and final is not None:
         parts.append(f"Coverage of the target group within "
                      f"{scenario.targets.coverage_threshold_min:g} min: {rate0:.1%} → {final:.1%}.")

@@ -276,7 +276,7 @@ def facilities_from_file(path: str | Path, *, coords: str = "wgs84",
             f"{p}: rows {unknown[:20]}{' …' if len(unknown) > 20 else ''} have a type or name "
             f"that names no known facility kind (column {type_c!r}); use a sub-type such as "
             "养老院, 日间照料中心, 居家养老服务中心, 老年食堂, 托育机构, 幼儿园, 社区托育点, or pass "
-            "category='elderly'/'childcare' (--facility-category)")
+            "category='elderly'/'childcare'")
     keep = ~bad
     lon_w, lat_w = to_wgs84(lon[keep], lat[keep], coords)
     out = facility_table(

@@ -219,8 +219,10 @@ def features_from_file(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFra
         osm = pyrosm.OSM(str(p))
         flt = {k: (True if v is True else list(np.atleast_1d(v))) for k, v in tags.items()}
         try:
-            gdf = osm.get_data_by_custom_criteria(custom_filter=flt, keep_nodes=True,
-                                                  keep_ways=True, keep_relations=True)
+            with warnings.catch_warnings():  # "Could not find any OSM data": an empty result
+                warnings.filterwarnings("ignore", message="Could not find any OSM data")
+                gdf = osm.get_data_by_custom_criteria(custom_filter=flt, keep_nodes=True,
+                                                      keep_ways=True, keep_relations=True)
         except Exception as e:
             raise InputError(f"{p}: could not read features ({type(e).__name__}: {e})") from e
         if gdf is None or len(gdf) == 0:
