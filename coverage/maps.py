@@ -423,8 +423,11 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
 
 def _bounds(layers: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
     b = np.array([gpd.GeoSeries(x.geometry, crs=x.crs).to_crs(4326).total_bounds
-                  for x in layers])
-    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+                  for x in layers])  # empty geometries (no isochrone) give NaN bounds
+    if np.isnan(b).all():
+        raise ValueError("nothing to map: every layer has only empty geometries")
+    return (float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])),
+            float(np.nanmax(b[:, 3])))
 
 
 _CSS = """<style>
