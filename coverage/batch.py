@@ -817,8 +817,13 @@ def local_cluster(n_workers: int = 2, **kwargs: Any) -> Any:
     """
     from distributed import LocalCluster
 
+    # distributed sets its own loggers to INFO; its start-up chatter is not for planners
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(("distributed", "tornado")):
+            logging.getLogger(name).setLevel(logging.ERROR)
     opts: dict[str, Any] = {"n_workers": n_workers, "threads_per_worker": 1, "processes": True,
                             "dashboard_address": None, "host": "127.0.0.1",
+                            "silence_logs": logging.ERROR,
                             "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"}}
     opts.update(kwargs)
     return LocalCluster(**opts)
@@ -913,9 +918,19 @@ def run_regions(specs: list[RegionSpec], out: Path | str, *,
                     tqdm.write(f"  {spec.name}: {row['status']} ({row.get('seconds', 0):.1f} s)"
                                + (f" {row['error']}" if row.get("error") else ""))
         finally:
-            for o in reversed(own):
-                with contextlib.suppress(Exception):
-                    o.close()
+            # closing a local cluster makes distributed log harmless "comm closed" tracebacks
+            quiet = [logging.getLogger(n) for n in ("distributed", "distributed.batched",
+                                                     "distributed.core", "tornado")]
+            levels = [lg.level for lg in quiet]
+            for lg in quiet:
+                lg.setLevel(logging.CRITICAL)
+            try:
+                for o in reversed(own):
+                    with contextlib.suppress(Exception):
+                        o.close()
+            finally:
+                for lg, lv in zip(quiet, levels, strict=True):
+                    lg.setLevel(lv)
     table = _table([rows[s.name] for s in specs])
     _write_table(table, out / "regions.csv")
     try:

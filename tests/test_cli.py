@@ -80,7 +80,7 @@ def test_analyze_chengdu_with_a_gcj02_list(tmp_path, chengdu_pbf, chengdu_net, c
     gaps = pd.read_csv(out / "gaps.csv", encoding="utf-8-sig")
     assert len(gaps) > 0
     for _, g in gaps.groupby("category"):  # ranked worst first
-        assert g["uncovered_target"].is_monotonic_decreasing and list(g["rank"])[0] == 1
+        assert g["uncovered_target"].is_monotonic_decreasing and g["rank"].iloc[0] == 1
     assert "Written to" in capsys.readouterr().out
 
 
