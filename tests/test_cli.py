@@ -74,7 +74,8 @@ def test_analyze_chengdu_with_a_gcj02_list(tmp_path, chengdu_pbf, chengdu_net, c
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["residents"]["total"] == pytest.approx(300_000)
     assert s["categories"]["elderly"]["n_facilities"] == 4
-    assert "facility_datum_check" not in json.dumps(s) or True
+    rep = s["population_report"]
+    assert sum(v["population"] for v in rep["by_method"].values()) == pytest.approx(300_000)
     mc = s["method_comparison"]
     assert mc["primary"] == "network" and mc["other"] == "overlay"
     gaps = pd.read_csv(out / "gaps.csv", encoding="utf-8-sig")
