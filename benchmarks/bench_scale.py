@@ -85,7 +85,7 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
                 timings[key] = timings.get(key, 0.0) + dt
 
     lg = logging.getLogger("coverage")
-    lg.setLevel(logging.INFO)
+    lg.setLevel(logging.DEBUG)
     lg.addHandler(Catch())
     t1 = time.perf_counter()
     res = analyze(net, fac, cells, comm, sc)
