@@ -12,10 +12,21 @@ from . import access, gaps, isochrones, rates, standards
 from ._errors import Care15Warning, DataWarning, InputError, ScenarioError
 from .access import cell_distances, nearest_facility, reach
 from .analysis import CoverageResult, analyze
+from .chinacoords import from_wgs84, to_wgs84
+from .communities import (
+    assign_cells,
+    communities_from_file,
+    communities_from_osm,
+    communities_grid,
+)
+from .export import write_tables
 from .isochrones import isochrones as isochrones_from_facilities
+from .maps import coverage_map, save_map
 from .network import Snapped, WalkNetwork, network_from_edges
 from .region import Region, demo_scenario, region_from_scenario
 from .scenario import Scenario, scenario_from_dict, scenario_from_toml
+from .siting import suggest_sites
+from .sources.facilities import facilities_from_file, facilities_from_osm
 from .sources.osm import (
     features_from_file,
     network_from_bbox,
@@ -24,6 +35,12 @@ from .sources.osm import (
     network_from_place,
     network_from_polygon,
     network_from_xml,
+)
+from .sources.population import (
+    grid_cells,
+    population_from_osm,
+    population_from_raster,
+    population_from_vector,
 )
 
 __version__ = "0.1.0"
@@ -40,10 +57,19 @@ __all__ = [
     "WalkNetwork",
     "access",
     "analyze",
+    "assign_cells",
     "cell_distances",
+    "communities_from_file",
+    "communities_from_osm",
+    "communities_grid",
+    "coverage_map",
     "demo_scenario",
+    "facilities_from_file",
+    "facilities_from_osm",
     "features_from_file",
+    "from_wgs84",
     "gaps",
+    "grid_cells",
     "isochrones",
     "isochrones_from_facilities",
     "nearest_facility",
@@ -54,10 +80,17 @@ __all__ = [
     "network_from_place",
     "network_from_polygon",
     "network_from_xml",
+    "population_from_osm",
+    "population_from_raster",
+    "population_from_vector",
     "rates",
     "reach",
     "region_from_scenario",
+    "save_map",
     "scenario_from_dict",
     "scenario_from_toml",
     "standards",
+    "suggest_sites",
+    "to_wgs84",
+    "write_tables",
 ]
