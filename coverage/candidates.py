@@ -25,6 +25,7 @@ __all__ = [
     "candidates_from_osm",
     "clean_candidates",
     "generated_candidates",
+    "water_from_osm",
 ]
 
 _LON = ("lon", "lng", "longitude", "x", "经度")
@@ -117,12 +118,25 @@ def candidates_from_osm(path: str | Path, tags: dict[str, Any]) -> gpd.GeoDataFr
                             geometry=pts.values, crs=4326)
 
 
+def water_from_osm(path: str | Path) -> gpd.GeoDataFrame:
+    """Water polygons of an OSM file (``natural=water``, ``waterway=riverbank``, reservoirs)."""
+    from .sources.osm import features_from_file
+
+    f = features_from_file(path, {"natural": ["water"], "waterway": ["riverbank"],
+                                  "landuse": ["reservoir", "basin"], "water": True})
+    if len(f) == 0:
+        return gpd.GeoDataFrame(geometry=[], crs=4326)
+    geom = f.geometry.to_numpy()
+    poly = np.isin(shapely.get_type_id(geom), (3, 6))
+    return gpd.GeoDataFrame(geometry=shapely.make_valid(geom[poly]), crs=4326)
+
+
 def clean_candidates(candidates: gpd.GeoDataFrame, network: Any, *, max_access_m: float = 250.0,
                      water: gpd.GeoDataFrame | None = None,
-                     duplicate_m: float = 10.0) -> gpd.GeoDataFrame:
+                     duplicate_m: float = 10.0, warn: bool = True) -> gpd.GeoDataFrame:
     """Drop candidates far from the network, on water, or within ``duplicate_m`` of another.
 
-    The counts are in ``.attrs["dropped"]`` and reported in one DataWarning.
+    The counts are in ``.attrs["dropped"]`` and, with ``warn``, reported in one DataWarning.
     """
     c = candidates.to_crs(network.crs).reset_index(drop=True)
     dropped = {"far_from_network": 0, "on_water": 0, "duplicate": 0}
@@ -140,7 +154,7 @@ def clean_candidates(candidates: gpd.GeoDataFrame, network: Any, *, max_access_m
         _, first = np.unique(key, axis=0, return_index=True)
         dropped["duplicate"] = len(c) - len(first)
         c = c.iloc[np.sort(first)].reset_index(drop=True)
-    if any(dropped.values()):
+    if warn and any(dropped.values()):
         warnings.warn("candidates dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}"
                                                           for k, v in dropped.items() if v),
                       DataWarning, stacklevel=2)

@@ -214,10 +214,16 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         from .candidates import candidates_from_file
 
         cand = candidates_from_file(args.candidates, coords=args.candidates_crs or "wgs84")
+    water = None
+    osm_file = sc.area.pbf or sc.area.osm
+    if cand is not None and osm_file is not None:
+        from .candidates import water_from_osm
+
+        water = water_from_osm(osm_file)
     sug = suggest_sites(res, region.network, sc, args.category, n_sites=args.sites,
                         target=args.target, candidates=cand, exact=args.exact,
                         time_limit_s=args.time_limit, verbose=verbose,
-                        capacity_aware=args.capacity_aware)
+                        capacity_aware=args.capacity_aware, water=water)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     write_tables({"sites": sug.sites}, out, formats=("csv", "geojson", "xlsx"), lang=args.lang,

@@ -456,7 +456,8 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
                   n_sites: int | None = None, target: float | None = None,
                   candidates: gpd.GeoDataFrame | None = None, exact: bool = False,
                   capacity_aware: bool = False, time_limit_s: float = 60.0,
-                  with_gcj02: bool = False, verbose: bool = False) -> SiteSuggestion:
+                  with_gcj02: bool = False, water: gpd.GeoDataFrame | None = None,
+                  verbose: bool = False) -> SiteSuggestion:
     """Suggest new sites for ``category`` from an analysis result.
 
     Parameters
@@ -485,6 +486,10 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
         Solver time limit; the best solution found is returned with its gap.
     with_gcj02
         Add GCJ-02 coordinates (for Chinese web maps).
+    water
+        Water polygons (e.g. :func:`coverage.candidates.water_from_osm`): candidates on water
+        are left out. Candidates more than ``max_access_m`` from a street and duplicates
+        (within 10 m) are always left out; the counts are in the message and ``extra``.
     """
     from .access import reach
 
@@ -511,16 +516,19 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
     if len(candidates) == 0:
         raise InputError("no candidate sites: give a candidate file (--candidates) with points "
                          "inside the study area")
-    csnap = network.snap_gdf(candidates, max_access_m=scenario.analysis.max_access_m)
-    far = ~csnap.ok
-    if far.any():
-        log.warning("%d candidates are more than %.0f m from any street and are left out",
-                    int(far.sum()), scenario.analysis.max_access_m)
-    keep = np.flatnonzero(csnap.ok)
-    candidates = candidates.iloc[keep].reset_index(drop=True)
-    csnap = csnap.subset(keep)
+    from .candidates import clean_candidates
+
+    n_given = len(candidates)
+    candidates = clean_candidates(candidates, network, max_access_m=scenario.analysis.max_access_m,
+                                  water=water, warn=False)
+    dropped = candidates.attrs.get("dropped", {})
+    if any(dropped.values()):
+        log.warning("candidates left out: %s", dropped)
     if len(candidates) == 0:
-        raise InputError("no candidate site is within reach of the street network")
+        raise InputError(f"none of the {n_given} candidate sites is usable: {dropped} "
+                         f"(more than {scenario.analysis.max_access_m:g} m from a street, on "
+                         "water, or duplicates)")
+    csnap = network.snap_gdf(candidates, max_access_m=scenario.analysis.max_access_m)
     limit = scenario.targets.coverage_threshold_min * 60 * scenario.speed_for(category)
     if capacity_aware:
         demand = pop * scenario.analysis.enrolment_rate
@@ -585,12 +593,16 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
             if cells["pop_total"].sum() > 0 else before
         parts.append(f"托位 per 1,000 residents: {before:.2f} → {after:.2f} (target "
                      f"{scenario.targets.childcare_places_per_1000}).")
+    if any(dropped.values()):
+        parts.append(f"Candidates: {n_given} given, left out " + ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
     parts.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
     return SiteSuggestion(sites=sites, added_area=added, objective=sol.objective,
                           bound=sol.bound, gap=sol.gap, solver=sol.solver, status=sol.status,
                           message=" ".join(parts), model=model,
                           extra={"matrix_seconds": t_matrix, "solve_seconds": t_solve,
                                  "n_candidates": P.n_candidates,
+                                 "candidates_dropped": dropped,
                                  "matrix_nnz": int(A.nnz)})
 
 
