@@ -61,23 +61,33 @@ class NodeDistances:
 
 
 def _augmented(network: WalkNetwork, pts: Snapped) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Graph with one extra node per snapped point, joined to its edge's two ends (directed)."""
+    """Graph with one extra node per snapped point, joined to its edge's two ends (directed).
+
+    The extra nodes are appended after the network's, so their rows go at the end of the CSR
+    arrays as they are: no re-sorting of the city's edges (this keeps the travel-time stage at
+    one Dijkstra's cost). A point on a zero-length edge (both ends the same node) gets one
+    entry, the shorter, so no row holds duplicates.
+    """
     n = network.n_nodes
-    ok = np.flatnonzero(pts.ok)
+    base = network.csr
     k = len(pts)
     virt = n + np.arange(k)
-    base = network.csr.tocoo()
-    rows = np.concatenate([base.row, virt[ok], virt[ok]])
-    cols = np.concatenate([base.col, pts.node_u[ok], pts.node_v[ok]])
-    w = np.concatenate([base.data, pts.access_m[ok] + pts.to_u_m[ok],
-                        pts.access_m[ok] + pts.to_v_m[ok]])
+    ok = pts.ok
+    u, v = pts.node_u, pts.node_v
+    wu = pts.access_m + pts.to_u_m
+    wv = pts.access_m + pts.to_v_m
+    same = ok & (u == v)
+    deg = np.where(ok, np.where(same, 1, 2), 0)
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(deg)])
+    first_w = np.where(same, np.minimum(wu, wv), wu)
+    cols = np.column_stack([u, v]).ravel()
+    ws = np.column_stack([first_w, wv]).ravel()
+    keep = np.column_stack([ok, ok & ~same]).ravel()
+    indices = np.concatenate([base.indices, cols[keep]]).astype(base.indices.dtype, copy=False)
+    data = np.concatenate([base.data, ws[keep]])
     # note: scipy.csgraph treats explicitly stored zeros of sparse input as edges
-    g = sp.csr_matrix((w, (rows, cols)), shape=(n + k, n + k))
-    # coo->csr sums duplicates (a point on a zero-length edge, u == v): recompute with minimum
-    if g.nnz != len(w):
-        df = pd.DataFrame({"r": rows, "c": cols, "w": w}).groupby(["r", "c"], sort=False)["w"].min()
-        g = sp.csr_matrix((df.to_numpy(), (df.index.get_level_values(0),
-                                           df.index.get_level_values(1))), shape=(n + k, n + k))
+    g = sp.csr_matrix((data, indices, indptr.astype(base.indptr.dtype, copy=False)),
+                      shape=(n + k, n + k))
     return g, virt
 
 

@@ -150,3 +150,22 @@ def test_reach_agrees_with_single_source_on_helsinki(helsinki_net):
     dense[dense > 900] = np.inf
     np.testing.assert_allclose(got, dense, rtol=1e-9)
     assert r.to_csr().nnz > 100
+
+
+def test_facility_on_a_closed_loop_and_exactly_at_a_node():
+    # 1 --100-- 2, a 60 m closed loop 2 -> 2 (a cul-de-sac roundabout), 2 --100-- 3
+    net = line_net({(1, 2): [(0, 0), (100, 0)],
+                    (2, 2): [(100, 0), (110, 30), (130, 30), (100, 0)],
+                    (2, 3): [(100, 0), (200, 0)]})
+    idx = {nid: i for i, nid in enumerate(net.node_id)}
+    loop = net.snap(np.array([120.0]), np.array([31.0]))  # 1 m above the loop's top side
+    assert loop.node_u[0] == loop.node_v[0] == idx[2]  # snapped onto the loop itself
+    assert loop.access_m[0] == pytest.approx(1.0)
+    nd = nearest_facility(net, loop)
+    along = np.hypot(10, 30) + 10  # the shorter way round to node 2
+    assert min(loop.to_u_m[0], loop.to_v_m[0]) == pytest.approx(along)
+    assert nd.dist_m[idx[2]] == pytest.approx(loop.access_m[0] + along)
+    assert nd.dist_m[idx[1]] == pytest.approx(100 + loop.access_m[0] + along)
+    at_node = net.snap(np.array([200.0]), np.array([0.0]))  # exactly at node 3, access 0
+    nd = nearest_facility(net, at_node)
+    assert nd.dist_m[idx[3]] == 0.0 and nd.dist_m[idx[1]] == pytest.approx(200)
