@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import re
@@ -29,10 +30,14 @@ import shapely
 
 from .standards import CATEGORIES
 
+log = logging.getLogger(__name__)
+
 __all__ = ["COLUMN_DOCS", "FORMATS", "atomic_path", "column_info", "write_csv", "write_geo",
            "write_json", "write_tables", "write_xlsx"]
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg", "parquet")
+#: Tables longer than this are left out of ``tables.xlsx`` (they are in CSV and GeoParquet).
+XLSX_MAX_ROWS = 50_000
 
 #: Tables written by :func:`write_tables` and their sheet titles (zh, en).
 TABLE_TITLES = {
@@ -231,7 +236,7 @@ def _plain(df: pd.DataFrame, coords_out: str | None = None, *,
             if lo in out.columns and la in out.columns:
                 x, y = from_wgs84(out[lo].to_numpy(float), out[la].to_numpy(float), coords_out)
                 out[f"{lo}_{coords_out}"], out[f"{la}_{coords_out}"] = x, y
-    return out
+    return _rounded(out)
 
 
 def _centroids(g: gpd.GeoDataFrame) -> np.ndarray:
@@ -243,6 +248,43 @@ def _centroids(g: gpd.GeoDataFrame) -> np.ndarray:
         c = gpd.GeoSeries(np.where(inside, c.to_numpy(),
                                    shapely.point_on_surface(g.geometry.to_numpy())), crs=g.crs)
     return c.to_crs(4326).to_numpy()
+
+
+def _decimals(col: str) -> int | None:
+    """Decimals kept for a float column in CSV/XLSX (full float precision is noise).
+
+    Residents are not rounded, so that table sums match the summary exactly; spreadsheets
+    show them with one decimal through a number format instead.
+    """
+    if col in ("lon", "lat", "centroid_lon", "centroid_lat") or col.startswith(("lon_", "lat_")):
+        return 7
+    if re.search(r"(_cov\d+_|_overlay\d+$|coverage$|_rate$|^share|_share)", col):
+        return 6
+    if col.endswith(("_min", "_m", "_km2", "_mps", "_per_1000", "_m2_per_100_households")):
+        return 3
+    return None
+
+
+def _xlsx_format(col: str) -> str | None:
+    if re.search(r"(_cov\d+_|_overlay\d+$|coverage$|_rate$)", col):
+        return "0.0%"
+    if col.startswith(("pop_", "uncovered_", "newly_covered_")) or col in (
+            "households", "beds", "places", "capacity_places") or col.endswith(
+            ("_capacity", "_people")):
+        return "#,##0.0"
+    if col.endswith(("_min", "_m", "_per_1000", "_m2", "_households")):
+        return "0.0"
+    return None
+
+
+def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype.kind == "f":
+            d = _decimals(str(c))
+            if d is not None:
+                out[c] = out[c].round(d)
+    return out
 
 
 def _json_safe(v: Any) -> Any:
@@ -361,9 +403,15 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
                 out.to_excel(xw, sheet_name=title, index=False)
                 ws = xw.sheets[title]
                 ws.freeze_panes = "A2"
-                for i, h in enumerate(out.columns, start=1):
+                for i, (h, c) in enumerate(zip(out.columns, plain.columns, strict=True),
+                                           start=1):
                     width = min(40, max(10, len(str(h)) * (2 if lang == "zh" else 1) + 2))
-                    ws.column_dimensions[_col_letter(i)].width = width
+                    letter = _col_letter(i)
+                    ws.column_dimensions[letter].width = width
+                    fmt = _xlsx_format(str(c))
+                    if fmt and plain[c].dtype.kind == "f":
+                        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                            cell.number_format = fmt
                 for c in plain.columns:
                     zh, en, d = column_info(c)
                     docs.append((title, c, zh, en, d))
@@ -418,6 +466,11 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
                                             coords_out=coords_out))
     if "xlsx" in formats and len(tables) > 1:
         sheets = {n: df for n, df in tables.items() if n != "isochrones"}
+        big = [n for n, df in sheets.items() if len(df) > XLSX_MAX_ROWS]
+        for n in big:  # a city's cell table: CSV/GeoParquet hold it; XLSX would take minutes
+            log.warning("%s has %d rows; left out of tables.xlsx (see %s.csv)", n,
+                        len(sheets[n]), n)
+            del sheets[n]
         p = write_xlsx(sheets, out / "tables.xlsx", lang=lang, coords_out=coords_out)
         for n in sheets:
             written[n].append(p)
