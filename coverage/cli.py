@@ -53,6 +53,9 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--coords-out", choices=COORD_SYSTEMS, default="wgs84",
                    help="also write lon/lat of tables in this system: gcj02 for AMap/Tencent, "
                         "bd09 for Baidu (files stay in WGS-84)")
+    o.add_argument("--no-cache", action="store_true",
+                   help="parse the OSM file again instead of reusing the parsed network cached "
+                        "on disk ($CARE15_CACHE or ~/.cache/care15)")
     o.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -140,7 +143,7 @@ def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) 
 
     verbose = not args.quiet
     t0 = time.perf_counter()
-    region = region_from_scenario(sc, verbose=verbose)
+    region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
     res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
@@ -206,7 +209,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 
     sc = demo_scenario() if args.demo else _scenario(args)
     verbose = not args.quiet
-    region = region_from_scenario(sc, verbose=verbose)
+    region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
     res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
                   verbose=verbose)
     cand = None

@@ -113,8 +113,10 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
     osm_file = sc.area.pbf or sc.area.osm
     with step("reading the street network", verbose=verbose):
         net = _network(sc, cache=cache)
+    hit = (getattr(net, "meta", None) or {}).get("cache", {}).get("hit")
     notes.append(f"Street network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
-                 f"{net.total_length_m / 1000:,.1f} km ({net.source}).")
+                 f"{net.total_length_m / 1000:,.1f} km ({net.source}"
+                 + ("; parsed earlier, read from the cache" if hit else "") + ").")
     with step("reading facilities", verbose=verbose):
         if sc.inputs.facilities is not None:
             fac = facilities_from_file(sc.inputs.facilities, coords=sc.inputs.facilities_crs)

@@ -61,3 +61,17 @@ def demo_result(demo_region):
 
     r = demo_region
     return analyze(r.network, r.facilities, r.cells, r.communities, demo_scenario())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Parsed-network cache of the test session in a temporary folder, not ~/.cache/care15."""
+    import os
+
+    old = os.environ.get("CARE15_CACHE")
+    os.environ["CARE15_CACHE"] = str(tmp_path_factory.mktemp("care15_cache"))
+    yield
+    if old is None:
+        os.environ.pop("CARE15_CACHE", None)
+    else:
+        os.environ["CARE15_CACHE"] = old
