@@ -172,6 +172,9 @@ def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) 
                      basemap=args.basemap, tianditu_key=args.tianditu_key,
                      offline=args.offline, title=sc.area.name,
                      **_map_options(sc))
+    from .figures import report_figures
+
+    report_figures(res, sc, out / "figures", lang=args.lang)
     map_path = out / "map.html"
     save_map(m, map_path, offline=args.offline)
     if demo:

@@ -12,7 +12,7 @@ from . import standards as std
 from ._errors import DataWarning
 from .rates import tlabel
 
-__all__ = ["coverage_bar_chart", "minutes_map", "save_figure"]
+__all__ = ["coverage_bar_chart", "minutes_map", "report_figures", "save_figure"]
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
              "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC")
@@ -149,3 +149,26 @@ def save_figure(fig, path: str | Path) -> Path:
             os.unlink(tmp)
         plt.close(fig)
     return path
+
+
+def report_figures(result, scenario, out: str | Path, *, lang: str = "zh") -> list[Path]:
+    """Write the report PNGs of an analysis into ``out``: per category, the community bar
+    chart against the coverage target (``coverage_<category>.png``) and the walking-minutes
+    map (``minutes_<category>.png``). Returns the paths written."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    paths = []
+    for c in scenario.categories:
+        if f"{c}_walk_min" not in result.cells.columns:
+            continue
+        fig = coverage_bar_chart(result.communities, c,
+                                 threshold_min=scenario.targets.coverage_threshold_min,
+                                 target=scenario.coverage_target(c), lang=lang)
+        paths.append(save_figure(fig, out / f"coverage_{c}.png"))
+        plt.close(fig)
+        fig = minutes_map(result.cells, c, thresholds_min=tuple(scenario.thresholds_min),
+                          facilities=result.facilities, lang=lang)
+        paths.append(save_figure(fig, out / f"minutes_{c}.png"))
+        plt.close(fig)
+    return paths

@@ -28,6 +28,9 @@ def test_demo_console_script(tmp_path):
               "map.html", "summary.json", "tables.xlsx"):
         assert (out / f).stat().st_size > 0, f
     assert (tmp_path / "maps" / "demo_map.html").is_file()  # copied to maps/ for the demo
+    for c in ("elderly", "childcare"):  # report figures
+        for f in (f"coverage_{c}.png", f"minutes_{c}.png"):
+            assert (out / "figures" / f).read_bytes()[:4] == b"\x89PNG"
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["residents"]["total"] == pytest.approx(20_000)
     for c in ("elderly", "childcare"):
