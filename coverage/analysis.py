@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -178,7 +179,8 @@ def _check_layers(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
 
 def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
             communities: gpd.GeoDataFrame, scenario: Scenario | None = None, *,
-            verbose: bool = False) -> CoverageResult:
+            verbose: bool = False,
+            cache: bool | str | Path | None = None) -> CoverageResult:
     """Run travel times, isochrones, coverage tables, E2SFCA and gap lists.
 
     Parameters
@@ -196,6 +198,10 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
         Thresholds, speeds, targets; defaults to :class:`Scenario()`.
     verbose
         Show progress.
+    cache
+        ``True`` (default folder) or a folder: reuse the population cells' snap to the network
+        from the on-disk cache (:mod:`coverage.cache`), keyed by the network's content, the
+        cells' geometry and ``max_access_m``; a what-if that changes only facilities skips it.
 
     Returns
     -------
@@ -221,8 +227,15 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
 
     max_acc = sc.analysis.max_access_m
     with step("snapping cells and facilities to the network", verbose=verbose):
-        csnap = network.snap_gdf(gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=crs),
-                                 max_access_m=max_acc)
+        centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=crs)
+        if cache not in (None, False):
+            from .cache import cached_snap_gdf
+
+            # a what-if changes facilities, not the population grid: its snap is reused
+            csnap = cached_snap_gdf(network, centres, max_access_m=max_acc,
+                                    cache_dir=None if cache is True else cache)
+        else:
+            csnap = network.snap_gdf(centres, max_access_m=max_acc)
         fsnap_all = network.snap_gdf(facilities, max_access_m=max_acc) if len(facilities) \
             else network.snap(np.empty(0), np.empty(0))
     cells["access_m"] = csnap.access_m

@@ -147,7 +147,7 @@ def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) 
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
     res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
-                  verbose=verbose)
+                  verbose=verbose, cache=not args.no_cache)
     t_an = time.perf_counter() - t1
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -214,7 +214,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     verbose = not args.quiet
     region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
     res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
-                  verbose=verbose)
+                  verbose=verbose, cache=not args.no_cache)
     cand = None
     if args.candidates is not None:
         from .candidates import candidates_from_file
