@@ -103,11 +103,11 @@ def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoD
     return out
 
 
-def candidates_from_osm(path: str | Path, tags: dict[str, Any]) -> gpd.GeoDataFrame:
+def candidates_from_osm(path: str | Path | tuple, tags: dict[str, Any]) -> gpd.GeoDataFrame:
     """OSM features a planner names by tag, e.g. ``{"amenity": ["community_centre"]}``."""
-    from .sources.osm import features_from_file
+    from .sources.osm import features
 
-    f = features_from_file(path, tags)
+    f = features(path, tags)
     pts = f.geometry.representative_point() if len(f) else gpd.GeoSeries([], crs=4326)
     names = f["name"].fillna("").astype(str).to_numpy() if "name" in f else ""
     return gpd.GeoDataFrame({"candidate_id": [f"osm{t[0]}{i}" for t, i in
@@ -118,11 +118,11 @@ def candidates_from_osm(path: str | Path, tags: dict[str, Any]) -> gpd.GeoDataFr
                             geometry=pts.values, crs=4326)
 
 
-def water_from_osm(path: str | Path) -> gpd.GeoDataFrame:
+def water_from_osm(path: str | Path | tuple) -> gpd.GeoDataFrame:
     """Water polygons of an OSM file (``natural=water``, ``waterway=riverbank``, reservoirs)."""
-    from .sources.osm import features_from_file
+    from .sources.osm import features
 
-    f = features_from_file(path, {"natural": ["water"], "waterway": ["riverbank"],
+    f = features(path, {"natural": ["water"], "waterway": ["riverbank"],
                                   "landuse": ["reservoir", "basin"], "water": True})
     if len(f) == 0:
         return gpd.GeoDataFrame(geometry=[], crs=4326)

@@ -107,18 +107,21 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
     return out
 
 
-def communities_from_osm(path: str | Path, *, admin_levels: tuple[str, ...] = ("10", "9", "8"),
+def communities_from_osm(path: str | Path | tuple, *, admin_levels: tuple[str, ...] = ("10", "9", "8"),
                          bounds_wgs84: tuple[float, float, float, float] | None = None
                          ) -> gpd.GeoDataFrame:
     """OSM administrative boundaries at the finest level mapped with at least two areas.
+
+    ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
+    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
 
     China maps 街道/乡镇 at ``admin_level=8`` and 社区/村 (rarely) at 10; Europe maps
     neighbourhoods at 9-10. Returns an empty table when no level has two polygons (the caller
     falls back to :func:`communities_grid`).
     """
-    from .sources.osm import features_from_file
+    from .sources.osm import features, source_name
 
-    f = features_from_file(path, {"boundary": ["administrative"]})
+    f = features(path, {"boundary": ["administrative"]})
     empty = gpd.GeoDataFrame({"community_id": [], "community_name": []}, geometry=[], crs=4326)
     if len(f) == 0 or "admin_level" not in f.columns:
         return empty
@@ -128,7 +131,7 @@ def communities_from_osm(path: str | Path, *, admin_levels: tuple[str, ...] = ("
     for lvl in admin_levels:
         sel = f.loc[f["admin_level"].astype(str) == lvl]
         if len(sel) >= 2:
-            sel = _clean(sel.reset_index(drop=True), f"{Path(path).name} admin_level={lvl}")
+            sel = _clean(sel.reset_index(drop=True), f"{source_name(path)} admin_level={lvl}")
             nm = sel["name"].astype(str) if "name" in sel else pd.Series([""] * len(sel))
             ids = (sel["osm_type"].astype(str) + "/" + sel["osm_id"].astype(str)).to_numpy()
             return gpd.GeoDataFrame({"community_id": ids,

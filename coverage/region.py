@@ -110,7 +110,12 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
 
     notes: list[str] = []
     reports: dict[str, Any] = {}
-    osm_file = sc.area.pbf or sc.area.osm
+    # where OSM features come from: the file, or the same place/box online (osmnx, cached)
+    osm_file: Any = sc.area.pbf or sc.area.osm
+    if osm_file is None and sc.area.place:
+        osm_file = ("place", sc.area.place)
+    elif osm_file is None and sc.area.bbox:
+        osm_file = ("bbox", tuple(sc.area.bbox))
     with step("reading the street network", verbose=verbose):
         net = _network(sc, cache=cache)
     hit = (getattr(net, "meta", None) or {}).get("cache", {}).get("hit")

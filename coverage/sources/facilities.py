@@ -360,9 +360,12 @@ def _tag_match(row: pd.Series, sets) -> bool:
     return False
 
 
-def facilities_from_osm(path: str | Path, *, categories: Iterable[str] | None = None
+def facilities_from_osm(path: str | Path | tuple, *, categories: Iterable[str] | None = None
                         ) -> gpd.GeoDataFrame:
     """Care facilities in an OSM file, by tags first and then by Chinese/English name keywords.
+
+    ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
+    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
 
     A feature counts when its tags match a sub-type of the glossary in
     :mod:`coverage.standards` (``amenity=social_facility`` + ``social_facility=nursing_home``,
@@ -373,10 +376,10 @@ def facilities_from_osm(path: str | Path, *, categories: Iterable[str] | None = 
     point on surface. Chinese OSM maps few such features; pass a facility list when you have
     one.
     """
-    from .osm import features_from_file
+    from .osm import features, source_name
 
     cats = list(categories) if categories is not None else list(CATEGORIES)
-    f = features_from_file(path, OSM_FILTER)
+    f = features(path, OSM_FILTER)
     if len(f) == 0:
         return facility_table(facility_id=[], name=[], category=[], subtype=[], lon=[], lat=[],
                               source="OSM")
@@ -436,7 +439,7 @@ def facilities_from_osm(path: str | Path, *, categories: Iterable[str] | None = 
         name=[r[1] for r in rows], category=[r[2][0] for r in rows],
         subtype=[r[2][1] for r in rows], beds=beds, places=places, source="OSM",
         lon=shapely.get_x(pts), lat=shapely.get_y(pts))
-    out, _ = _drop_duplicates(out, Path(path).name)
+    out, _ = _drop_duplicates(out, source_name(path))
     return out
 
 

@@ -24,13 +24,16 @@ from .._errors import InputError
 from ..network import WalkNetwork, network_from_edges, network_from_graph
 
 __all__ = [
+    "features",
     "features_from_file",
+    "features_online",
     "network_from_bbox",
     "network_from_file",
     "network_from_pbf",
     "network_from_place",
     "network_from_polygon",
     "network_from_xml",
+    "source_name",
     "walkable_mask",
 ]
 
@@ -256,3 +259,55 @@ def features_from_file(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFra
     gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     gdf = gdf.loc[:, ~gdf.columns.duplicated()]
     return gdf.reset_index(drop=True)
+
+
+#: An online OSM source: ``("place", "成都市锦江区")``, ``("bbox", (w, s, e, n))`` or
+#: ``("polygon", shapely_polygon_wgs84)``; downloaded through osmnx (Overpass, cached).
+OnlineSource = tuple[str, Any]
+
+
+def features_online(source: OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFrame:
+    """OSM features matching ``tags`` downloaded with osmnx for a place, box or polygon.
+
+    Returns the same table as :func:`features_from_file` (``osm_type``, ``osm_id``, tag
+    columns, geometry in EPSG:4326); empty when Overpass has nothing.
+    """
+    import osmnx as ox
+
+    kind, value = source
+    fns = {"place": "features_from_place", "bbox": "features_from_bbox",
+           "polygon": "features_from_polygon"}
+    if kind not in fns:
+        raise InputError(f"unknown online OSM source {kind!r}; use one of {sorted(fns)}")
+    ox.settings.use_cache = True
+    arg = tuple(value) if kind == "bbox" else value
+    try:
+        gdf = getattr(ox, fns[kind])(arg, tags=tags)
+    except Exception as e:
+        if type(e).__name__ == "InsufficientResponseError":  # nothing matches: an empty layer
+            return gpd.GeoDataFrame(columns=["osm_type", "osm_id", "geometry"],
+                                    geometry="geometry", crs=4326)
+        raise InputError(f"osmnx.{fns[kind]}({arg!r}) failed ({type(e).__name__}: {e}); this "
+                         "needs internet access to Overpass; offline, pass an OSM file "
+                         "(--pbf or --osm)") from e
+    gdf = gdf.reset_index().rename(columns={"element": "osm_type", "id": "osm_id",
+                                            "element_type": "osm_type"})
+    gdf = gdf.set_crs(4326, allow_override=True)
+    gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    gdf = gdf.loc[:, ~gdf.columns.duplicated()]
+    return gdf.reset_index(drop=True)
+
+
+def features(source: Path | str | OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Features from an OSM file (path) or an online source (``("place", name)`` …)."""
+    if isinstance(source, tuple):
+        return features_online(source, tags)
+    return features_from_file(source, tags)
+
+
+def source_name(source: Path | str | OnlineSource) -> str:
+    """A short label of an OSM source for messages and reports."""
+    if isinstance(source, tuple):
+        return f"{source[0]}:{source[1]}"
+    return Path(source).name
+

@@ -426,19 +426,22 @@ def _levels(b: gpd.GeoDataFrame) -> tuple[np.ndarray, dict[str, Any]]:
     return lv, {"buildings_with_levels": int(known.sum()), "levels_assumed": med}
 
 
-def osm_residential_buildings(path: str | Path, crs: Any,
+def osm_residential_buildings(path: str | Path | tuple, crs: Any,
                               residential_areas: np.ndarray | None = None
                               ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Residential buildings of an OSM file with ``floor_area_m2`` = footprint × levels.
+
+    ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
+    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
 
     Counted: buildings tagged with a residential type (``apartments``, ``house``,
     ``residential`` …) anywhere, and generic ``building=yes`` inside residential land use
     (``residential_areas``, polygons in ``crs``). Non-residential types, and buildings with
     ``amenity``/``shop``/``office`` tags, are left out.
     """
-    from .osm import features_from_file
+    from .osm import features
 
-    b = features_from_file(path, {"building": True})
+    b = features(path, {"building": True})
     info: dict[str, Any] = {"buildings_in_file": len(b)}
     if len(b) == 0:
         return gpd.GeoDataFrame({"floor_area_m2": []}, geometry=[], crs=crs), info
@@ -480,11 +483,14 @@ def _lines_per_cell(lines: np.ndarray, size: float, bounds) -> tuple[np.ndarray,
     return c, ln
 
 
-def population_from_osm(path: str | Path, *, total_population: float, crs: Any,
+def population_from_osm(path: str | Path | tuple, *, total_population: float, crs: Any,
                         cell_size_m: float = 100.0, shares: Shares | None = None,
                         bounds: tuple[float, float, float, float] | None = None
                         ) -> gpd.GeoDataFrame:
     """Distribute a known total (e.g. a census figure) over cells by what OSM maps.
+
+    ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
+    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
 
     See the module docstring for the three methods and their calibration. ``bounds`` (in
     ``crs``) is the study area; by default the extent of the file's residential features.
@@ -495,26 +501,27 @@ def population_from_osm(path: str | Path, *, total_population: float, crs: Any,
     InputError
         Non-positive total, or a file with no residential buildings, land use or streets.
     """
-    from .osm import features_from_file
+    from .osm import features, source_name
 
     shares = shares or Shares()
     if not (total_population and total_population > 0 and math.isfinite(total_population)):
         raise InputError(f"total population must be a positive number, got {total_population!r}")
-    p = Path(path)
-    lu = features_from_file(p, {"landuse": ["residential"]})
+    p = path if isinstance(path, tuple) else Path(path)
+    name = source_name(path)
+    lu = features(p, {"landuse": ["residential"]})
     lu = lu.to_crs(crs) if len(lu) else lu
     lu_geom = lu.geometry.to_numpy() if len(lu) else np.array([], dtype=object)
     if len(lu_geom):
         lu_geom = shapely.make_valid(lu_geom[np.isin(shapely.get_type_id(lu_geom), (3, 6))])
     bld, binfo = osm_residential_buildings(p, crs, lu_geom)
-    st = features_from_file(p, {"highway": ["residential", "living_street"]})
+    st = features(p, {"highway": ["residential", "living_street"]})
     st_geom = st.to_crs(crs).geometry.to_numpy() if len(st) else np.array([], dtype=object)
     if len(st_geom):
         st_geom = st_geom[np.isin(shapely.get_type_id(st_geom), (1, 5))]
     if bounds is None:
         parts = [g for g in (bld.geometry.to_numpy(), lu_geom, st_geom) if len(g)]
         if not parts:
-            raise InputError(f"{p}: no residential buildings, residential land use or "
+            raise InputError(f"{name}: no residential buildings, residential land use or "
                              "residential streets to place residents on; pass a population "
                              "layer instead (--population)")
         bounds = tuple(shapely.total_bounds(np.concatenate(parts)))
@@ -574,13 +581,13 @@ def population_from_osm(path: str | Path, *, total_population: float, crs: Any,
     w[m3] = street[m3] * per_m
     method[m1], method[m2], method[m3] = "buildings", "landuse", "streets"
     if w.sum() <= 0:
-        raise InputError(f"{p}: no residential buildings, residential land use or residential "
+        raise InputError(f"{name}: no residential buildings, residential land use or residential "
                          "streets inside the study area; pass a population layer (--population)")
     pop = total_population * w / w.sum()
     cell_area_km2 = size * size / 1e6
     by_method = {}
-    for name, m in (("buildings", m1), ("landuse", m2), ("streets", m3)):
-        by_method[name] = {"cells": int(m.sum()), "area_km2": round(float(m.sum()) *
+    for meth, m in (("buildings", m1), ("landuse", m2), ("streets", m3)):
+        by_method[meth] = {"cells": int(m.sum()), "area_km2": round(float(m.sum()) *
                                                                     cell_area_km2, 3),
                            "population": float(pop[m].sum()),
                            "share_of_population": float(pop[m].sum() / total_population)}
@@ -590,7 +597,7 @@ def population_from_osm(path: str | Path, *, total_population: float, crs: Any,
     cells["pop_60plus"] = pop[keep] * shares.share_60plus
     cells["pop_0to3"] = pop[keep] * shares.share_0to3
     cells["pop_method"] = method[keep]
-    report = {"source": p.name, "method": "osm estimate", "pop_read": float(total_population),
+    report = {"source": name, "method": "osm estimate", "pop_read": float(total_population),
               "pop_on_grid": float(cells["pop_total"].sum()), "pop_outside_area": 0.0,
               "cells": len(cells), "cell_size_m": size, "age_groups_from": "scenario shares",
               "by_method": by_method, "floor_area_ratio": far,
