@@ -291,21 +291,23 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
             mins = cg[f"{c}_walk_min"].to_numpy(float)
             bands = [_band(v, thresholds) for v in mins]
             fg = _group(tr["cells"].format(cat=_label(c, lang)), show=(c == cats[0]))
+            # compact properties; the tooltip labels them (one copy of the words, not 1 per cell)
             props = {
                 "band": bands,
-                "tip": [f"{tr['minutes']}: "
-                        + (f"{v:.1f} {tr['min']}" if np.isfinite(v) else tr["unreach"])
-                        + f"<br>{tr['residents']}: {p:,.0f} · {tr['p60']}: {a:,.0f} · "
-                          f"{tr['p03']}: {b:,.0f}"
-                        for v, p, a, b in zip(mins, cg["pop_total"], cg["pop_60plus"],
-                                              cg["pop_0to3"], strict=True)]}
+                "m": [round(float(v), 1) if np.isfinite(v) else tr["unreach"] for v in mins],
+                "p": np.round(cg["pop_total"].to_numpy(float)).astype(int).tolist(),
+                "a": np.round(cg["pop_60plus"].to_numpy(float)).astype(int).tolist(),
+                "b": np.round(cg["pop_0to3"].to_numpy(float)).astype(int).tolist()}
             folium.GeoJson(
                 _geojson(cg, props),
                 style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
                                           "weight": 0.3,
                                           "fillColor": BAND_COLOURS[f["properties"]["band"]],
                                           "fillOpacity": 0.7},
-                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+                tooltip=folium.GeoJsonTooltip(
+                    ["m", "p", "a", "b"],
+                    aliases=[f"{tr['minutes']} ({tr['min']})", tr["residents"], tr["p60"],
+                             tr["p03"]]),
             ).add_to(fg)
             fg.add_to(m)
     # communities by coverage rate
