@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import shutil
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -128,6 +131,27 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
 
 
+@contextlib.contextmanager
+def _data_warnings_as_notes() -> Iterator[list[str]]:
+    """Collect data warnings (dropped rows, datum offsets, repaired geometries) as notes.
+
+    They are printed with the summary and kept in ``summary.json``; other warnings pass on.
+    """
+    from ._errors import DataWarning
+
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield notes
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            msg = str(w.message)
+            if msg not in notes:
+                notes.append(msg)
+        elif not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def _map_options(sc: Scenario) -> dict[str, Any]:
     return {"thresholds": list(sc.thresholds_min),
             "coverage_threshold": int(sc.targets.coverage_threshold_min),
@@ -143,17 +167,18 @@ def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) 
 
     verbose = not args.quiet
     t0 = time.perf_counter()
-    region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
-    t_read = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
-                  verbose=verbose, cache=not args.no_cache)
+    with _data_warnings_as_notes() as data_notes:
+        region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
+        t_read = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
+                      verbose=verbose, cache=not args.no_cache)
     t_an = time.perf_counter() - t1
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     summ = dict(res.summary)
     summ["study_area"] = sc.area.name
-    summ["notes"] = region.notes + res.notes
+    summ["notes"] = data_notes + region.notes + res.notes
     summ["population_report"] = region.reports.get("population")
     summ["seconds"] = {"read": round(t_read, 2), "analyze": round(t_an, 2)}
     summ["attribution"] = "© OpenStreetMap contributors (ODbL)"
@@ -212,9 +237,10 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 
     sc = demo_scenario() if args.demo else _scenario(args)
     verbose = not args.quiet
-    region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
-    res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
-                  verbose=verbose, cache=not args.no_cache)
+    with _data_warnings_as_notes() as data_notes:
+        region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
+        res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
+                      verbose=verbose, cache=not args.no_cache)
     cand = None
     if args.candidates is not None:
         from .candidates import candidates_from_file
@@ -242,9 +268,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     save_map(m, out / "sites_map.html", offline=args.offline)
     info = {"category": args.category, "solver": sug.solver, "status": sug.status,
             "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
-            "message": sug.message, "n_sites": len(sug.sites)}
+            "message": sug.message, "n_sites": len(sug.sites),
+            "notes": data_notes + region.notes + res.notes}
     write_json(info, out / "sites_summary.json")
     zh = args.lang == "zh"
+    for n in data_notes:
+        print(f"! {n}")
     print(f"\n{sug.message}")
     if len(sug.sites):
         cols = [c for c in ("rank", "community_name", "lon", "lat", "newly_covered_target",

@@ -145,3 +145,13 @@ def test_what_if_reuses_the_parsed_network(tmp_path, chengdu_pbf, chengdu_net, m
     for c in ("elderly", "childcare"):
         assert second["categories"][c]["thresholds"]["15"]["total"]["share"] == pytest.approx(
             third["categories"][c]["thresholds"]["15"]["total"]["share"], abs=1e-12)
+
+
+def test_gcj02_list_declared_wgs84_is_flagged_in_the_summary(tmp_path, chengdu_pbf, chengdu_net):
+    """A Chinese web-map export read as WGS-84: said plainly in the printed and saved notes."""
+    fac = _gcj_list(chengdu_net, tmp_path / "poi.csv", n=8)
+    out = tmp_path / "o"
+    assert main(["analyze", "--pbf", str(chengdu_pbf), "--facilities", str(fac),
+                 "--total-population", "100000", "--out", str(out), "--quiet"]) == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("--facilities-crs gcj02" in n for n in s["notes"]), s["notes"]
