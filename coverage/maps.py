@@ -99,6 +99,25 @@ class _Popup(MacroElement):
         self.content = content
 
 
+class _PointsOnTop(MacroElement):
+    """Bring gap outlines, then facility markers, to the front whenever an overlay is switched on."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on('overlayadd', function () {
+            [{{ this.groups|join(', ') }}].forEach(function (g) {
+                if ({{ this._parent.get_name() }}.hasLayer(g)) {
+                    g.eachLayer(function (l) { if (l.bringToFront) { l.bringToFront(); } });
+                }
+            });
+        });
+        {% endmacro %}""")
+
+    def __init__(self, groups: list[str]):
+        super().__init__()
+        self._name = "C15PointsOnTop"
+        self.groups = groups
+
+
 def _label(cat: str, lang: str) -> str:
     c = CATEGORIES[cat]
     return c.label_zh if lang == "zh" else c.label_en
@@ -259,6 +278,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     used_base = _basemap(m, basemap, tianditu_key, lang)
     m._care15 = {"offline": offline, "basemap": used_base, "lang": lang, "layers": []}
     cats = [c for c in CATEGORIES if cells is None or f"{c}_walk_min" in cells.columns]
+    point_groups: list[str] = []
 
     def _group(name: str, show: bool) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=name, show=show)
@@ -356,6 +376,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
             if len(sel) == 0:
                 continue
             fg = _group(tr["gaps"].format(cat=_label(c, lang)), show=(c == cats[0]))
+            point_groups.insert(0, fg.get_name())  # gap outlines above polygons, below points
             tips = [f"<b>{tr['gaps'].format(cat=_label(c, lang))} #{int(r['rank'])}</b><br>"
                     f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
                     f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
@@ -376,6 +397,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
         fc = _to_map_crs(facilities, gcj, 0.0)
         for sub, sel in fc.groupby("subtype", sort=False):
             fg = _group(tr["fac"].format(sub=_sublabel(sub, lang)), show=True)
+            point_groups.append(fg.get_name())
             for _, r in sel.iterrows():
                 capcol = "beds" if r["category"] == "elderly" else "places"
                 pop = (f"<b>{html.escape(str(r.get('name', '')))}</b><br>"
@@ -416,6 +438,9 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
             ).add_child(_Popup(pop)).add_to(fg)
         fg.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if point_groups:
+        # a polygon layer switched on later is drawn on top; keep the facilities above it
+        m.add_child(_PointsOnTop(point_groups))
     m.get_root().header.add_child(folium.Element(_CSS))
     m.get_root().html.add_child(folium.Element(_legend(
         tr, lang, thresholds, cats, facilities, gaps, title, used_base)))

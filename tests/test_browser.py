@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coverage.cli import main
@@ -31,6 +32,11 @@ PROBE_TAIL = ('<script>window.addEventListener("load",function(){setTimeout(func
               '{errors:window.__errs,canvases:document.querySelectorAll("canvas").length,'
               'markers:document.querySelectorAll(".c15-site").length}); '
               'document.body.appendChild(d);},500);});</script>')
+
+
+ALL_ON = ('<script>window.addEventListener("load",function(){document.querySelectorAll('
+          '".leaflet-control-layers-overlays input[type=checkbox]").forEach(function(c){'
+          'if(!c.checked){c.click();}});});</script>')
 
 
 def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
@@ -77,6 +83,16 @@ def test_offline_demo_map_renders_with_every_layer(tmp_path, monkeypatch):
     assert greenish > 0.005 and reddish > 0.001, (greenish, reddish)
     (ROOT / "maps").mkdir(exist_ok=True)
     shutil.copyfile(shot, ROOT / "maps" / "demo_map.png")
+    # every layer switched on, as a planner would click through the layer panel
+    allon = tmp_path / "all_layers.html"
+    allon.write_text(page.read_text(encoding="utf-8").replace("</body>", ALL_ON + "</body>", 1),
+                     encoding="utf-8")
+    shot_all = tmp_path / "demo_map_all_layers.png"
+    _chromium(["--window-size=1400,900", "--virtual-time-budget=5000",
+               f"--screenshot={shot_all}", allon.as_uri()], tmp_path / "profile3")
+    img2 = (mpimg.imread(shot_all)[:, :, :3] * 255).astype(int)
+    assert np.abs(img2 - img).sum(axis=2).astype(bool).mean() > 0.01  # more is drawn
+    shutil.copyfile(shot_all, ROOT / "maps" / "demo_map_all_layers.png")
 
 
 def test_sites_map_and_english_labels(tmp_path, monkeypatch):
