@@ -162,6 +162,29 @@ def _assign_points(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> p
                         index=points.index)
 
 
+def _snap_layers(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+                 max_access_m: float, *, cache: bool | str | Path | None = None
+                 ) -> tuple[Snapped, Snapped]:
+    """Snap cell centres and facilities to the network; add ``access_m``, ``on_network`` and
+    ``network_piece`` to both frames (in place). ``cache`` reuses the cells' snap from disk
+    (a what-if changes facilities, not the population grid)."""
+    centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
+    if cache not in (None, False):
+        from .cache import cached_snap_gdf
+
+        csnap = cached_snap_gdf(network, centres, max_access_m=max_access_m,
+                                cache_dir=None if cache is True else cache)
+    else:
+        csnap = network.snap_gdf(centres, max_access_m=max_access_m)
+    fsnap = network.snap_gdf(facilities, max_access_m=max_access_m) if len(facilities) \
+        else network.snap(np.empty(0), np.empty(0))
+    for df, sn in ((cells, csnap), (facilities, fsnap)):
+        df["access_m"] = sn.access_m
+        df["on_network"] = sn.ok
+        df["network_piece"] = network.component_of(sn)
+    return csnap, fsnap
+
+
 def _check_layers(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
                   communities: gpd.GeoDataFrame) -> None:
     problems = []
@@ -227,23 +250,7 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
 
     max_acc = sc.analysis.max_access_m
     with step("snapping cells and facilities to the network", verbose=verbose):
-        centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=crs)
-        if cache not in (None, False):
-            from .cache import cached_snap_gdf
-
-            # a what-if changes facilities, not the population grid: its snap is reused
-            csnap = cached_snap_gdf(network, centres, max_access_m=max_acc,
-                                    cache_dir=None if cache is True else cache)
-        else:
-            csnap = network.snap_gdf(centres, max_access_m=max_acc)
-        fsnap_all = network.snap_gdf(facilities, max_access_m=max_acc) if len(facilities) \
-            else network.snap(np.empty(0), np.empty(0))
-    cells["access_m"] = csnap.access_m
-    cells["on_network"] = csnap.ok
-    cells["network_piece"] = network.component_of(csnap)
-    facilities["access_m"] = fsnap_all.access_m
-    facilities["on_network"] = fsnap_all.ok
-    facilities["network_piece"] = network.component_of(fsnap_all)
+        csnap, fsnap_all = _snap_layers(network, cells, facilities, max_acc, cache=cache)
     off = ~csnap.ok
     if off.any():
         notes.append(f"{int(off.sum())} population cells ({cells.loc[off, 'pop_total'].sum():,.0f} "

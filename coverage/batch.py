@@ -73,7 +73,6 @@ import logging
 import math
 import re
 import time
-import tomllib
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -88,7 +87,7 @@ import shapely
 
 from ._errors import InputError, ScenarioError
 from .region import Region
-from .scenario import _PATH_KEYS, _SECTIONS, _TOP, Scenario, scenario_from_dict
+from .scenario import _PATH_KEYS, _SECTIONS, _TOP, Scenario, load_toml, scenario_from_dict
 from .tiling import DEFAULT_MAX_CELLS, DEFAULT_MAX_NODES
 
 __all__ = [
@@ -344,12 +343,8 @@ def _spec(label: str, r: dict[str, Any], defaults: dict[str, Any], base: Path,
         if "scenario" in r:
             sp = Path(r["scenario"]).expanduser()
             sp = sp if sp.is_absolute() else base / sp
-            if not sp.is_file():
-                raise ScenarioError(f"scenario: file not found: {sp}")
-            try:
-                data = tomllib.loads(sp.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-                raise ScenarioError(f"scenario: {sp} is not valid TOML ({e})") from None
+            data = load_toml(sp, ScenarioError, missing=f"scenario: file not found: {sp}",
+                             invalid=f"scenario: {sp} is not valid TOML")
             merged = _merge(merged, _absolute(data, sp.parent))
         inline = {k: v for k, v in r.items() if k in _SCENARIO_KEYS}
         merged = _merge(merged, _absolute(inline, base))
@@ -378,12 +373,8 @@ def _spec(label: str, r: dict[str, Any], defaults: dict[str, Any], base: Path,
 def regions_from_toml(path: Path | str) -> tuple[list[RegionSpec], BatchOptions]:
     """Read a regions file (see the module docstring); relative paths are relative to it."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"regions file not found: {p}")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{p}: not valid TOML ({e})") from None
+    data = load_toml(p, InputError, missing=f"regions file not found: {p}",
+                     invalid=f"{p}: not valid TOML")
     return regions_from_dict(data, base_dir=p.resolve().parent, origin=str(p))
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from ._errors import DataWarning, InputError
+from ._tables import pick_column as _pick
 from .siting import generated_candidates
 
 __all__ = [
@@ -32,14 +33,6 @@ _LON = ("lon", "lng", "longitude", "x", "经度")
 _LAT = ("lat", "latitude", "y", "纬度")
 _NAME = ("name", "名称", "地点", "候选点")
 _CAP = ("capacity_places", "places", "托位", "托位数", "capacity")
-
-
-def _pick(cols: list[str], names: tuple[str, ...]) -> str | None:
-    low = {c.lower().strip(): c for c in cols}
-    for n in names:
-        if n in low:
-            return low[n]
-    return None
 
 
 def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFrame:
@@ -132,32 +125,37 @@ def water_from_osm(path: str | Path | tuple) -> gpd.GeoDataFrame:
 
 
 def clean_candidates(candidates: gpd.GeoDataFrame, network: Any, *, max_access_m: float = 250.0,
-                     water: gpd.GeoDataFrame | None = None,
-                     duplicate_m: float = 10.0, warn: bool = True) -> gpd.GeoDataFrame:
+                     water: gpd.GeoDataFrame | None = None, duplicate_m: float = 10.0,
+                     warn: bool = True, return_snap: bool = False) -> Any:
     """Drop candidates far from the network, on water, or within ``duplicate_m`` of another.
 
     The counts are in ``.attrs["dropped"]`` and, with ``warn``, reported in one DataWarning.
+    With ``return_snap`` the kept candidates' :class:`~coverage.network.Snapped` positions come
+    back too, as ``(candidates, snapped)``, so callers need not snap them again.
     """
     c = candidates.to_crs(network.crs).reset_index(drop=True)
     dropped = {"far_from_network": 0, "on_water": 0, "duplicate": 0}
     snap = network.snap_gdf(c, max_access_m=max_access_m)
     dropped["far_from_network"] = int((~snap.ok).sum())
-    c = c.loc[snap.ok].reset_index(drop=True)
+    keep = np.flatnonzero(snap.ok)  # positions in the snapped array of the rows kept so far
+    c = c.iloc[keep].reset_index(drop=True)
     if water is not None and len(water) and len(c):
         w = water.to_crs(network.crs)
         j = gpd.sjoin(c[["geometry"]], w[["geometry"]], predicate="within", how="inner")
         on = np.unique(j.index)
         dropped["on_water"] = len(on)
-        c = c.drop(index=on).reset_index(drop=True)
+        dry = np.setdiff1d(np.arange(len(c)), on)
+        c, keep = c.iloc[dry].reset_index(drop=True), keep[dry]
     if len(c):
         key = np.floor(np.c_[c.geometry.x, c.geometry.y] / duplicate_m).astype(np.int64)
         _, first = np.unique(key, axis=0, return_index=True)
         dropped["duplicate"] = len(c) - len(first)
-        c = c.iloc[np.sort(first)].reset_index(drop=True)
+        first = np.sort(first)
+        c, keep = c.iloc[first].reset_index(drop=True), keep[first]
     if warn and any(dropped.values()):
         warnings.warn("candidates dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}"
                                                           for k, v in dropped.items() if v),
                       DataWarning, stacklevel=2)
     out = c.to_crs(4326)
     out.attrs["dropped"] = dropped
-    return out
+    return (out, snap.subset(keep)) if return_snap else out

@@ -20,6 +20,8 @@ import pandas as pd
 import shapely
 
 from ._errors import DataWarning, InputError
+from ._tables import letters, read_layer
+from ._tables import pick_column as _pick
 
 __all__ = ["OUTSIDE_ID", "OUTSIDE_NAME", "assign_cells", "communities_from_file",
            "communities_from_osm", "communities_grid"]
@@ -29,14 +31,6 @@ OUTSIDE_NAME = "(outside communities / 社区范围外)"
 _NAME = ("community_name", "name", "名称", "社区", "社区名称", "社区名", "街道", "街道名称",
          "居委会", "村委会", "community", "subdistrict", "name_zh", "name:zh")
 _ID = ("community_id", "id", "code", "编码", "代码", "社区代码", "区划代码", "adcode")
-
-
-def _pick(cols, names) -> str | None:
-    low = {str(c).strip().lower(): c for c in cols}
-    for n in names:
-        if n.lower() in low:
-            return low[n.lower()]
-    return None
 
 
 def _clean(g: gpd.GeoDataFrame, src: str) -> gpd.GeoDataFrame:
@@ -76,12 +70,7 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
     the features); features with no polygon are left out (named).
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: community file not found")
-    try:
-        g = gpd.read_parquet(p) if p.suffix.lower() == ".parquet" else gpd.read_file(p)
-    except Exception as e:
-        raise InputError(f"{p}: could not read the layer ({type(e).__name__}: {e})") from e
+    g = read_layer(p, what="community file")
     if len(g) == 0:
         raise InputError(f"{p}: the community layer is empty")
     if g.crs is None:
@@ -153,7 +142,7 @@ def communities_grid(bounds: tuple[float, float, float, float], *, size_m: float
     ny = max(1, math.ceil((y1 - y0) / size_m))
     rows = []
     for r in range(ny):
-        letter = _letters(r)
+        letter = letters(r + 1)
         for c in range(nx_):
             bx0 = x0 + c * size_m
             by1 = y1 - r * size_m
@@ -162,15 +151,6 @@ def communities_grid(bounds: tuple[float, float, float, float], *, size_m: float
     ids, names, geom = zip(*rows, strict=True)
     return gpd.GeoDataFrame({"community_id": list(ids), "community_name": list(names)},
                             geometry=list(geom), crs=crs)
-
-
-def _letters(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def assign_cells(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._tables import letters
 from .standards import CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -406,7 +407,7 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
                 for i, (h, c) in enumerate(zip(out.columns, plain.columns, strict=True),
                                            start=1):
                     width = min(40, max(10, len(str(h)) * (2 if lang == "zh" else 1) + 2))
-                    letter = _col_letter(i)
+                    letter = letters(i)
                     ws.column_dimensions[letter].width = width
                     fmt = _xlsx_format(str(c))
                     if fmt and plain[c].dtype.kind == "f":
@@ -421,16 +422,8 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
             dd.to_excel(xw, sheet_name=sheet, index=False)
             ws = xw.sheets[sheet]
             for i, w in enumerate((22, 34, 30, 40, 90), start=1):
-                ws.column_dimensions[_col_letter(i)].width = w
+                ws.column_dimensions[letters(i)].width = w
     return path
-
-
-def _col_letter(i: int) -> str:
-    s = ""
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,

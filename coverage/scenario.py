@@ -309,13 +309,21 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
         raise ScenarioError(str(e).replace("invalid scenario", f"invalid {origin}", 1)) from None
 
 
+def load_toml(path: Path, error: type[Exception], *, missing: str,
+              invalid: str) -> dict[str, Any]:
+    """Parse a UTF-8 TOML file, raising ``error(missing)`` when it does not exist and
+    ``error(f"{invalid} ({reason})")`` when it does not parse."""
+    if not path.is_file():
+        raise error(missing)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{invalid} ({e})") from None
+
+
 def scenario_from_toml(path: Path | str) -> Scenario:
     """Read and validate a scenario TOML file; relative paths are relative to the file."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"scenario file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"{path}: not valid TOML ({e}); see README 'Scenario files'") from None
+    data = load_toml(path, ScenarioError, missing=f"scenario file not found: {path}",
+                     invalid=f"{path}: not valid TOML")
     return scenario_from_dict(data, base_dir=path.parent, origin=f"scenario {path}")

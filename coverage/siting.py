@@ -519,8 +519,9 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
     from .candidates import clean_candidates
 
     n_given = len(candidates)
-    candidates = clean_candidates(candidates, network, max_access_m=scenario.analysis.max_access_m,
-                                  water=water, warn=False)
+    candidates, csnap = clean_candidates(candidates, network,
+                                         max_access_m=scenario.analysis.max_access_m,
+                                         water=water, warn=False, return_snap=True)
     dropped = candidates.attrs.get("dropped", {})
     if any(dropped.values()):
         log.warning("candidates left out: %s", dropped)
@@ -528,7 +529,6 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
         raise InputError(f"none of the {n_given} candidate sites is usable: {dropped} "
                          f"(more than {scenario.analysis.max_access_m:g} m from a street, on "
                          "water, or duplicates)")
-    csnap = network.snap_gdf(candidates, max_access_m=scenario.analysis.max_access_m)
     limit = scenario.targets.coverage_threshold_min * 60 * scenario.speed_for(category)
     if capacity_aware:
         demand = pop * scenario.analysis.enrolment_rate

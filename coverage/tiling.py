@@ -70,7 +70,14 @@ import shapely
 from . import standards as std
 from ._errors import InputError
 from .access import Reach, reach
-from .analysis import CoverageResult, _assign_points, _check_layers, _compare, analyze
+from .analysis import (
+    CoverageResult,
+    _assign_points,
+    _check_layers,
+    _compare,
+    _snap_layers,
+    analyze,
+)
 from .gaps import gap_clusters, short_communities
 from .network import WalkNetwork
 from .rates import band_labels, community_table, e2sfca, summary, tlabel
@@ -478,21 +485,12 @@ def combine_tiles(outputs: list[TileOutput], plan: TilePlan, network: WalkNetwor
         raise RuntimeError(f"tiles returned {len(allc)} cells for {len(cells)} in the region")
     allc = gpd.GeoDataFrame(allc.drop(columns="_row"), geometry="geometry", crs=crs)
     max_acc = sc.analysis.max_access_m
-    csnap = network.snap_gdf(gpd.GeoDataFrame(geometry=allc.geometry.centroid, crs=crs),
-                             max_access_m=max_acc)
     fac = facilities.drop(columns="_frow").copy()
     fac_comm = _assign_points(fac, communities)
     fac["community_id"] = fac_comm["community_id"].to_numpy()
     fac["community_name"] = fac_comm["community_name"].to_numpy()
-    fsnap = network.snap_gdf(fac, max_access_m=max_acc) if len(fac) \
-        else network.snap(np.empty(0), np.empty(0))
-    fac["access_m"] = fsnap.access_m
-    fac["on_network"] = fsnap.ok
-    fac["network_piece"] = network.component_of(fsnap)
-    allc["access_m"] = csnap.access_m
-    allc["on_network"] = csnap.ok
-    cpiece = network.component_of(csnap)
-    allc["network_piece"] = cpiece
+    csnap, fsnap = _snap_layers(network, allc, fac, max_acc)
+    cpiece = allc["network_piece"].to_numpy()
     tmax = plan.longest_threshold_min
     labels = band_labels(sc.thresholds_min)
     edges = np.asarray(sc.thresholds_min, dtype=float)

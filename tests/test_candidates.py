@@ -65,3 +65,18 @@ def test_osm_and_generated(chengdu_pbf, chengdu_net):
     xy = np.c_[g.to_crs(chengdu_net.crs).geometry.x, g.to_crs(chengdu_net.crs).geometry.y]
     cellid = np.floor(xy / 500).astype(int)
     assert len(np.unique(cellid, axis=0)) == len(g)  # one per 500 m square
+
+
+def test_clean_returns_the_snap_of_the_kept_candidates(helsinki_net):
+    nodes = helsinki_net.nodes_gdf().iloc[:30]
+    x, y = nodes.geometry.x.to_numpy() + 7, nodes.geometry.y.to_numpy() - 3
+    c = gpd.GeoDataFrame({"candidate_id": [f"k{i}" for i in range(31)]}, crs=helsinki_net.crs,
+                         geometry=[*shapely.points(x, y), shapely.Point(x[0] + 9e4, y[0])])
+    water = gpd.GeoDataFrame(geometry=[shapely.Point(x[5], y[5]).buffer(2)],
+                             crs=helsinki_net.crs)
+    out, snap = clean_candidates(c.to_crs(4326), helsinki_net, water=water, warn=False,
+                                 return_snap=True)
+    fresh = helsinki_net.snap_gdf(out, max_access_m=250)
+    assert len(snap) == len(out) and np.array_equal(snap.edge, fresh.edge)
+    assert np.allclose(snap.along_m, fresh.along_m) and np.allclose(snap.access_m,
+                                                                    fresh.access_m)

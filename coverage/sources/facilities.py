@@ -34,6 +34,8 @@ import pandas as pd
 import shapely
 
 from .._errors import DataWarning, InputError
+from .._tables import pick_column as _pick
+from .._tables import read_layer
 from ..chinacoords import COORD_SYSTEMS, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from ..standards import CATEGORIES, Subtype
 
@@ -64,14 +66,6 @@ _CATEGORY_WORDS = {
     "elderly": ("elderly", "养老", "老年", "为老", "elderly care", "senior"),
     "childcare": ("childcare", "托育", "育儿", "child care", "0-3", "0–3"),
 }
-
-
-def _pick(cols: Iterable[str], names: tuple[str, ...]) -> str | None:
-    low = {str(c).strip().lower(): c for c in cols}
-    for n in names:
-        if n.lower() in low:
-            return low[n.lower()]
-    return None
 
 
 def _subtypes() -> list[tuple[str, Subtype]]:
@@ -144,10 +138,7 @@ def _read_table(p: Path) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | 
     """The attribute table, and lon/lat from the geometry for spatial formats."""
     suf = "".join(p.suffixes[-1:]).lower()
     if suf in (".geojson", ".json", ".gpkg", ".shp", ".parquet"):
-        try:
-            g = gpd.read_parquet(p) if suf == ".parquet" else gpd.read_file(p)
-        except Exception as e:
-            raise InputError(f"{p}: could not read the layer ({type(e).__name__}: {e})") from e
+        g = read_layer(p, what="facility file")
         if len(g) == 0:
             raise InputError(f"{p}: the layer is empty (no features)")
         if g.crs is None:

@@ -244,21 +244,36 @@ def features_from_file(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFra
                 elif vals.notna().any():
                     gdf[key] = vals
         gdf = gdf.set_crs(4326, allow_override=True)
-    else:
-        import osmnx as ox
+        return _tidy_features(gdf)
+    import osmnx as ox
 
-        try:
-            gdf = ox.features_from_xml(p, tags=tags)
-        except Exception as e:
-            if type(e).__name__ == "InsufficientResponseError":
-                return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=4326)
-            raise InputError(f"{p}: could not read features ({type(e).__name__}: {e})") from e
-        gdf = gdf.reset_index().rename(columns={"element": "osm_type", "id": "osm_id",
-                                                "element_type": "osm_type"})
-        gdf = gdf.set_crs(4326, allow_override=True)
+    return _osmnx_features(lambda: ox.features_from_xml(p, tags=tags),
+                           f"{p}: could not read features")
+
+
+def _tidy_features(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop features without geometry and repeated columns; a fresh 0..n-1 index."""
     gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     gdf = gdf.loc[:, ~gdf.columns.duplicated()]
     return gdf.reset_index(drop=True)
+
+
+def _osmnx_features(call: Any, failure: str) -> gpd.GeoDataFrame:
+    """Run an osmnx ``features_*`` call and bring its table to :func:`features_from_file`'s form.
+
+    Nothing matching the tags (osmnx's InsufficientResponseError) is an empty layer; any other
+    error becomes an InputError starting with ``failure``.
+    """
+    try:
+        gdf = call()
+    except Exception as e:
+        if type(e).__name__ == "InsufficientResponseError":
+            return gpd.GeoDataFrame(columns=["osm_type", "osm_id", "geometry"],
+                                    geometry="geometry", crs=4326)
+        raise InputError(f"{failure} ({type(e).__name__}: {e})") from e
+    gdf = gdf.reset_index().rename(columns={"element": "osm_type", "id": "osm_id",
+                                            "element_type": "osm_type"})
+    return _tidy_features(gdf.set_crs(4326, allow_override=True))
 
 
 #: An online OSM source: ``("place", "成都市锦江区")``, ``("bbox", (w, s, e, n))`` or
@@ -281,21 +296,9 @@ def features_online(source: OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFr
         raise InputError(f"unknown online OSM source {kind!r}; use one of {sorted(fns)}")
     ox.settings.use_cache = True
     arg = tuple(value) if kind == "bbox" else value
-    try:
-        gdf = getattr(ox, fns[kind])(arg, tags=tags)
-    except Exception as e:
-        if type(e).__name__ == "InsufficientResponseError":  # nothing matches: an empty layer
-            return gpd.GeoDataFrame(columns=["osm_type", "osm_id", "geometry"],
-                                    geometry="geometry", crs=4326)
-        raise InputError(f"osmnx.{fns[kind]}({arg!r}) failed ({type(e).__name__}: {e}); this "
-                         "needs internet access to Overpass; offline, pass an OSM file "
-                         "(--pbf or --osm)") from e
-    gdf = gdf.reset_index().rename(columns={"element": "osm_type", "id": "osm_id",
-                                            "element_type": "osm_type"})
-    gdf = gdf.set_crs(4326, allow_override=True)
-    gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    gdf = gdf.loc[:, ~gdf.columns.duplicated()]
-    return gdf.reset_index(drop=True)
+    return _osmnx_features(lambda: getattr(ox, fns[kind])(arg, tags=tags),
+                           f"osmnx.{fns[kind]}({arg!r}) failed; this needs internet access to "
+                           "Overpass; offline, pass an OSM file (--pbf or --osm)")
 
 
 def features(source: Path | str | OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFrame:

@@ -37,6 +37,8 @@ import pyproj
 import shapely
 
 from .._errors import DataWarning, InputError
+from .._tables import pick_column as _pick
+from .._tables import read_layer
 from ..scenario import Shares
 
 __all__ = [
@@ -247,25 +249,10 @@ def population_from_raster(path: str | Path, *, crs: Any, cell_size_m: float = 1
 # vector
 # --------------------------------------------------------------------------------------------
 
-def _pick(cols, names) -> str | None:
-    low = {str(c).strip().lower(): c for c in cols}
-    for n in names:
-        if n.lower() in low:
-            return low[n.lower()]
-    return None
-
-
 def _read_layer(path: str | Path | gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
     if isinstance(path, gpd.GeoDataFrame):
         return path, "GeoDataFrame"
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: population layer not found")
-    try:
-        g = gpd.read_parquet(p) if p.suffix.lower() == ".parquet" else gpd.read_file(p)
-    except Exception as e:
-        raise InputError(f"{p}: could not read the layer ({type(e).__name__}: {e})") from e
-    return g, p.name
+    return read_layer(path, what="population layer"), Path(path).name
 
 
 def population_from_vector(path: str | Path | gpd.GeoDataFrame, *, column: str, crs: Any,
