@@ -15,10 +15,14 @@ nodes.
 
 Engine
 ------
-One multi-source Dijkstra per category (``scipy.sparse.csgraph.dijkstra`` with
-``min_only=True`` over the graph augmented with one virtual node per facility) gives every node
-its distance to the nearest facility and which facility it is. Bounded searches from many
-origins (:func:`reach`) run in chunks with ``limit=`` and return a sparse matrix.
+One multi-source Dijkstra per category gives every node its distance to the nearest facility
+and which facility it is. Each facility seeds the two ends of its edge with the distances
+above. Two engines give the same numbers: ``"compiled"``, care15's own search with an indexed
+4-ary heap (``coverage/_dijkstra.pyx``, built at install when a C compiler is present), and
+``"scipy"``, ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph augmented
+with one virtual node per facility. :data:`ENGINE` names the default (the compiled one when it
+was built). Bounded searches from many origins (:func:`reach`) run in chunks with ``limit=``
+and return a sparse matrix.
 """
 
 from __future__ import annotations
@@ -32,7 +36,19 @@ from scipy.sparse.csgraph import dijkstra
 
 from .network import Snapped, WalkNetwork
 
+try:
+    from ._dijkstra import multi_source as _multi_source
+except ImportError:  # the optional extension was not built (no C compiler at install)
+    _multi_source = None
+
+#: The default engine of :func:`nearest_facility`: ``"compiled"`` when the extension was built,
+#: else ``"scipy"``.
+ENGINE: str = "compiled" if _multi_source is not None else "scipy"
+ENGINES: tuple[str, ...] = ("compiled", "scipy") if _multi_source is not None else ("scipy",)
+
 __all__ = [
+    "ENGINE",
+    "ENGINES",
     "NodeDistances",
     "Reach",
     "cell_distances",
@@ -92,7 +108,7 @@ def _augmented(network: WalkNetwork, pts: Snapped) -> tuple[sp.csr_matrix, np.nd
 
 
 def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
-                     limit_m: float = np.inf) -> NodeDistances:
+                     limit_m: float = np.inf, engine: str | None = None) -> NodeDistances:
     """Multi-source Dijkstra: metres from every node to its nearest facility.
 
     Parameters
@@ -103,15 +119,25 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
         Facilities snapped to the network; unsnapped ones (``edge == -1``) are ignored.
     limit_m
         Stop searching beyond this distance (nodes farther get ``inf``).
+    engine
+        ``"compiled"`` or ``"scipy"`` (same results); ``None`` uses :data:`ENGINE`.
 
     Examples
     --------
     >>> from coverage.network import WalkNetwork
     >>> # see tests/test_access.py for hand-made graphs with exact answers
     """
+    engine = ENGINE if engine is None else engine
+    if engine not in ("compiled", "scipy"):
+        raise ValueError(f"engine must be 'compiled' or 'scipy', not {engine!r}")
+    if engine == "compiled" and _multi_source is None:
+        raise RuntimeError("the compiled engine was not built (no C compiler when care15 was "
+                           "installed); use engine='scipy' or reinstall with a compiler")
     n = network.n_nodes
     if not facilities.ok.any():
         return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), facilities)
+    if engine == "compiled":
+        return _nearest_compiled(network, facilities, float(limit_m))
     g, virt = _augmented(network, facilities)
     src = virt[facilities.ok]
     dist, _, origin = dijkstra(g, directed=True, indices=src, min_only=True,
@@ -119,6 +145,25 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
     dist = dist[:n]
     origin = origin[:n].astype(np.int64)
     nearest = np.where(origin >= 0, origin - n, -1)
+    return NodeDistances(dist, nearest, facilities)
+
+
+def _nearest_compiled(network: WalkNetwork, facilities: Snapped, limit_m: float
+                      ) -> NodeDistances:
+    """:func:`nearest_facility` with the compiled kernel: each facility seeds its edge's ends."""
+    g = network.csr
+    ok = np.flatnonzero(facilities.ok)
+    node = np.concatenate([facilities.node_u[ok], facilities.node_v[ok]]).astype(np.int64)
+    if node.size and (node.min() < 0 or node.max() >= network.n_nodes):
+        raise ValueError("snapped facilities refer to nodes outside the network; snap them "
+                         "again with this network's WalkNetwork.snap")
+    seed_m = np.concatenate([facilities.access_m[ok] + facilities.to_u_m[ok],
+                             facilities.access_m[ok] + facilities.to_v_m[ok]]).astype(float)
+    label = np.concatenate([ok, ok]).astype(np.int64)
+    dist, nearest = _multi_source(g.indptr.astype(np.int32, copy=False),
+                                  g.indices.astype(np.int32, copy=False),
+                                  np.ascontiguousarray(g.data, dtype=float),
+                                  node, seed_m, label, limit_m)
     return NodeDistances(dist, nearest, facilities)
 
 

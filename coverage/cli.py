@@ -290,12 +290,25 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                      n_workers=args.workers, verbose=not args.quiet)
 
 
+def _version() -> str:
+    """``care15 X.Y.Z (travel-time engine: compiled|scipy)``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .access import ENGINE
+
+    try:
+        v = version("care15")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        v = "(not installed)"
+    return f"care15 {v} (travel-time engine: {ENGINE})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``care15``."""
     p = argparse.ArgumentParser(
         prog="care15",
         description="15-minute walking access to elderly care and childcare (一老一小15分钟服务圈)")
-    p.add_argument("--version", action="version", version="care15 0.1.0")
+    p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="run the whole analysis offline on the embedded data")
     _add_common(d, demo=True)

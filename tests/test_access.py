@@ -8,7 +8,16 @@ import pytest
 import shapely
 from helpers import line_net
 
-from coverage.access import cell_distances, nearest_facility, reach
+import coverage.access as access
+from coverage.access import ENGINES, cell_distances, nearest_facility, reach
+from coverage.synthetic import grid_network
+
+
+@pytest.fixture(autouse=True, params=ENGINES)
+def engine(request, monkeypatch):
+    """Every test here runs with each built engine as the default (same numbers expected)."""
+    monkeypatch.setattr(access, "ENGINE", request.param)
+    return request.param
 
 
 @pytest.fixture
@@ -169,3 +178,41 @@ def test_facility_on_a_closed_loop_and_exactly_at_a_node():
     at_node = net.snap(np.array([200.0]), np.array([0.0]))  # exactly at node 3, access 0
     nd = nearest_facility(net, at_node)
     assert nd.dist_m[idx[3]] == 0.0 and nd.dist_m[idx[1]] == pytest.approx(200)
+
+
+def test_compiled_engine_is_built_where_a_compiler_exists():
+    # the extension is optional so that an install without a C compiler still works; where a
+    # compiler exists (CI, this project's machines) a missing kernel is a build regression
+    import shutil
+    import sysconfig
+
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        pytest.skip(f"no C compiler ({cc}) here: care15 runs on the scipy engine")
+    assert "compiled" in ENGINES, "coverage/_dijkstra.pyx was not built: reinstall care15"
+
+
+def test_engines_agree_on_a_grid_with_a_limit():
+    if "compiled" not in ENGINES:
+        pytest.skip("the compiled engine is not built here")
+    net = grid_network(120, seed=4)  # 14,400 nodes, 10% of streets dropped: some islands
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = net.bounds
+    fac = net.snap(rng.uniform(x0, x1, 60), rng.uniform(y0, y1, 60), max_access_m=250)
+    for limit in (np.inf, 700.0):
+        a = nearest_facility(net, fac, limit_m=limit, engine="compiled")
+        b = nearest_facility(net, fac, limit_m=limit, engine="scipy")
+        assert np.array_equal(np.isinf(a.dist_m), np.isinf(b.dist_m))
+        fin = np.isfinite(a.dist_m)
+        np.testing.assert_allclose(a.dist_m[fin], b.dist_m[fin], rtol=1e-12)
+        assert (a.dist_m[fin] <= limit).all() and (a.nearest[~fin] == -1).all()
+        # the same nearest facility (random positions: no exact ties)
+        assert (a.nearest[fin] >= 0).all()
+        np.testing.assert_array_equal(a.nearest, b.nearest)
+    assert np.isinf(a.dist_m).sum() > 0  # the limit did cut
+
+
+def test_engine_argument_is_checked(path_net):
+    fac = path_net.snap(np.array([150.0]), np.array([10.0]))
+    with pytest.raises(ValueError, match="engine must be"):
+        nearest_facility(path_net, fac, engine="fast")

@@ -155,3 +155,12 @@ def test_gcj02_list_declared_wgs84_is_flagged_in_the_summary(tmp_path, chengdu_p
                  "--total-population", "100000", "--out", str(out), "--quiet"]) == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert any("--facilities-crs gcj02" in n for n in s["notes"]), s["notes"]
+
+
+def test_version_names_the_travel_time_engine(capsys):
+    from coverage.access import ENGINE
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"care15 0.1.0 (travel-time engine: {ENGINE})"

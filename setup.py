@@ -1,0 +1,25 @@
+"""Build the optional compiled shortest-path kernel (coverage/_dijkstra.pyx).
+
+Everything else is in pyproject.toml. The extension is optional: where no C compiler (or no
+Cython) is available the install still succeeds and care15 uses scipy's Dijkstra instead, which
+gives the same numbers, slower (``coverage.access.ENGINE`` says which one is in use).
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+try:
+    from Cython.Build import cythonize
+except ImportError:  # built without build isolation and without Cython: no kernel
+    ext_modules = []
+else:
+    ext_modules = cythonize(
+        [Extension("coverage._dijkstra", ["coverage/_dijkstra.pyx"],
+                   extra_compile_args=[] if sys.platform == "win32" else ["-O3"])],
+        language_level=3,
+    )
+    for ext in ext_modules:
+        ext.optional = True  # cythonize() does not carry the flag over
+
+setup(ext_modules=ext_modules)
