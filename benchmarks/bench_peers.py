@@ -8,8 +8,8 @@ Run by hand (``pip install -e ".[bench]"`` adds pandana and pyinstrument):
 Per network, for the elderly-care facilities of ``bench_scale``'s scenario (1,000 per 250,000
 nodes, 15 min at 0.8 m/s = 720 m):
 
-* nearest-facility distance for every node: care15 (multi-source scipy Dijkstra on the CSR
-  graph, facilities joined mid-edge) vs pandana ``nearest_pois`` (contraction hierarchies; its
+* nearest-facility distance for every node: care15 (its multi-source Dijkstra, the default
+  engine: compiled, or scipy's when the extension was not built; facilities joined mid-edge) vs pandana ``nearest_pois`` (contraction hierarchies; its
   preprocessing timed separately) vs networkx ``multi_source_dijkstra_path_length``;
 * population within 720 m of every node: pandana ``aggregate(type="sum")``, timed for reference
   (care15 has no per-node aggregation; its site matrix in ``bench_siting`` is the analogue);

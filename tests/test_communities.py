@@ -44,7 +44,8 @@ def test_file_errors(tmp_path):
         communities_from_file(tmp_path / "n.gpkg")
     with pytest.raises(InputError, match="not found"):
         communities_from_file(tmp_path / "missing.geojson")
-    g.set_crs(None, allow_override=True).assign(name="a").to_file(tmp_path / "nocrs.gpkg")
+    with pytest.warns(UserWarning, match="'crs' was not provided"):  # the bad file on purpose
+        g.set_crs(None, allow_override=True).assign(name="a").to_file(tmp_path / "nocrs.gpkg")
     with pytest.raises(InputError, match="no CRS"):
         communities_from_file(tmp_path / "nocrs.gpkg")
 
