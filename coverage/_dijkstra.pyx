@@ -16,20 +16,59 @@ from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 
 
+cdef inline void _place(double* key, int32_t* node, int32_t* slot, Py_ssize_t j, double d,
+                        int32_t u) noexcept nogil:
+    key[j] = d
+    node[j] = u
+    slot[u] = <int32_t>j
+
+
 cdef inline void _sift_up(double* key, int32_t* node, int32_t* slot, Py_ssize_t j, double d,
                           int32_t u) noexcept nogil:
+    """Put (d, u) at slot j or above, moving larger parents down."""
     cdef Py_ssize_t p
     while j > 0:
         p = (j - 1) >> 2
         if key[p] <= d:
             break
-        key[j] = key[p]
-        node[j] = node[p]
-        slot[node[j]] = <int32_t>j
+        _place(key, node, slot, j, key[p], node[p])
         j = p
-    key[j] = d
-    node[j] = u
-    slot[u] = <int32_t>j
+    _place(key, node, slot, j, d, u)
+
+
+cdef inline void _sift_down(double* key, int32_t* node, int32_t* slot, Py_ssize_t size,
+                            double d, int32_t u) noexcept nogil:
+    """Put (d, u) at the root or below, moving the smallest of four children up."""
+    cdef Py_ssize_t j = 0, c, cmin, c_end, i
+    cdef double best
+    while True:
+        c = 4 * j + 1
+        if c >= size:
+            break
+        cmin = c
+        best = key[c]
+        c_end = c + 4
+        if c_end > size:
+            c_end = size
+        for i in range(c + 1, c_end):
+            if key[i] < best:
+                best = key[i]
+                cmin = i
+        if best >= d:
+            break
+        _place(key, node, slot, j, best, node[cmin])
+        j = cmin
+    _place(key, node, slot, j, d, u)
+
+
+cdef inline Py_ssize_t _push(double* key, int32_t* node, int32_t* slot, Py_ssize_t size,
+                             double d, int32_t u) noexcept nogil:
+    """Queue u at distance d (or lower its key if queued); returns the new heap size."""
+    if slot[u] < 0:
+        _sift_up(key, node, slot, size, d, u)
+        return size + 1
+    _sift_up(key, node, slot, slot[u], d, u)
+    return size
 
 
 def multi_source(const int32_t[::1] indptr, const int32_t[::1] indices, const double[::1] data,
@@ -68,9 +107,9 @@ def multi_source(const int32_t[::1] indptr, const int32_t[::1] indices, const do
         free(key)
         free(node)
         raise MemoryError("multi_source: cannot allocate the heap")
-    cdef Py_ssize_t size = 0, i, j, c, cmin, c_end, e
-    cdef double d, nd, last_key, best
-    cdef int32_t u, v, last_node, sv
+    cdef Py_ssize_t size = 0, i, e
+    cdef double d, nd
+    cdef int32_t u, v
     with nogil:
         for i in range(n):
             slot[i] = -1
@@ -80,57 +119,23 @@ def multi_source(const int32_t[::1] indptr, const int32_t[::1] indices, const do
             if d < dist[u] and d <= limit:
                 dist[u] = d
                 label[u] = seed_label[i]
-                if slot[u] < 0:
-                    size += 1
-                    _sift_up(key, node, slot, size - 1, d, u)
-                else:
-                    _sift_up(key, node, slot, slot[u], d, u)
+                size = _push(key, node, slot, size, d, u)
         while size > 0:
             d = key[0]
             u = node[0]
             slot[u] = -2
             size -= 1
-            if size > 0:
-                # move the last entry to the root and sift it down
-                last_key = key[size]
-                last_node = node[size]
-                j = 0
-                while True:
-                    c = 4 * j + 1
-                    if c >= size:
-                        break
-                    cmin = c
-                    best = key[c]
-                    c_end = c + 4
-                    if c_end > size:
-                        c_end = size
-                    for i in range(c + 1, c_end):
-                        if key[i] < best:
-                            best = key[i]
-                            cmin = i
-                    if best >= last_key:
-                        break
-                    key[j] = best
-                    node[j] = node[cmin]
-                    slot[node[j]] = <int32_t>j
-                    j = cmin
-                key[j] = last_key
-                node[j] = last_node
-                slot[last_node] = <int32_t>j
+            if size > 0:  # the last entry goes to the root and sinks
+                _sift_down(key, node, slot, size, key[size], node[size])
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                sv = slot[v]
-                if sv == -2:
+                if slot[v] == -2:
                     continue
                 nd = d + data[e]
                 if nd < dist[v] and nd <= limit:
                     dist[v] = nd
                     label[v] = label[u]
-                    if sv < 0:
-                        size += 1
-                        _sift_up(key, node, slot, size - 1, nd, v)
-                    else:
-                        _sift_up(key, node, slot, sv, nd, v)
+                    size = _push(key, node, slot, size, nd, v)
     free(slot)
     free(key)
     free(node)
