@@ -2,7 +2,7 @@
 
 Everything else is in pyproject.toml. The extension is optional: where no C compiler (or no
 Cython) is available the install still succeeds and care15 uses scipy's Dijkstra instead, which
-gives the same numbers, slower (``coverage.access.ENGINE`` says which one is in use).
+gives the same numbers, slower (``care15.access.ENGINE`` says which one is in use).
 """
 
 import sys
@@ -15,7 +15,7 @@ except ImportError:  # built without build isolation and without Cython: no kern
     ext_modules = []
 else:
     ext_modules = cythonize(
-        [Extension("coverage._dijkstra", ["coverage/_dijkstra.pyx"],
+        [Extension("care15._dijkstra", ["coverage/_dijkstra.pyx"],
                    extra_compile_args=[] if sys.platform == "win32" else ["-O3"])],
         language_level=3,
     )

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import coverage as c15
-from coverage.chinacoords import from_wgs84
+import care15 as c15
+from care15.chinacoords import from_wgs84
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 CHROMIUM = shutil.which("chromium")

@@ -31,9 +31,9 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from coverage.access import nearest_facility
-from coverage.isochrones import per_facility_isochrones
-from coverage.synthetic import grid_network
+from care15.access import nearest_facility
+from care15.isochrones import per_facility_isochrones
+from care15.synthetic import grid_network
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 BUDGET = 15 * 60 * 0.8
@@ -123,7 +123,7 @@ def main():
         side = round(float(np.sqrt(s)))
         rows.append(bench(f"grid {side * side:,}", grid_network(side)))
         print(rows[-1], flush=True)
-    from coverage.sources.osm import network_from_pbf
+    from care15.sources.osm import network_from_pbf
 
     for name, p in (("Chengdu", SHARED / "cn" / "cn_chengdu_center_2018.osm.pbf"),
                     ("Monaco", SHARED / "peers" / "osrm_monaco.osm.pbf")):

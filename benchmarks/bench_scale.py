@@ -33,15 +33,15 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
     import pandas as pd
     import shapely
 
-    from coverage.access import reach
-    from coverage.analysis import analyze
-    from coverage.scenario import Scenario
-    from coverage.synthetic import grid_cells_population, grid_network
+    from care15.access import reach
+    from care15.analysis import analyze
+    from care15.scenario import Scenario
+    from care15.synthetic import grid_cells_population, grid_network
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     if pbf:
-        from coverage.sources.osm import network_from_pbf
+        from care15.sources.osm import network_from_pbf
 
         net = network_from_pbf(pbf)
         t["parse+network"] = time.perf_counter() - t0
@@ -84,7 +84,7 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
                 key = desc.split(": ", 1)[-1]
                 timings[key] = timings.get(key, 0.0) + dt
 
-    lg = logging.getLogger("coverage")
+    lg = logging.getLogger("care15")
     lg.setLevel(logging.DEBUG)
     lg.addHandler(Catch())
     t1 = time.perf_counter()

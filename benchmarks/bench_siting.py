@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from coverage.access import reach
-from coverage.siting import coverage_problem, solve_exact, solve_greedy
-from coverage.synthetic import grid_network
+from care15.access import reach
+from care15.siting import coverage_problem, solve_exact, solve_greedy
+from care15.synthetic import grid_network
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 LIMIT = 720.0
@@ -73,7 +73,7 @@ def bench(name, net, n_cand, n_dem, p, *, spopt_limit, spopt_rows=None):
         # spopt builds one dense PuLP term per (demand, candidate) pair: 5e8 terms on the big
         # grid would take hours and tens of GB. Time it on the first `spopt_rows` demand
         # points (same candidates) and scale linearly in the number of demand points.
-        from coverage.access import Reach
+        from care15.access import Reach
 
         k = r.cols < spopt_rows
         rs = Reach(r.rows[k], r.cols[k], r.dist_m[k], (r.shape[0], spopt_rows), r.limit_m)
@@ -96,7 +96,7 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
     cd = SHARED / "cn" / "cn_chengdu_center_2018.osm.pbf"
     if cd.is_file():
-        from coverage.sources.osm import network_from_pbf
+        from care15.sources.osm import network_from_pbf
 
         bench("Chengdu centre", network_from_pbf(cd), 1000, 5000, 20, spopt_limit=120)
     side = 200 if a.quick else 500

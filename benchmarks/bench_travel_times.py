@@ -22,8 +22,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from coverage.access import ENGINE, cell_distances, nearest_facility
-from coverage.synthetic import grid_network
+from care15.access import ENGINE, cell_distances, nearest_facility
+from care15.synthetic import grid_network
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 BUDGET = 900.0
@@ -101,7 +101,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
-    from coverage.sources.osm import network_from_pbf
+    from care15.sources.osm import network_from_pbf
 
     print(f"care15 engine: {ENGINE} (the 'scipy engine' column is care15 on scipy's Dijkstra)")
     print("| network | nodes | facilities | care15 ms | scipy engine ms | cells ms | "

@@ -1,6 +1,6 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 # cython: language_level=3
-"""Compiled multi-source Dijkstra for :func:`coverage.access.nearest_facility`.
+"""Compiled multi-source Dijkstra for :func:`care15.access.nearest_facility`.
 
 One search from many seeded nodes (each with a starting distance and a label) over a CSR graph,
 with an indexed 4-ary heap (decrease-key, so the heap never holds more than the frontier). It

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 __all__ = ["progress", "step"]
 
 T = TypeVar("T")
-log = logging.getLogger("coverage")
+log = logging.getLogger("care15")
 
 
 def progress(it: Iterable[T], *, verbose: bool, desc: str, total: int | None = None) -> Iterator[T]:

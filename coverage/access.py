@@ -1,7 +1,7 @@
 """Network walking distances: nearest facility for every node and cell, and bounded reach.
 
 Distances are computed in metres and divided by the walking speed of the group a category
-serves (:meth:`coverage.scenario.Scenario.speed_for`), so one shortest-path search serves any
+serves (:meth:`care15.scenario.Scenario.speed_for`), so one shortest-path search serves any
 speed.
 
 How points join the network
@@ -124,7 +124,7 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
 
     Examples
     --------
-    >>> from coverage.network import WalkNetwork
+    >>> from care15.network import WalkNetwork
     >>> # see tests/test_access.py for hand-made graphs with exact answers
     """
     engine = ENGINE if engine is None else engine

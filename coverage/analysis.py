@@ -1,7 +1,7 @@
 """The whole access analysis: travel times, isochrones, coverage tables, E2SFCA and gaps.
 
-:func:`analyze` takes plain layers (a :class:`~coverage.network.WalkNetwork`, facilities,
-population cells, communities) and a :class:`~coverage.scenario.Scenario`, and returns a
+:func:`analyze` takes plain layers (a :class:`~care15.network.WalkNetwork`, facilities,
+population cells, communities) and a :class:`~care15.scenario.Scenario`, and returns a
 :class:`CoverageResult` whose tables a notebook can inspect, change and pass on.
 """
 
@@ -41,7 +41,7 @@ class CoverageResult:
     cells
         Population cells with walking minutes, bands, coverage flags per category.
     communities
-        Community table (see :mod:`coverage.rates` for the column definitions).
+        Community table (see :mod:`care15.rates` for the column definitions).
     isochrones
         Dissolved isochrones, one row per category × threshold.
     facilities
@@ -223,7 +223,7 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
         Show progress.
     cache
         ``True`` (default folder) or a folder: reuse the population cells' snap to the network
-        from the on-disk cache (:mod:`coverage.cache`), keyed by the network's content, the
+        from the on-disk cache (:mod:`care15.cache`), keyed by the network's content, the
         cells' geometry and ``max_access_m``; a what-if that changes only facilities skips it.
 
     Returns

@@ -4,7 +4,7 @@ Each region (a district, a city) is one independent task. By default they run on
 cluster of worker processes (``n_workers``, one thread each, no dashboard); ``--scheduler
 tcp://host:port`` uses an existing cluster instead (its workers must see the same files and
 the output folder). A region too large for one task is split into tiles
-(:mod:`coverage.tiling`) that run as tasks of their own and are reassembled exactly.
+(:mod:`care15.tiling`) that run as tasks of their own and are reassembled exactly.
 
 The regions file
 ----------------
@@ -40,7 +40,7 @@ The regions file
     name = "prepared"
     max_cells_per_task = 50000     # per-region tiling limits override [batch]
     [region.layers]                # ready-made layers instead of the scenario's readers
-    network = "net.npz"            # coverage.cache.network_to_npz file or an OSM file
+    network = "net.npz"            # care15.cache.network_to_npz file or an OSM file
                                    # (default: the scenario's [area] pbf/osm/place/bbox)
     facilities = "facilities.geojson"   # required with [region.layers]: facility_id, category...
     cells = "cells.parquet"             # required: cell_id, pop_total, pop_60plus, pop_0to3
@@ -86,6 +86,8 @@ import pandas as pd
 import shapely
 
 from ._errors import InputError, ScenarioError
+from ._files import write_text_atomic
+from ._options import BASEMAPS, LANGS
 from .region import Region
 from .scenario import _PATH_KEYS, _SECTIONS, _TOP, Scenario, load_toml, scenario_from_dict
 from .tiling import DEFAULT_MAX_CELLS, DEFAULT_MAX_NODES
@@ -129,9 +131,9 @@ class BatchOptions:
     Attributes
     ----------
     max_nodes_per_task, max_cells_per_task
-        Tile a region above these sizes (see :mod:`coverage.tiling`).
+        Tile a region above these sizes (see :mod:`care15.tiling`).
     cache
-        Read street networks through :func:`coverage.cache.cached_network`.
+        Read street networks through :func:`care15.cache.cached_network`.
     cache_dir
         Cache folder (None: ``$CARE15_CACHE`` or ``~/.cache/care15``).
     lang, basemap, maps, offline
@@ -199,8 +201,6 @@ def _is_int(v: Any) -> bool:
 
 
 def _options(tab: Any, base: Path, where: str, problems: list[str]) -> BatchOptions:
-    from .cli import BASEMAPS
-
     if tab is None:
         return BatchOptions()
     if not isinstance(tab, dict):
@@ -225,8 +225,8 @@ def _options(tab: Any, base: Path, where: str, problems: list[str]) -> BatchOpti
                 problems.append(f"{where}: [batch] cache: must be true, false or a folder, got "
                                 f"{v!r}")
         elif k == "lang":
-            if v not in ("zh", "en"):
-                problems.append(f"{where}: [batch] lang: {v!r} is not one of ('zh', 'en')")
+            if v not in LANGS:
+                problems.append(f"{where}: [batch] lang: {v!r} is not one of {LANGS}")
             else:
                 kw[k] = v
         elif k == "basemap":
@@ -395,7 +395,7 @@ def region_input_hash(spec: RegionSpec, options: BatchOptions) -> str:
     """SHA-256 of what a region's results depend on.
 
     The scenario (every value), the bytes of every input file (hashed once per file version,
-    see :func:`coverage.cache.file_sha256`), the tiling limits, the output options and
+    see :func:`care15.cache.file_sha256`), the tiling limits, the output options and
     :data:`BATCH_FORMAT`.
     """
     from . import __version__
@@ -410,13 +410,6 @@ def region_input_hash(spec: RegionSpec, options: BatchOptions) -> str:
              "limits": [spec.max_nodes_per_task, spec.max_cells_per_task],
              "outputs": [options.lang, options.basemap, options.maps, options.offline]}
     return _sha(parts)
-
-
-def _write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> None:
-    from .cache import atomic_file
-
-    with atomic_file(path, "w", encoding=encoding) as f:
-        f.write(text)
 
 
 def _json_default(o: Any) -> Any:
@@ -441,7 +434,7 @@ def _clean(o: Any) -> Any:
 
 
 def _write_json(obj: Any, path: Path) -> None:
-    _write_text_atomic(path, json.dumps(_clean(obj), ensure_ascii=False, indent=2,
+    write_text_atomic(path, json.dumps(_clean(obj), ensure_ascii=False, indent=2,
                                         default=_json_default) + "\n")
 
 
@@ -518,7 +511,7 @@ def _network_of(spec: RegionSpec, options: BatchOptions) -> Any:
 def load_region(spec: RegionSpec, options: BatchOptions | None = None) -> Region:
     """Read a region's layers: from ``[region.layers]`` files, else as ``care15 analyze`` does.
 
-    Without layers this is :func:`coverage.region.region_from_scenario` (with the network
+    Without layers this is :func:`care15.region.region_from_scenario` (with the network
     cache when ``options.cache``).
     """
     options = options or BatchOptions()
@@ -593,7 +586,7 @@ def _write_outputs(res: Any, region: Region, sc: Scenario, out: Path,
         from .export import write_json, write_tables
     except ImportError:  # the export module is not there: the two files everyone needs
         comm = pd.DataFrame(res.communities.drop(columns="geometry"))
-        _write_text_atomic(out / "communities.csv", comm.to_csv(index=False),
+        write_text_atomic(out / "communities.csv", comm.to_csv(index=False),
                            encoding="utf-8-sig")
         files["tables"] = "communities.csv"
         _write_json(summ, out / "summary.json")
@@ -690,7 +683,7 @@ def run_region(spec: RegionSpec, out_dir: Path | str, options: BatchOptions | No
         row["error"] = _one_line(f"{type(e).__name__}: {e}")
         log.warning("region %s failed: %s", spec.name, row["error"])
         with contextlib.suppress(OSError):
-            _write_text_atomic(out / "error.txt", traceback.format_exc())
+            write_text_atomic(out / "error.txt", traceback.format_exc())
     row["seconds"] = round(time.perf_counter() - t0, 2)
     row["out_dir"] = spec.name
     row["input_hash"] = input_hash
@@ -722,7 +715,7 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> None:
-    _write_text_atomic(path, df.to_csv(index=False), encoding="utf-8-sig")
+    write_text_atomic(path, df.to_csv(index=False), encoding="utf-8-sig")
 
 
 def index_map(table: pd.DataFrame, out: Path | str, *, title: str = "care15 batch") -> Path:
@@ -781,7 +774,7 @@ def index_map(table: pd.DataFrame, out: Path | str, *, title: str = "care15 batc
              f"{head}{'<ul>' + items + '</ul>' if items else ''}</div>")
     m.get_root().html.add_child(folium.Element(panel))
     path = out / "index.html"
-    _write_text_atomic(path, m.get_root().render())
+    write_text_atomic(path, m.get_root().render())
     return path
 
 
@@ -796,7 +789,7 @@ def _failed(spec: RegionSpec, msg: str, out: Path) -> dict[str, Any]:
     with contextlib.suppress(OSError):
         (out / spec.name).mkdir(parents=True, exist_ok=True)
         (out / spec.name / DONE_MARKER).unlink(missing_ok=True)
-        _write_text_atomic(out / spec.name / "error.txt", msg + "\n")
+        write_text_atomic(out / spec.name / "error.txt", msg + "\n")
     return row
 
 

@@ -36,7 +36,7 @@ be re-hashed: touch it or call :func:`clear_cache`.
 Examples
 --------
 >>> import pyrosm, tempfile
->>> from coverage.cache import cached_network
+>>> from care15.cache import cached_network
 >>> d = tempfile.mkdtemp()
 >>> net = cached_network(pyrosm.get_data("test_pbf"), cache_dir=d)   # parsed, then stored
 >>> again = cached_network(pyrosm.get_data("test_pbf"), cache_dir=d)  # read from the cache
@@ -53,13 +53,12 @@ import inspect
 import json
 import logging
 import os
-import secrets
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -67,6 +66,7 @@ import pyproj
 import shapely
 
 from ._errors import InputError
+from ._files import atomic_file
 from .access import NodeDistances, nearest_facility
 from .network import Snapped, WalkNetwork
 
@@ -74,7 +74,6 @@ __all__ = [
     "CACHE_ENV",
     "CACHE_FORMAT",
     "WALK_FILTER_VERSION",
-    "atomic_file",
     "cache_info",
     "cached_network",
     "cached_node_distances",
@@ -189,49 +188,6 @@ def file_sha256(path: Path | str, *, cache_dir: Path | str | None = None,
         with contextlib.suppress(OSError):
             _atomic_write_bytes(memo, digest.encode("ascii"))
     return digest
-
-
-def _temp_beside(path: Path) -> tuple[int, str]:
-    """A new temporary file next to ``path`` (created with the usual umask permissions)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
-        except FileExistsError:  # pragma: no cover - 48 random bits collided
-            continue
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path | str, mode: str = "wb",
-                encoding: str | None = None) -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success fsync it and ``os.replace`` it there.
-
-    Readers see the old file or the complete new one, never a half-written file; on error the
-    temporary file is removed and ``path`` is left as it was.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> with atomic_file(p, "w", encoding="utf-8") as f:
-    ...     _ = f.write("complete")
-    >>> p.read_text()
-    'complete'
-    """
-    path = Path(path)
-    fd, tmp = _temp_beside(path)
-    try:
-        with os.fdopen(fd, mode, encoding=encoding,
-                       newline=None if "b" in mode else "") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -357,7 +313,7 @@ def network_from_npz(path: Path | str) -> WalkNetwork:
         net = _network_from_arrays(arrays)
     except _BadEntry as e:
         raise InputError(f"{p}: cannot use this network file, it is {e}; save it again with "
-                         "coverage.cache.network_to_npz") from None
+                         "care15.cache.network_to_npz") from None
     except Exception as e:
         raise InputError(f"{p}: not a care15 network file ({type(e).__name__}: {e})") from e
     return net
@@ -424,8 +380,8 @@ def cached_network(path: Path | str, *, cache_dir: Path | str | None = None, crs
     Parameters
     ----------
     path
-        ``.osm.pbf`` (read with :func:`coverage.sources.osm.network_from_pbf`) or ``.osm`` /
-        ``.osm.bz2`` (:func:`coverage.sources.osm.network_from_xml`).
+        ``.osm.pbf`` (read with :func:`care15.sources.osm.network_from_pbf`) or ``.osm`` /
+        ``.osm.bz2`` (:func:`care15.sources.osm.network_from_xml`).
     cache_dir
         Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
     crs
@@ -549,7 +505,7 @@ def cached_snap_gdf(network: WalkNetwork, gdf: gpd.GeoDataFrame | gpd.GeoSeries,
 def cached_node_distances(network: WalkNetwork, facilities: Snapped, *,
                           limit_m: float = np.inf,
                           cache_dir: Path | str | None = None) -> NodeDistances:
-    """:func:`coverage.access.nearest_facility`, cached by network, facilities and limit.
+    """:func:`care15.access.nearest_facility`, cached by network, facilities and limit.
 
     The key holds the network fingerprint, every array of the snapped facilities (so moved,
     added or removed facilities miss) and ``limit_m``. Distances are in metres: any walking

@@ -3,7 +3,7 @@
 Every source returns a GeoDataFrame in EPSG:4326 with ``candidate_id``, ``name``,
 ``capacity_places`` (托位, NaN unknown), ``source`` and point geometry. :func:`clean_candidates`
 drops candidates far from the street network, on water or duplicated, reporting how many in
-``.attrs["dropped"]`` and a :class:`~coverage._errors.DataWarning`.
+``.attrs["dropped"]`` and a :class:`~care15._errors.DataWarning`.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def clean_candidates(candidates: gpd.GeoDataFrame, network: Any, *, max_access_m
     """Drop candidates far from the network, on water, or within ``duplicate_m`` of another.
 
     The counts are in ``.attrs["dropped"]`` and, with ``warn``, reported in one DataWarning.
-    With ``return_snap`` the kept candidates' :class:`~coverage.network.Snapped` positions come
+    With ``return_snap`` the kept candidates' :class:`~care15.network.Snapped` positions come
     back too, as ``(candidates, snapped)``, so callers need not snap them again.
     """
     c = candidates.to_crs(network.crs).reset_index(drop=True)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._options import COORD_SYSTEMS
+
 __all__ = [
     "COORD_SYSTEMS",
     "bd09_to_gcj02",
@@ -28,9 +30,6 @@ __all__ = [
     "to_wgs84",
     "wgs84_to_gcj02",
 ]
-
-#: Coordinate systems a lon/lat column may be declared in.
-COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, metres
 _EE = 0.00669342162296594323  # its first eccentricity squared

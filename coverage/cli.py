@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InputError
-from .scenario import COORD_SYSTEMS, Scenario, scenario_from_toml
+from ._options import BASEMAPS, COORD_SYSTEMS
+from .scenario import Scenario, scenario_from_toml
 
 __all__ = ["main"]
 
-log = logging.getLogger("coverage")
-
-BASEMAPS = ("osm", "tianditu", "amap", "none")
+log = logging.getLogger("care15")
 
 
 def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:

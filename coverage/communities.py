@@ -102,7 +102,7 @@ def communities_from_osm(path: str | Path | tuple, *, admin_levels: tuple[str, .
     """OSM administrative boundaries at the finest level mapped with at least two areas.
 
     ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
-    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
+    downloaded with osmnx (see :func:`care15.sources.osm.features`).
 
     China maps 街道/乡镇 at ``admin_level=8`` and 社区/村 (rarely) at 10; Europe maps
     neighbourhoods at 9-10. Returns an empty table when no level has two polygons (the caller

@@ -12,14 +12,11 @@ adds ``lon_gcj02``/``lat_gcj02`` for AMap/Tencent users (``bd09`` likewise for B
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import os
 import re
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +25,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._files import atomic_path
 from ._tables import letters
 from .standards import CATEGORIES
 
 log = logging.getLogger(__name__)
 
-__all__ = ["COLUMN_DOCS", "FORMATS", "atomic_path", "column_info", "write_csv", "write_geo",
+__all__ = ["COLUMN_DOCS", "FORMATS", "column_info", "write_csv", "write_geo",
            "write_json", "write_tables", "write_xlsx"]
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg", "parquet")
@@ -192,24 +190,6 @@ def column_info(col: str) -> tuple[str, str, str]:
 # --------------------------------------------------------------------------------------------
 # atomic writing
 # --------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` when the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp" + path.suffix,
-                               dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
-    tmp_p = Path(tmp)
-    try:
-        yield tmp_p
-        os.replace(tmp_p, path)
-    finally:
-        if tmp_p.exists():
-            tmp_p.unlink()
-
 
 def _plain(df: pd.DataFrame, coords_out: str | None = None, *,
            add_point: bool = True) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -130,25 +131,31 @@ def minutes_map(cells: gpd.GeoDataFrame, category: str, *, thresholds_min: tuple
     return fig
 
 
-def save_figure(fig, path: str | Path) -> Path:
-    """Save a figure as PNG atomically (temp file, then rename)."""
-    import os
-    import tempfile
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Save a matplotlib figure as PNG atomically and close it.
 
+    Parameters
+    ----------
+    fig
+        The ``matplotlib.figure.Figure``.
+    path
+        The PNG file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
-    os.close(fd)
+    from ._files import atomic_path
+
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         plt.close(fig)
-    return path
+    return Path(path)
 
 
 def report_figures(result, scenario, out: str | Path, *, lang: str = "zh") -> list[Path]:

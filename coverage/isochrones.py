@@ -6,7 +6,7 @@ An isochrone for budget ``B`` metres (``threshold_min × 60 × speed``) is the u
   (an edge whose near end is reached with 200 m of budget left contributes its first 200 m,
   from both ends when both are reached), and the stretch around a facility on its own edge,
 
-buffered by a walk-off distance (:data:`coverage.standards` ``isochrone_walkoff_m``, default
+buffered by a walk-off distance (:data:`care15.standards` ``isochrone_walkoff_m``, default
 50 m: the walk from the street to a door, about half a typical urban block). Unlike convex or
 concave hulls, these polygons do not swallow rivers, rail yards or gated blocks the streets do
 not cross.
@@ -208,7 +208,7 @@ def isochrones(network: WalkNetwork, facilities: Snapped, thresholds_min: tuple[
     walkoff_m
         Buffer around the reached streets (see module docstring).
     nd
-        Precomputed :func:`coverage.access.nearest_facility` result, reused when given.
+        Precomputed :func:`care15.access.nearest_facility` result, reused when given.
     method
         How to dissolve: ``"auto"``, ``"vector"`` or ``"raster"`` (module docstring).
 

@@ -40,11 +40,11 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from ._errors import DataWarning
+from ._options import BASEMAPS
 from .standards import CATEGORIES
 
 __all__ = ["BAND_COLOURS", "BASEMAPS", "coverage_map", "inline_assets", "save_map"]
 
-BASEMAPS = ("osm", "tianditu", "amap", "none")
 #: Walking-minute bands of population cells.
 BAND_COLOURS = {"5": "#1a9850", "10": "#91cf60", "15": "#fee08b", "beyond": "#d73027",
                 "unreachable": "#7f7f7f"}
@@ -236,14 +236,14 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  title: str | None = None, thresholds: list[int] | None = None,
                  coverage_threshold: int | None = None,
                  targets: dict[str, float] | None = None) -> folium.Map:
-    """Build the coverage map from the tables of :func:`coverage.analyze`.
+    """Build the coverage map from the tables of :func:`care15.analyze`.
 
     Parameters
     ----------
     cells, communities, isochrones, facilities, gaps
         Tables of a :class:`~coverage.CoverageResult` (any CRS); any may be None or empty.
     sites, sites_area
-        Suggested sites and the area each adds (:func:`coverage.siting.suggest_sites`).
+        Suggested sites and the area each adds (:func:`care15.siting.suggest_sites`).
     lang
         ``zh`` or ``en`` labels.
     basemap
@@ -558,7 +558,7 @@ def inline_assets(page: str) -> str:
 
 def save_map(m: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
     """Render ``m`` to ``path`` atomically; ``offline=True`` inlines Leaflet (no CDN)."""
-    from .export import atomic_path
+    from ._files import atomic_path
 
     path = Path(path)
     page = m.get_root().render()

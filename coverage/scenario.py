@@ -1,7 +1,7 @@
 """Scenario: the study area, inputs, categories, thresholds, speeds, shares and targets.
 
 A scenario is a TOML file or the same thing as a frozen :class:`Scenario`. Every default comes
-from :mod:`coverage.standards`. Validation happens once, at load time, and reports every
+from :mod:`care15.standards`. Validation happens once, at load time, and reports every
 problem with the key and what is allowed::
 
     [area]
@@ -44,6 +44,7 @@ from typing import Any
 
 from . import standards as std
 from ._errors import ScenarioError
+from ._options import COORD_SYSTEMS, COVERAGE_METHODS
 
 __all__ = [
     "Analysis",
@@ -57,8 +58,6 @@ __all__ = [
     "scenario_from_toml",
 ]
 
-COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
-COVERAGE_METHODS = ("network", "overlay")
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ class Shares:
 
 @dataclass(frozen=True)
 class Targets:
-    """Policy targets (see :mod:`coverage.standards` for their sources)."""
+    """Policy targets (see :mod:`care15.standards` for their sources)."""
 
     elderly_coverage: float = std.get("target_elderly_coverage")
     childcare_coverage: float = std.get("target_childcare_coverage")
@@ -133,7 +132,7 @@ class Scenario:
 
     Examples
     --------
-    >>> from coverage import Scenario
+    >>> from care15 import Scenario
     >>> s = Scenario()
     >>> s.thresholds_min
     (5.0, 10.0, 15.0)

@@ -463,7 +463,7 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
     Parameters
     ----------
     result
-        :class:`coverage.analysis.CoverageResult` (cells with ``{c}_covered``, ``cell_snap``).
+        :class:`care15.analysis.CoverageResult` (cells with ``{c}_covered``, ``cell_snap``).
     network
         The walking network of the analysis.
     scenario
@@ -487,7 +487,7 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
     with_gcj02
         Add GCJ-02 coordinates (for Chinese web maps).
     water
-        Water polygons (e.g. :func:`coverage.candidates.water_from_osm`): candidates on water
+        Water polygons (e.g. :func:`care15.candidates.water_from_osm`): candidates on water
         are left out. Candidates more than ``max_access_m`` from a street and duplicates
         (within 10 m) are always left out; the counts are in the message and ``extra``.
     """

@@ -8,7 +8,7 @@ population cells) is cut into square tiles. Each tile task gets
 * the facilities within ``facility_halo_m`` of the core;
 * every street edge (whole, never clipped) that touches the core grown by ``halo_m``.
 
-It runs :func:`coverage.analysis.analyze` on these layers; :func:`combine_tiles` puts the
+It runs :func:`care15.analysis.analyze` on these layers; :func:`combine_tiles` puts the
 cells back in their original order and recomputes everything that spans tiles (community
 tables, headline figures, gap clusters, capacity-aware access, isochrone union) on the whole
 region.
@@ -227,7 +227,7 @@ def tile_halo_m(scenario: Scenario, *, cell_radius_m: float | None = None) -> tu
 
     Examples
     --------
-    >>> from coverage.scenario import Scenario
+    >>> from care15.scenario import Scenario
     >>> [round(v) for v in tile_halo_m(Scenario())]  # 15 min at 0.9 m/s = 810 m
     [1181, 931]
     """
@@ -573,12 +573,12 @@ def analyze_tiled(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd
                   max_nodes: int = DEFAULT_MAX_NODES, max_cells: int = DEFAULT_MAX_CELLS,
                   client: Any = None, verbose: bool = False,
                   plan: TilePlan | None = None) -> CoverageResult:
-    """:func:`coverage.analysis.analyze`, split into tiles when the region is too large.
+    """:func:`care15.analysis.analyze`, split into tiles when the region is too large.
 
     Parameters
     ----------
     network, facilities, cells, communities, scenario
-        As for :func:`~coverage.analysis.analyze`.
+        As for :func:`~care15.analysis.analyze`.
     max_nodes, max_cells
         Largest network nodes / population cells in one tile's core (:func:`plan_tiles`).
     client

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyrosm
 
-from coverage.sources.osm import features_from_file
+from care15.sources.osm import features_from_file
 
 OUT = Path(__file__).resolve().parents[1] / "coverage" / "data" / "helsinki_demo_facilities.csv"
 

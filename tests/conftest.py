@@ -30,7 +30,7 @@ def helsinki_pbf() -> Path:
 
 @pytest.fixture(scope="session")
 def helsinki_net(helsinki_pbf):
-    from coverage.sources.osm import network_from_pbf
+    from care15.sources.osm import network_from_pbf
 
     return network_from_pbf(helsinki_pbf)
 
@@ -42,22 +42,22 @@ def chengdu_pbf() -> Path:
 
 @pytest.fixture(scope="session")
 def chengdu_net(chengdu_pbf):
-    from coverage.sources.osm import network_from_pbf
+    from care15.sources.osm import network_from_pbf
 
     return network_from_pbf(chengdu_pbf)
 
 
 @pytest.fixture(scope="session")
 def demo_region():
-    from coverage.region import demo_scenario, region_from_scenario
+    from care15.region import demo_scenario, region_from_scenario
 
     return region_from_scenario(demo_scenario())
 
 
 @pytest.fixture(scope="session")
 def demo_result(demo_region):
-    from coverage.analysis import analyze
-    from coverage.region import demo_scenario
+    from care15.analysis import analyze
+    from care15.region import demo_scenario
 
     r = demo_region
     return analyze(r.network, r.facilities, r.cells, r.communities, demo_scenario())

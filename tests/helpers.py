@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import shapely
 
-from coverage.network import WalkNetwork, network_from_edges
+from care15.network import WalkNetwork, network_from_edges
 
 UTM = "EPSG:32650"
 

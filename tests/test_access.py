@@ -8,9 +8,9 @@ import pytest
 import shapely
 from helpers import line_net
 
-import coverage.access as access
-from coverage.access import ENGINES, cell_distances, nearest_facility, reach
-from coverage.synthetic import grid_network
+import care15.access as access
+from care15.access import ENGINES, cell_distances, nearest_facility, reach
+from care15.synthetic import grid_network
 
 
 @pytest.fixture(autouse=True, params=ENGINES)

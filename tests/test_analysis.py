@@ -9,8 +9,8 @@ import pytest
 import shapely
 from helpers import UTM, street_case
 
-from coverage.analysis import analyze, overlay_shares
-from coverage.scenario import Scenario
+from care15.analysis import analyze, overlay_shares
+from care15.scenario import Scenario
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from conftest import CN
 from test_tiling import synthetic_layers
 
-from coverage._errors import InputError
-from coverage.batch import (
+from care15._errors import InputError
+from care15.batch import (
     DONE_MARKER,
     BatchOptions,
     local_cluster,
@@ -23,8 +23,8 @@ from coverage.batch import (
     run_region,
     run_regions,
 )
-from coverage.cache import network_to_npz
-from coverage.synthetic import grid_network
+from care15.cache import network_to_npz
+from care15.synthetic import grid_network
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def _toml_layers(layers: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def regions_dir(tmp_path_factory, helsinki_pbf, helsinki_net) -> Path:
     """A regions file with real and generated regions and two that fail on purpose."""
-    from coverage.sources.osm import network_from_pbf
+    from care15.sources.osm import network_from_pbf
 
     d = tmp_path_factory.mktemp("regions")
     hel = _write_layers(helsinki_net, d, "helsinki", n_fac=8, n_cells=150)
@@ -262,7 +262,7 @@ def test_batch_on_two_workers(client, regions_dir, tmp_path):
 
 
 def test_cli_batch_starts_its_own_cluster(regions_dir, tmp_path, capsys):
-    from coverage.cli import main
+    from care15.cli import main
 
     text = (regions_dir / "regions.toml").read_text(encoding="utf-8")
     keep = text.split("[[region]]")

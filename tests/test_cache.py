@@ -15,9 +15,9 @@ import pytest
 import shapely
 from conftest import PEERS
 
-import coverage.cache as cache_mod
-from coverage._errors import InputError
-from coverage.cache import (
+import care15.cache as cache_mod
+from care15._errors import InputError
+from care15.cache import (
     CACHE_ENV,
     cache_info,
     cached_network,
@@ -32,9 +32,9 @@ from coverage.cache import (
     network_key,
     network_to_npz,
 )
-from coverage.network import WalkNetwork
-from coverage.sources import osm
-from coverage.synthetic import grid_network
+from care15.network import WalkNetwork
+from care15.sources import osm
+from care15.synthetic import grid_network
 
 
 def _same(a: WalkNetwork, b: WalkNetwork) -> None:
@@ -171,11 +171,11 @@ def test_bad_entry_is_deleted_and_rebuilt(tmp_path, pbf_copy, counting_reader, c
         other = Path(cached_network(pbf_copy, cache_dir=d, crs=3067).meta["cache"]["file"])
     n = len(counting_reader)
     _corrupt(entry, how, other)
-    with caplog.at_level(logging.WARNING, logger="coverage.cache"):
+    with caplog.at_level(logging.WARNING, logger="care15.cache"):
         b = cached_network(pbf_copy, cache_dir=d)
     assert b.meta["cache"]["hit"] is False and len(counting_reader) == n + 1
     _same(a, b)
-    msgs = [r.getMessage() for r in caplog.records if r.name == "coverage.cache"]
+    msgs = [r.getMessage() for r in caplog.records if r.name == "care15.cache"]
     assert len(msgs) == 1 and "deleted, rebuilding" in msgs[0] and entry.name in msgs[0]
     assert ("stale" if how in ("version", "other_key") else "corrupt") in msgs[0]
     c = cached_network(pbf_copy, cache_dir=d)  # the rebuilt entry is good
@@ -290,8 +290,8 @@ def test_errors_and_housekeeping(tmp_path, monkeypatch):
 
 
 def test_region_reads_network_through_cache(tmp_path, pbf_copy, counting_reader):
-    from coverage.region import _network
-    from coverage.scenario import Area, Scenario
+    from care15.region import _network
+    from care15.scenario import Area, Scenario
 
     sc = Scenario(area=Area(pbf=pbf_copy))
     a = _network(sc, cache=tmp_path / "c")
@@ -330,7 +330,7 @@ def test_concurrent_writers_never_leave_half_files(tmp_path, caplog):
                 seen["good"] += 1
 
     ctx = multiprocessing.get_context("spawn")
-    with caplog.at_level(logging.WARNING, logger="coverage.cache"):
+    with caplog.at_level(logging.WARNING, logger="care15.cache"):
         readers = [threading.Thread(target=reader) for _ in range(2)]
         for t in readers:
             t.start()
@@ -348,7 +348,7 @@ def test_concurrent_writers_never_leave_half_files(tmp_path, caplog):
             stop.set()
             for t in readers:
                 t.join()
-    assert not [r for r in caplog.records if r.name == "coverage.cache"]  # nothing corrupt seen
+    assert not [r for r in caplog.records if r.name == "care15.cache"]  # nothing corrupt seen
     assert seen["good"] > 0
     assert not list(entry.parent.glob(".*.tmp"))  # no temporary file left behind
     _same(cache_mod._network_from_arrays(cache_mod._load_arrays(entry, key)), ref)

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage._errors import DataWarning, InputError
-from coverage.candidates import (
+from care15._errors import DataWarning, InputError
+from care15.candidates import (
     candidates_from_file,
     candidates_from_osm,
     clean_candidates,
     generated_candidates,
     water_from_osm,
 )
-from coverage.chinacoords import from_wgs84
+from care15.chinacoords import from_wgs84
 
 
 def test_file_gcj02_and_bad_rows(tmp_path, chengdu_net):

@@ -6,7 +6,7 @@ import numpy as np
 import prcoords
 import pytest
 
-from coverage.chinacoords import (
+from care15.chinacoords import (
     bd09_to_gcj02,
     from_wgs84,
     gcj02_to_bd09,

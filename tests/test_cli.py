@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage.chinacoords import from_wgs84
-from coverage.cli import main
+from care15.chinacoords import from_wgs84
+from care15.cli import main
 
 CARE15 = Path(sys.executable).parent / "care15"
 
@@ -158,7 +158,7 @@ def test_gcj02_list_declared_wgs84_is_flagged_in_the_summary(tmp_path, chengdu_p
 
 
 def test_version_names_the_travel_time_engine(capsys):
-    from coverage.access import ENGINE
+    from care15.access import ENGINE
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import shapely
 
-from coverage._errors import DataWarning, InputError
-from coverage.communities import (
+from care15._errors import DataWarning, InputError
+from care15.communities import (
     OUTSIDE_ID,
     assign_cells,
     communities_from_file,
     communities_from_osm,
     communities_grid,
 )
-from coverage.sources.population import grid_cells
+from care15.sources.population import grid_cells
 
 UTM = "EPSG:32648"
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from coverage.export import atomic_path, column_info, write_json, write_tables
+from care15._files import atomic_path
+from care15.export import column_info, write_json, write_tables
 
 
 def _tables(res):

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage._errors import DataWarning, InputError
-from coverage.chinacoords import from_wgs84
-from coverage.sources.facilities import (
+from care15._errors import DataWarning, InputError
+from care15.chinacoords import from_wgs84
+from care15.sources.facilities import (
     FACILITY_COLUMNS,
     check_datum_offset,
     classify,
@@ -37,7 +37,7 @@ def _chengdu_points(net, n=12, seed=0):
 
 
 def test_demo_list():
-    p = resources.files("coverage") / "data" / "helsinki_demo_facilities.csv"
+    p = resources.files("care15") / "data" / "helsinki_demo_facilities.csv"
     f = facilities_from_file(str(p))
     assert list(f.columns) == FACILITY_COLUMNS and f.crs.to_epsg() == 4326
     assert len(f) == 10 and f.attrs["dropped_rows"] == []

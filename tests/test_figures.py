@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from helpers import street_case
 
-from coverage import figures
-from coverage._errors import DataWarning
-from coverage.analysis import analyze
-from coverage.scenario import Scenario
+from care15 import figures
+from care15._errors import DataWarning
+from care15.analysis import analyze
+from care15.scenario import Scenario
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 import shapely
 from helpers import line_net
 
-from coverage.access import nearest_facility
-from coverage.isochrones import (
+from care15.access import nearest_facility
+from care15.isochrones import (
     isochrone_polygon,
     isochrones,
     per_facility_isochrones,

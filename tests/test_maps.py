@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from coverage._errors import DataWarning
-from coverage.chinacoords import from_wgs84
-from coverage.maps import coverage_map, inline_assets, save_map
+from care15._errors import DataWarning
+from care15.chinacoords import from_wgs84
+from care15.maps import coverage_map, inline_assets, save_map
 
 
 def _layers(res, **kw):

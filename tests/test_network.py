@@ -10,8 +10,8 @@ import shapely
 from conftest import shared_file
 from helpers import line_net
 
-from coverage._errors import InputError
-from coverage.sources.osm import network_from_file, network_from_pbf, network_from_xml
+from care15._errors import InputError
+from care15.sources.osm import network_from_file, network_from_pbf, network_from_xml
 
 
 def _check(net, min_nodes):

@@ -11,10 +11,10 @@ import osmnx as ox
 import pytest
 from conftest import shared_file
 
-from coverage.region import region_from_scenario
-from coverage.scenario import Area, Inputs, Scenario
-from coverage.sources.facilities import facilities_from_osm
-from coverage.sources.osm import features_online
+from care15.region import region_from_scenario
+from care15.scenario import Area, Inputs, Scenario
+from care15.sources.facilities import facilities_from_osm
+from care15.sources.osm import features_online
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_place_name_end_to_end(overpass_from_file):
     sc = Scenario(area=Area(name="清河", place=place), inputs=Inputs(total_population=30_000))
     region = region_from_scenario(sc)
     assert ("graph", place, "walk") in calls and ("features", place) in calls
-    from coverage.sources.osm import network_from_xml
+    from care15.sources.osm import network_from_xml
 
     assert region.network.n_nodes == network_from_xml(xml).n_nodes
     # the same kindergartens as from the file
@@ -52,7 +52,7 @@ def test_place_name_end_to_end(overpass_from_file):
 
 
 def test_unknown_online_source():
-    from coverage._errors import InputError
+    from care15._errors import InputError
 
     with pytest.raises(InputError, match="unknown online OSM source"):
         features_online(("city", "x"), {"amenity": True})

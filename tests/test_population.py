@@ -9,9 +9,9 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from coverage._errors import DataWarning, InputError
-from coverage.scenario import Shares
-from coverage.sources.population import (
+from care15._errors import DataWarning, InputError
+from care15.scenario import Shares
+from care15.sources.population import (
     grid_cells,
     population_from_osm,
     population_from_raster,
@@ -137,7 +137,7 @@ def test_vector_points_and_bad_rows(tmp_path):
 def test_osm_estimate_conserves_the_total(name):
     from conftest import shared_file
 
-    from coverage.sources.osm import network_from_pbf
+    from care15.sources.osm import network_from_pbf
 
     p = shared_file("osm", "cn", name)
     net = network_from_pbf(p)

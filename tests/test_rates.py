@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage.access import Reach, reach
-from coverage.rates import band_labels, e2sfca, tlabel
+from care15.access import Reach, reach
+from care15.rates import band_labels, e2sfca, tlabel
 
 
 def test_band_labels_and_tlabel():

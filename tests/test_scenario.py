@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coverage import standards as std
-from coverage.scenario import Scenario, ScenarioError, scenario_from_toml
+from care15 import standards as std
+from care15.scenario import Scenario, ScenarioError, scenario_from_toml
 
 
 def write(tmp_path, text, name="s.toml"):

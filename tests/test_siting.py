@@ -7,10 +7,10 @@ import pytest
 import scipy.sparse as sp
 from helpers import street_case
 
-from coverage._errors import InputError
-from coverage.analysis import analyze
-from coverage.scenario import Scenario
-from coverage.siting import coverage_problem, solve_exact, solve_greedy, suggest_sites
+from care15._errors import InputError
+from care15.analysis import analyze
+from care15.scenario import Scenario
+from care15.siting import coverage_problem, solve_exact, solve_greedy, suggest_sites
 
 
 def tiny():
@@ -70,7 +70,7 @@ def test_bad_inputs():
 def _real_instance(net, n_cand=120, n_dem=1500, seed=11):
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = net.bounds
-    from coverage.access import reach
+    from care15.access import reach
 
     cand = net.snap(rng.uniform(x0, x1, n_cand), rng.uniform(y0, y1, n_cand), max_access_m=250)
     cand = cand.subset(np.flatnonzero(cand.ok))

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage.analysis import analyze
-from coverage.network import WalkNetwork
-from coverage.scenario import Scenario
-from coverage.synthetic import grid_cells_population, grid_network
-from coverage.tiling import (
+from care15.analysis import analyze
+from care15.network import WalkNetwork
+from care15.scenario import Scenario
+from care15.synthetic import grid_cells_population, grid_network
+from care15.tiling import (
     analyze_tiled,
     network_subset,
     plan_tiles,
@@ -50,7 +50,7 @@ def synthetic_layers(net: WalkNetwork, *, n_fac: int = 10, n_cells: int = 400,
 
 
 def assert_tiled_equals_untiled(plain, tiled, sc: Scenario) -> None:
-    """The contract of coverage.tiling: exact up to the longest threshold, capped beyond."""
+    """The contract of care15.tiling: exact up to the longest threshold, capped beyond."""
     tmax = max(sc.thresholds_min)
     a, b = plain.cells, tiled.cells
     assert len(a) == len(b)
@@ -138,7 +138,7 @@ def test_plan_covers_every_cell_once(caplog):
     assert sum(t.n_cells for t in plan.tiles) == len(cells)
     assert max(t.n_cells for t in plan.tiles) <= 300
     assert plan_tiles(net, fac, cells, sc).tiled is False  # defaults: one task
-    with caplog.at_level(logging.WARNING, logger="coverage.tiling"):
+    with caplog.at_level(logging.WARNING, logger="care15.tiling"):
         small = plan_tiles(net, fac, cells, sc, max_nodes=10)
     assert small.side_m >= small.halo_m
     assert any("cannot be smaller than" in r.getMessage() for r in caplog.records)
@@ -165,7 +165,7 @@ def test_tiled_equals_untiled_on_generated_grid():
 
 def test_tiled_equals_untiled_on_helsinki(helsinki_net):
     # the extract is ~1.6 km across: 3 and 5 minute thresholds leave room for several tiles
-    from coverage.scenario import Targets
+    from care15.scenario import Targets
 
     sc = Scenario(thresholds_min=(3.0, 5.0), targets=Targets(coverage_threshold_min=5.0))
     fac, cells, comm = synthetic_layers(helsinki_net, n_fac=12, n_cells=200, cell_size_m=100,

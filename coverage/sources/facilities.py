@@ -5,7 +5,7 @@ Every loader returns the same table (EPSG:4326):
 ==================  =========================================================================
 ``facility_id``     stable id: ``f<row>`` for a file row, ``<osm_type>/<osm_id>`` for OSM
 ``name``            the facility's name as given (any language)
-``category``        ``elderly`` or ``childcare`` (keys of :data:`coverage.standards.CATEGORIES`)
+``category``        ``elderly`` or ``childcare`` (keys of :data:`care15.standards.CATEGORIES`)
 ``subtype``         sub-type key, e.g. ``care_home``, ``day_care``, ``nursery``, ``kindergarten``
 ``beds``            elderly-care beds (床位), NaN when unknown
 ``places``          childcare places (托位), NaN when unknown
@@ -356,10 +356,10 @@ def facilities_from_osm(path: str | Path | tuple, *, categories: Iterable[str] |
     """Care facilities in an OSM file, by tags first and then by Chinese/English name keywords.
 
     ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
-    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
+    downloaded with osmnx (see :func:`care15.sources.osm.features`).
 
     A feature counts when its tags match a sub-type of the glossary in
-    :mod:`coverage.standards` (``amenity=social_facility`` + ``social_facility=nursing_home``,
+    :mod:`care15.standards` (``amenity=social_facility`` + ``social_facility=nursing_home``,
     ``amenity=childcare``, ``amenity=kindergarten`` …), or when its ``name``/``name:zh``/
     ``name:en`` contains one of the sub-type's keywords (``养老院``, ``托育``, ``幼儿园`` …)
     and none of its exclusions. Names win over generic tags: a ``school`` named ``…幼儿园``

@@ -419,7 +419,7 @@ def osm_residential_buildings(path: str | Path | tuple, crs: Any,
     """Residential buildings of an OSM file with ``floor_area_m2`` = footprint × levels.
 
     ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
-    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
+    downloaded with osmnx (see :func:`care15.sources.osm.features`).
 
     Counted: buildings tagged with a residential type (``apartments``, ``house``,
     ``residential`` …) anywhere, and generic ``building=yes`` inside residential land use
@@ -477,7 +477,7 @@ def population_from_osm(path: str | Path | tuple, *, total_population: float, cr
     """Distribute a known total (e.g. a census figure) over cells by what OSM maps.
 
     ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
-    downloaded with osmnx (see :func:`coverage.sources.osm.features`).
+    downloaded with osmnx (see :func:`care15.sources.osm.features`).
 
     See the module docstring for the three methods and their calibration. ``bounds`` (in
     ``crs``) is the study area; by default the extent of the file's residential features.
