@@ -75,7 +75,7 @@ def main():
     rows = []
     sc = c15.demo_scenario()
     r = c15.region_from_scenario(sc)
-    rows += one("demo", c15.analyze(r.network, r.facilities, r.cells, r.communities, sc), tmp)
+    rows += one("demo", c15.analyze(r, sc), tmp)
     cd = SHARED / "cn" / "cn_chengdu_center_2018.osm.pbf"
     if cd.is_file():
         net = c15.network_from_pbf(cd)
@@ -94,7 +94,8 @@ def main():
                                         bounds=net.bounds)
         comm = c15.communities_grid(net.bounds, size_m=1000, crs=net.crs)
         cells = c15.assign_cells(cells, comm)
-        rows += one("chengdu", c15.analyze(net, fac, cells, comm, c15.Scenario()), tmp)
+        rows += one("chengdu", c15.analyze(c15.Region(name="chengdu", network=net, facilities=fac, cells=cells,
+                                                  communities=comm), c15.Scenario()), tmp)
     cols = list(rows[0])
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))

@@ -35,6 +35,7 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
 
     from care15.access import reach
     from care15.analysis import analyze
+    from care15.region import Region
     from care15.scenario import Scenario
     from care15.synthetic import grid_cells_population, grid_network
 
@@ -88,7 +89,8 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
     lg.setLevel(logging.DEBUG)
     lg.addHandler(Catch())
     t1 = time.perf_counter()
-    res = analyze(net, fac, cells, comm, sc)
+    res = analyze(Region(name="test", network=net, facilities=fac, cells=cells,
+                          communities=comm), sc)
     t["analyze (total)"] = time.perf_counter() - t1
     t.update(timings)
     # site matrix: 10,000 candidates per 250k nodes against uncovered cells

@@ -164,7 +164,7 @@ def _lock(out: Path, flag: str) -> Iterator[None]:
                 pid = int(lock.read_text(encoding="ascii").strip() or -1)
             except (OSError, ValueError):
                 pid = -1
-            if _pid_alive(pid) and pid != os.getpid():
+            if _pid_alive(pid):
                 raise InputError(
                     f"{out}: another care15 run (process {pid}) is writing this folder; wait "
                     f"for it to finish, or choose another {flag}") from None

@@ -17,7 +17,7 @@ def pick_column(cols: Iterable[object], names: Iterable[str]) -> str | None:
     low = {str(c).strip().lower(): c for c in cols}
     for n in names:
         if n.lower() in low:
-            return low[n.lower()]
+            return str(low[n.lower()])
     return None
 
 

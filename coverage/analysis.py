@@ -1,8 +1,9 @@
 """The whole access analysis: travel times, isochrones, coverage tables, E2SFCA and gaps.
 
-:func:`analyze` takes plain layers (a :class:`~care15.network.WalkNetwork`, facilities,
-population cells, communities) and a :class:`~care15.scenario.Scenario`, and returns a
-:class:`CoverageResult` whose tables a notebook can inspect, change and pass on.
+:func:`analyze` takes a :class:`~care15.region.Region` (a walking network, facilities,
+population cells and communities) and a :class:`~care15.scenario.Scenario`, and returns a
+:class:`CoverageResult` whose tables a notebook can inspect, change and pass on;
+:func:`summary_table` turns its headline figures into a tidy DataFrame.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from .gaps import gap_clusters, short_communities
 from .isochrones import isochrones
 from .network import Snapped, WalkNetwork
 from .rates import GROUPS, cell_table, community_table, e2sfca, summary, tlabel
+from .region import Region
 from .scenario import Scenario
 
-__all__ = ["CoverageResult", "analyze", "overlay_shares"]
+__all__ = ["CoverageResult", "analyze", "overlay_shares", "summary_table"]
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,10 @@ def _overlay_raster(geoms: np.ndarray, polygon: shapely.Geometry, side: float,
     px = side / sub
     mask = features.rasterize([(polygon, 1)], out_shape=(nrow * sub, ncol * sub),
                               transform=from_origin(x0, y1, px, px), dtype="uint8")
-    share = mask.reshape(nrow, sub, ncol, sub).mean(axis=(1, 3))
+    share: np.ndarray = mask.reshape(nrow, sub, ncol, sub).mean(axis=(1, 3))
     col = np.round((b[:, 0] - x0) / side).astype(np.int64)
     row = np.round((y1 - b[:, 3]) / side).astype(np.int64)
-    return share[row, col]
+    return np.asarray(share[row, col], dtype=float)
 
 
 def overlay_shares(cells: gpd.GeoDataFrame, polygon: shapely.Geometry, *,
@@ -114,6 +116,29 @@ def overlay_shares(cells: gpd.GeoDataFrame, polygon: shapely.Geometry, *,
     axis-aligned squares, rasterises the polygon at ``subpixels × subpixels`` samples per cell
     and averages them (zonal mean; within about 1% per cell). ``"auto"`` uses raster for
     square grids of more than 5,000 cells, vector otherwise.
+
+    Parameters
+    ----------
+    cells
+        Cell polygons (in the polygon's metric CRS).
+    polygon
+        The isochrone (or any area), in the cells' CRS.
+    tile_m
+        Tile side used to cut the polygon for the vector method, metres.
+    method
+        ``"auto"``, ``"vector"`` or ``"raster"``.
+    subpixels
+        Samples per cell side for the raster method.
+
+    Returns
+    -------
+    numpy.ndarray
+        Share in [0, 1] of each cell's area inside the polygon.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``.
     """
     geoms = cells.geometry.values
     if polygon is None or polygon.is_empty or len(geoms) == 0:
@@ -167,7 +192,8 @@ def _snap_layers(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.
                  ) -> tuple[Snapped, Snapped]:
     """Snap cell centres and facilities to the network; add ``access_m``, ``on_network`` and
     ``network_piece`` to both frames (in place). ``cache`` reuses the cells' snap from disk
-    (a what-if changes facilities, not the population grid)."""
+    (a what-if changes facilities, not the population grid).
+    """
     centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
     if cache not in (None, False):
         from .cache import cached_snap_gdf
@@ -200,27 +226,23 @@ def _check_layers(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
         raise InputError("cannot analyse:\n  - " + "\n  - ".join(problems))
 
 
-def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
-            communities: gpd.GeoDataFrame, scenario: Scenario | None = None, *,
-            verbose: bool = False,
+def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool = False,
             cache: bool | str | Path | None = None) -> CoverageResult:
-    """Run travel times, isochrones, coverage tables, E2SFCA and gap lists.
+    """Run travel times, isochrones, coverage tables, E2SFCA and gap lists for a region.
 
     Parameters
     ----------
-    network
-        The walking network.
-    facilities
-        Facilities (``facility_id``, ``category``, ``subtype``, ``beds``, ``places``,
-        ``floor_area_m2``, ``counts_as_supply``), any CRS.
-    cells
-        Population cells (``cell_id``, ``pop_total``, ``pop_60plus``, ``pop_0to3``), any CRS.
-    communities
-        Community polygons (``community_id``, ``community_name``), any CRS.
+    region
+        The study area's layers (:func:`~care15.region.region_from_scenario`, or a
+        :class:`~care15.region.Region` built by hand): the walking network; facilities
+        (``facility_id``, ``category``, ``subtype``, ``beds``, ``places``, ``floor_area_m2``,
+        ``counts_as_supply``), population cells (``cell_id``, ``pop_total``, ``pop_60plus``,
+        ``pop_0to3``) and community polygons (``community_id``, ``community_name``), each in
+        any CRS.
     scenario
-        Thresholds, speeds, targets; defaults to :class:`Scenario()`.
+        Thresholds, speeds, targets; defaults to ``Scenario()``.
     verbose
-        Show progress.
+        Show progress on stderr.
     cache
         ``True`` (default folder) or a folder: reuse the population cells' snap to the network
         from the on-disk cache (:mod:`care15.cache`), keyed by the network's content, the
@@ -229,7 +251,26 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
     Returns
     -------
     CoverageResult
+        Tables in the network's metric CRS (``region.network.crs``); :mod:`care15.export`
+        writes them in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        When a layer has no CRS, lacks a required column or has NaN or negative residents.
+
+    Examples
+    --------
+    >>> import care15
+    >>> sc = care15.demo_scenario()
+    >>> res = care15.analyze(care15.region_from_scenario(sc), sc)
+    >>> float(res.cells["pop_total"].sum())
+    20000.0
+    >>> 0.0 <= res.summary["categories"]["elderly"]["target_share"] <= 1.0
+    True
     """
+    network, facilities = region.network, region.facilities
+    cells, communities = region.cells, region.communities
     sc = scenario or Scenario()
     _check_layers(facilities, cells, communities)
     notes: list[str] = []
@@ -367,3 +408,46 @@ def _compare(a: dict[str, Any], b: dict[str, Any], sc: Scenario) -> dict[str, An
                        for g in GROUPS}
         out[c] = rows
     return out
+
+
+def summary_table(result: CoverageResult) -> pd.DataFrame:
+    """The headline coverage figures as a tidy table: one row per category × threshold × group.
+
+    Parameters
+    ----------
+    result
+        The result of :func:`analyze` (or of :func:`care15.tiling.analyze_tiled`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``category``, ``threshold_min``, ``group`` (``total``, ``60plus``, ``0to3``),
+        ``target_group`` (True for the group the category serves: 60+ for elderly care, 0-3
+        for childcare), ``residents``, ``covered`` (residents within the threshold) and
+        ``share`` (``covered / residents`` in [0, 1]; NaN without residents), counted by the
+        scenario's coverage method (``method``).
+
+    Examples
+    --------
+    >>> import care15
+    >>> sc = care15.demo_scenario()
+    >>> t = care15.summary_table(care15.analyze(care15.region_from_scenario(sc), sc))
+    >>> list(t.columns)
+    ['category', 'threshold_min', 'group', 'target_group', 'residents', 'covered', 'share', 'method']
+    >>> bool(t["share"].between(0, 1).all())
+    True
+    """
+    summ = result.summary
+    rows = []
+    for c, d in summ["categories"].items():
+        target = {v: k for k, v in GROUPS.items()}[std.CATEGORIES[c].target_group]
+        for t, row in d["thresholds"].items():
+            for g in GROUPS:
+                r = row[g]
+                rows.append({"category": c, "threshold_min": float(t), "group": g,
+                             "target_group": g == target, "residents": r["residents"],
+                             "covered": r["covered"],
+                             "share": np.nan if r["share"] is None else r["share"],
+                             "method": summ["coverage_method"]})
+    return pd.DataFrame(rows, columns=["category", "threshold_min", "group", "target_group",
+                                       "residents", "covered", "share", "method"])

@@ -17,14 +17,12 @@ fingerprint of the network (:func:`network_fingerprint`) plus a hash of the poin
 coordinates, snapped positions) and the parameters that change the answer (``max_access_m``,
 ``limit_m``). Node distances are stored in metres, so a changed walking speed reuses them.
 
-Where the files go
-------------------
+Where the files go:
 ``cache_dir=`` when given, else ``$CARE15_CACHE``, else ``~/.cache/care15``. Inside it:
 ``networks/``, ``snaps/``, ``node_distances/`` (one ``<key>.npz`` per entry) and ``hashes/``
 (remembered file hashes). :func:`clear_cache` removes them; :func:`cache_info` counts them.
 
-Safety
-------
+Safety:
 Every entry is written to a temporary file in the same folder and moved into place with
 ``os.replace``, so readers see the old file or the new one, never half of one; concurrent
 writers of the same entry simply replace each other with complete files. Each entry stores
@@ -74,6 +72,7 @@ __all__ = [
     "CACHE_ENV",
     "CACHE_FORMAT",
     "WALK_FILTER_VERSION",
+    "cache_dir_of",
     "cache_info",
     "cached_network",
     "cached_node_distances",
@@ -110,13 +109,35 @@ _SNAP_FIELDS = ("edge", "along_m", "to_u_m", "to_v_m", "access_m", "node_u", "no
 # --------------------------------------------------------------------------- folders, hashes
 
 def default_cache_dir() -> Path:
-    """``$CARE15_CACHE`` when set, else ``~/.cache/care15``."""
+    """``$CARE15_CACHE`` when set, else ``~/.cache/care15``.
+
+    Returns
+    -------
+    Path
+        The default cache folder (not created).
+    """
     env = os.environ.get(CACHE_ENV)
     return Path(env).expanduser() if env else Path.home() / ".cache" / "care15"
 
 
 def resolve_cache_dir(cache_dir: Path | str | None = None) -> Path:
-    """The cache folder to use (created if missing): ``cache_dir`` or :func:`default_cache_dir`."""
+    """The cache folder to use (created if missing): ``cache_dir`` or :func:`default_cache_dir`.
+
+    Parameters
+    ----------
+    cache_dir
+        A folder, or None for the default.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    InputError
+        When the folder cannot be created (names ``$CARE15_CACHE`` and ``--no-cache``).
+    """
     d = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
@@ -126,13 +147,33 @@ def resolve_cache_dir(cache_dir: Path | str | None = None) -> Path:
     return d
 
 
+def cache_dir_of(cache: bool | str | Path | None) -> tuple[bool, Path | str | None]:
+    """Whether a stage's ``cache`` argument turns the cache on, and its folder.
+
+    Parameters
+    ----------
+    cache
+        ``True`` (the default folder), a folder, or ``False``/``None`` (off).
+
+    Returns
+    -------
+    tuple
+        ``(on, cache_dir)``; ``cache_dir`` is None for the default folder.
+    """
+    if cache is None or cache is False:
+        return False, None
+    if cache is True:
+        return True, None
+    return True, cache
+
+
 def _sha(*parts: Any) -> str:
     h = hashlib.sha256()
     for p in parts:
         if isinstance(p, np.ndarray):
             a = np.ascontiguousarray(p)
             h.update(f"{a.dtype.str}{a.shape}".encode())
-            h.update(a.reshape(-1).view(np.uint8) if a.dtype != object else
+            h.update(a.reshape(-1).view(np.uint8).tobytes() if a.dtype != object else
                      json.dumps(a.tolist(), default=str).encode())
         elif isinstance(p, bytes):
             h.update(p)
@@ -157,6 +198,11 @@ def file_sha256(path: Path | str, *, cache_dir: Path | str | None = None,
         Cache folder (see :func:`resolve_cache_dir`).
     remember
         Also read and write the remembered hashes on disk (in memory they always are).
+
+    Returns
+    -------
+    str
+        Hex digest.
     """
     p = Path(path).expanduser()
     try:
@@ -207,7 +253,7 @@ def _write_entry(path: Path, key: str, arrays: Mapping[str, np.ndarray]) -> None
     header = {"_format": np.asarray(CACHE_FORMAT, dtype=np.int64), "_key": np.asarray(key),
               "_checksum": np.asarray(_checksum(payload))}
     with atomic_file(path, "wb") as f:
-        np.savez(f, **payload, **header)
+        np.savez(f, **payload, **header)  # type: ignore[arg-type]  # numpy's stub: **kwds
 
 
 class _BadEntry(Exception):
@@ -291,6 +337,18 @@ def network_to_npz(network: WalkNetwork, path: Path | str) -> Path:
 
     The file carries a format version and a checksum; read it back with
     :func:`network_from_npz`.
+
+    Parameters
+    ----------
+    network
+        The network.
+    path
+        The ``.npz`` file.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     p = Path(path)
     _write_entry(p, f"file:{p.name}", _network_arrays(network))
@@ -299,6 +357,16 @@ def network_to_npz(network: WalkNetwork, path: Path | str) -> Path:
 
 def network_from_npz(path: Path | str) -> WalkNetwork:
     """Read a network saved by :func:`network_to_npz` (or a cache entry).
+
+    Parameters
+    ----------
+    path
+        The ``.npz`` file.
+
+    Returns
+    -------
+    WalkNetwork
+        The network as it was saved.
 
     Raises
     ------
@@ -352,7 +420,25 @@ def _code_fingerprint(*objs: Any) -> str:
 def network_key(path: Path | str, *, crs: Any = None,
                 bbox: tuple[float, float, float, float] | None = None,
                 cache_dir: Path | str | None = None) -> str:
-    """The cache key of the network parsed from an OSM file with these parameters."""
+    """The cache key of the network parsed from an OSM file with these parameters.
+
+    Parameters
+    ----------
+    path
+        The OSM file (its bytes are hashed).
+    crs
+        Metric CRS passed to the reader.
+    bbox
+        (west, south, east, north) a PBF is clipped to.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    str
+        Hex digest of the file's bytes, the parameters, the reader and its version, and the
+        walking filter's version.
+    """
     from . import network as netmod
     from .sources import osm
 
@@ -442,6 +528,16 @@ def network_fingerprint(network: WalkNetwork) -> str:
     """SHA-256 of a network's content (CRS, nodes, edges, lengths, edge coordinates).
 
     Remembered per network object (networks are not modified in place by care15).
+
+    Parameters
+    ----------
+    network
+        The network.
+
+    Returns
+    -------
+    str
+        Hex digest.
     """
     fp = _FINGERPRINTS.get(network)
     if fp is None:
@@ -479,7 +575,24 @@ def _cached(kind: str, key: str, cache_dir: Path | str | None,
 def cached_snap(network: WalkNetwork, x: np.ndarray, y: np.ndarray, *,
                 max_access_m: float = np.inf,
                 cache_dir: Path | str | None = None) -> Snapped:
-    """:meth:`WalkNetwork.snap` of points (network CRS), cached by network and coordinates."""
+    """:meth:`WalkNetwork.snap` of points (network CRS), cached by network and coordinates.
+
+    Parameters
+    ----------
+    network
+        The network.
+    x, y
+        Coordinates in the network's CRS, metres.
+    max_access_m
+        Longest access leg; points farther from any street are not attached.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    Snapped
+        As :meth:`WalkNetwork.snap` returns it.
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     key = _sha("snap", CACHE_FORMAT, network_fingerprint(network), x, y, float(max_access_m))
@@ -491,7 +604,24 @@ def cached_snap(network: WalkNetwork, x: np.ndarray, y: np.ndarray, *,
 def cached_snap_gdf(network: WalkNetwork, gdf: gpd.GeoDataFrame | gpd.GeoSeries, *,
                     max_access_m: float = np.inf,
                     cache_dir: Path | str | None = None) -> Snapped:
-    """:meth:`WalkNetwork.snap_gdf`, cached by network, geometries (as WKB) and ``max_access_m``."""
+    """:meth:`WalkNetwork.snap_gdf`, cached by network, geometries (as WKB) and ``max_access_m``.
+
+    Parameters
+    ----------
+    network
+        The network.
+    gdf
+        Points (or polygons, snapped at their centroid) in any CRS.
+    max_access_m
+        Longest access leg; points farther from any street are not attached.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    Snapped
+        As :meth:`WalkNetwork.snap_gdf` returns it.
+    """
     local = network.to_local(gdf)
     geom = local.geometry.values if isinstance(local, gpd.GeoDataFrame) else local.values
     wkb = shapely.to_wkb(np.asarray(geom, dtype=object))
@@ -510,11 +640,34 @@ def cached_node_distances(network: WalkNetwork, facilities: Snapped, *,
     The key holds the network fingerprint, every array of the snapped facilities (so moved,
     added or removed facilities miss) and ``limit_m``. Distances are in metres: any walking
     speed reuses the entry.
+
+    Parameters
+    ----------
+    network
+        The network.
+    facilities
+        The facilities' snapped positions.
+    limit_m
+        Search no farther than this, metres.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    NodeDistances
+        As :func:`care15.access.nearest_facility` returns it.
     """
     key = _sha("node_distances", CACHE_FORMAT, network_fingerprint(network),
                *[np.asarray(getattr(facilities, k)) for k in _SNAP_FIELDS], float(limit_m))
 
     def build() -> dict[str, np.ndarray]:
+        """Compute the entry's arrays (on a cache miss).
+
+        Returns
+        -------
+        dict
+            ``dist_m`` and ``nearest`` of :func:`care15.access.nearest_facility`.
+        """
         nd = nearest_facility(network, facilities, limit_m=limit_m)
         return {"dist_m": nd.dist_m, "nearest": nd.nearest}
 
@@ -525,8 +678,25 @@ def cached_node_distances(network: WalkNetwork, facilities: Snapped, *,
 # --------------------------------------------------------------------------- housekeeping
 
 def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None) -> int:
-    """Delete cache entries (all kinds, or one of ``networks``, ``snaps``, ``node_distances``,
-    ``hashes``); returns the number of files removed."""
+    """Delete cache entries.
+
+    Parameters
+    ----------
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+    kind
+        One of ``networks``, ``snaps``, ``node_distances``, ``hashes``; default all.
+
+    Returns
+    -------
+    int
+        Number of files removed.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+    """
     if kind is not None and kind not in _KINDS:
         raise ValueError(f"kind {kind!r} is not one of {_KINDS}")
     d = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -547,7 +717,18 @@ def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None)
 
 
 def cache_info(cache_dir: Path | str | None = None) -> dict[str, dict[str, int]]:
-    """Entries and bytes per kind: ``{"networks": {"entries": 3, "bytes": 12345}, ...}``."""
+    """Entries and bytes per kind of cache entry.
+
+    Parameters
+    ----------
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    dict
+        ``{"networks": {"entries": 3, "bytes": 12345}, ...}``.
+    """
     d = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     out: dict[str, dict[str, int]] = {}
     for k in _KINDS:

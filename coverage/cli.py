@@ -1,27 +1,114 @@
-"""The ``care15`` command: ``demo``, ``analyze``, ``suggest`` and ``batch``."""
+"""The ``care15`` command: parse and check the arguments, call the run stage, print the result.
+
+``demo``, ``analyze`` and ``batch`` go through :func:`care15.pipeline.run` (batch schedules its
+calls on Dask), ``suggest`` through :func:`care15.pipeline.run_suggest`. Results go to stdout;
+progress, notes and errors to stderr. A user's mistake exits with status 2 and a message that
+names the file, flag or key and the fix; an internal error prints its traceback and asks for a
+report (``--debug`` shows tracebacks for every error).
+
+The stages are imported only when a command runs, so ``care15 --help`` answers at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import math
-import shutil
 import sys
-import time
-import warnings
-from collections.abc import Iterator
+import traceback
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import InputError
-from ._options import BASEMAPS, COORD_SYSTEMS
-from .scenario import Scenario, scenario_from_toml
+from ._options import BASEMAPS, COORD_SYSTEMS, COVERAGE_METHODS, LANGS
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from .pipeline import RunOptions
+    from .scenario import Scenario
+
+__all__ = ["build_parser", "main"]
 
 log = logging.getLogger("care15")
+
+#: Where ``care15 demo`` copies its map when ``--out`` is not given (the project's maps/).
+DEMO_MAP = Path("maps") / "demo_map.html"
+DEMO_OUT = Path("out/demo")
+
+EXAMPLES = {
+    "care15": """examples:
+  care15 demo
+  care15 analyze --pbf chengdu.osm.pbf --facilities 设施.xlsx --facilities-crs gcj02 \\
+      --total-population 250000 --out out/chengdu
+  care15 suggest --demo --category childcare --sites 3 --out out/sites
+""",
+    "demo": """examples:
+  care15 demo                       # out/demo/ and maps/demo_map.html, offline
+  care15 demo --lang en --out /tmp/demo --basemap none --offline
+""",
+    "analyze": """examples:
+  care15 analyze --pbf chengdu.osm.pbf --facilities 设施.xlsx --facilities-crs gcj02 \\
+      --total-population 250000 --out out/chengdu
+  care15 analyze --scenario my_district.toml --lang en --coords-out gcj02
+  care15 analyze --osm district.osm --facilities f.csv --population pop.tif --quiet
+""",
+    "suggest": """examples:
+  care15 suggest --demo --category elderly --sites 3 --out out/sites
+  care15 suggest --demo --category childcare --target 0.9 --exact --out out/target
+  care15 suggest --pbf f.osm.pbf --facilities f.csv --facilities-crs gcj02 \\
+      --total-population 250000 --category childcare --sites 5 --candidates 空置用房.xlsx
+""",
+    "batch": """examples:
+  care15 batch regions.toml --out out/province
+  care15 batch regions.toml --workers 4 --force
+  care15 batch regions.toml --scheduler tcp://10.0.0.5:8786
+""",
+}
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: names the travel-time engine, imported only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(_version())
+        parser.exit()
+
+
+def _version() -> str:
+    """``care15 X.Y.Z (travel-time engine: compiled|scipy)``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .access import ENGINE
+
+    try:
+        v = version("care15")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        v = "(not installed)"
+    return f"care15 {v} (travel-time engine: {ENGINE})"
+
+
+def _parser(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=help, epilog=EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    return p
+
+
+def _add_console(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("console")
+    q = g.add_mutually_exclusive_group()
+    q.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on stderr (notes and errors are still shown)")
+    q.add_argument("-v", "--verbose", action="store_true",
+                   help="more detail on stderr: stage timings, third-party messages")
+    g.add_argument("--debug", action="store_true",
+                   help="show the traceback of every error, not only of internal ones")
 
 
 def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
@@ -42,12 +129,12 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
         g.add_argument("--communities", type=Path, help="community/sub-district polygons")
         g.add_argument("--community-name-column", help="name column of the community file")
     o = p.add_argument_group("analysis and output")
-    o.add_argument("--out", type=Path, default=Path("out/demo" if demo else "out"),
-                   help="output folder (default %(default)s)")
-    o.add_argument("--method", choices=("network", "overlay"),
+    o.add_argument("--out", type=Path, default=None,
+                   help=f"output folder (default {DEMO_OUT if demo else Path('out')})")
+    o.add_argument("--method", choices=COVERAGE_METHODS,
                    help="count a cell as covered by its network time (default) or by isochrone "
                         "area overlay")
-    o.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of map and tables")
+    o.add_argument("--lang", choices=LANGS, default="zh", help="labels of map and tables")
     o.add_argument("--basemap", choices=BASEMAPS, default="osm", help="map background")
     o.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
     o.add_argument("--offline", action="store_true",
@@ -58,21 +145,20 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--no-cache", action="store_true",
                    help="parse the OSM file again instead of reusing the parsed network cached "
                         "on disk ($CARE15_CACHE or ~/.cache/care15)")
-    o.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_console(p)
 
 
-def _scenario(args: argparse.Namespace, base: Scenario | None = None) -> Scenario:
-    sc = base or (scenario_from_toml(args.scenario) if getattr(args, "scenario", None)
-                  else Scenario())
+def _scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario of ``--scenario`` (or the defaults) with the flags applied."""
+    from .scenario import Scenario, scenario_from_toml
+
+    sc = scenario_from_toml(args.scenario) if getattr(args, "scenario", None) else Scenario()
     area: dict[str, Any] = {}
     for k in ("pbf", "osm", "place"):
         v = getattr(args, k, None)
         if v is not None:
             area = {"pbf": None, "osm": None, "place": None, "bbox": None, k: v}
-            if k != "place":
-                area["name"] = Path(v).name.split(".")[0]
-            else:
-                area["name"] = v
+            area["name"] = v if k == "place" else Path(v).name.split(".")[0]
     inputs: dict[str, Any] = {}
     for k in ("facilities", "facilities_crs", "population", "population_column",
               "total_population", "communities", "community_name_column"):
@@ -89,15 +175,39 @@ def _scenario(args: argparse.Namespace, base: Scenario | None = None) -> Scenari
     return replace(sc, **changes) if changes else sc
 
 
+def _options(args: argparse.Namespace) -> RunOptions:
+    from .pipeline import RunOptions
+
+    return RunOptions(lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key,
+                      offline=args.offline, coords_out=args.coords_out,
+                      cache=not args.no_cache, verbose=not args.quiet)
+
+
+def _check(problems: list[str]) -> None:
+    """Raise one InputError listing every problem found before the work starts."""
+    if problems:
+        raise InputError("cannot start:\n  - " + "\n  - ".join(problems))
+
+
+def _out_problem(out: Path) -> list[str]:
+    from ._files import check_out_folder
+
+    try:
+        check_out_folder(out)
+    except InputError as e:
+        return [str(e)]
+    return []
+
+
 def _pct(v: float | None) -> str:
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
 
 
 def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang: str,
                    out: Path) -> None:
+    """The headline figures on stdout; the notes about the data on stderr."""
     zh = lang == "zh"
     res = summ["residents"]
-    print()
     print(f"{'研究区' if zh else 'Study area'}: {name}")
     print(("常住人口 {t:,.0f}, 60岁以上 {o:,.0f}, 3岁以下 {k:,.0f}" if zh else
            "Residents {t:,.0f}, aged 60+ {o:,.0f}, under 3 {k:,.0f}").format(
@@ -125,238 +235,214 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
             print(f"  {d['capacity_per_1000']:.2f} {unit} "
                   f"({'目标' if zh else 'target'} {d['capacity_target_per_1000']})")
         print(f"  {'缺口片区' if zh else 'gap clusters'}: {n_gaps.get(c, 0)}")
-    for n in summ.get("notes", []):
-        print(f"! {n}")
+    _print_notes(summ.get("notes", []))
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
 
 
-@contextlib.contextmanager
-def _data_warnings_as_notes() -> Iterator[list[str]]:
-    """Collect data warnings (dropped rows, datum offsets, repaired geometries) as notes.
-
-    They are printed with the summary and kept in ``summary.json``; other warnings pass on.
-    """
-    from ._errors import DataWarning
-
-    notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield notes
-    for w in caught:
-        if issubclass(w.category, DataWarning):
-            msg = str(w.message)
-            if msg not in notes:
-                notes.append(msg)
-        elif not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-
-def _map_options(sc: Scenario) -> dict[str, Any]:
-    return {"thresholds": list(sc.thresholds_min),
-            "coverage_threshold": int(sc.targets.coverage_threshold_min),
-            "targets": {c: sc.coverage_target(c) for c in sc.categories}}
-
-
-def run_analysis(sc: Scenario, args: argparse.Namespace, *, demo: bool = False) -> dict[str, Any]:
-    """Read the region, analyse it and write every output; returns the summary."""
-    from .analysis import analyze
-    from .export import write_tables
-    from .maps import coverage_map, save_map
-    from .region import region_from_scenario
-
-    verbose = not args.quiet
-    t0 = time.perf_counter()
-    with _data_warnings_as_notes() as data_notes:
-        region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
-        t_read = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
-                      verbose=verbose, cache=not args.no_cache)
-    t_an = time.perf_counter() - t1
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    summ = dict(res.summary)
-    summ["study_area"] = sc.area.name
-    summ["notes"] = data_notes + region.notes + res.notes
-    summ["population_report"] = region.reports.get("population")
-    summ["seconds"] = {"read": round(t_read, 2), "analyze": round(t_an, 2)}
-    summ["attribution"] = "© OpenStreetMap contributors (ODbL)"
-    if demo:
-        summ["demo_note"] = ("Demo facilities are illustrative stand-ins placed at real OSM "
-                             "features of central Helsinki; population is an OSM-based estimate "
-                             f"of {sc.inputs.total_population:,.0f} residents.")
-    from .export import write_json
-
-    write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
-                  "short_communities": res.short, "facilities": res.facilities,
-                  "isochrones": res.isochrones}, out, lang=args.lang,
-                 coords_out=args.coords_out)
-    m = coverage_map(cells=res.cells, communities=res.communities, isochrones=res.isochrones,
-                     facilities=res.facilities, gaps=res.gaps, lang=args.lang,
-                     basemap=args.basemap, tianditu_key=args.tianditu_key,
-                     offline=args.offline, title=sc.area.name,
-                     **_map_options(sc))
-    from .figures import report_figures
-
-    report_figures(res, sc, out / "figures", lang=args.lang)
-    map_path = out / "map.html"
-    save_map(m, map_path, offline=args.offline)
-    if demo:
-        Path("maps").mkdir(exist_ok=True)
-        shutil.copyfile(map_path, Path("maps") / "demo_map.html")
-    summ["seconds"]["total"] = round(time.perf_counter() - t0, 2)
-    write_json(summ, out / "summary.json")
-    n_gaps = res.gaps.groupby("category").size().to_dict() if len(res.gaps) else {}
-    _print_summary(sc.area.name, summ, n_gaps, args.lang, out)
-    return summ
+def _print_notes(notes: list[str]) -> None:
+    for n in notes:
+        log.warning("! %s", n)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from .pipeline import run
     from .region import demo_scenario
 
     sc = demo_scenario()
     if args.method:
         sc = sc.with_(analysis__coverage_method=args.method)
-    run_analysis(sc, args, demo=True)
+    out = args.out or DEMO_OUT
+    options = _options(args)
+    _check(options.problems() + _out_problem(out))
+    note = ("Demo facilities are illustrative stand-ins placed at real OSM features of central "
+            "Helsinki; population is an OSM-based estimate of "
+            f"{sc.inputs.total_population:,.0f} residents.")
+    r = run(sc, out, options=options, extra={"demo_note": note})
+    if args.out is None and "map.html" in r.files:  # the project's maps/ folder, as README says
+        from ._files import atomic_path
+
+        with atomic_path(DEMO_MAP) as tmp:
+            tmp.write_bytes((r.out / "map.html").read_bytes())
+    _print_run(r, args.lang)
     return 0
 
 
+def _print_run(r: Any, lang: str) -> None:
+    gaps = r.result.gaps
+    n_gaps = gaps.groupby("category").size().to_dict() if len(gaps) else {}
+    _print_summary(r.summary["study_area"], r.summary, n_gaps, lang, r.out)
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .pipeline import input_problems, run
+
     sc = _scenario(args)
-    run_analysis(sc, args)
+    out = args.out or Path("out")
+    options = _options(args)
+    _check(options.problems() + input_problems(sc) + _out_problem(out))
+    _print_run(run(sc, out, options=options), args.lang)
     return 0
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
-    from .analysis import analyze
-    from .export import write_json, write_tables
-    from .maps import coverage_map, save_map
-    from .region import demo_scenario, region_from_scenario
-    from .siting import suggest_sites
+    from .pipeline import input_problems, run_suggest
+    from .region import demo_scenario
 
     sc = demo_scenario() if args.demo else _scenario(args)
-    verbose = not args.quiet
-    with _data_warnings_as_notes() as data_notes:
-        region = region_from_scenario(sc, verbose=verbose, cache=not args.no_cache)
-        res = analyze(region.network, region.facilities, region.cells, region.communities, sc,
-                      verbose=verbose, cache=not args.no_cache)
-    cand = None
-    if args.candidates is not None:
-        from .candidates import candidates_from_file
-
-        cand = candidates_from_file(args.candidates, coords=args.candidates_crs or "wgs84")
-    water = None
-    osm_file = sc.area.pbf or sc.area.osm
-    if cand is not None and osm_file is not None:
-        from .candidates import water_from_osm
-
-        water = water_from_osm(osm_file)
-    sug = suggest_sites(res, region.network, sc, args.category, n_sites=args.sites,
-                        target=args.target, candidates=cand, exact=args.exact,
-                        time_limit_s=args.time_limit, verbose=verbose,
-                        capacity_aware=args.capacity_aware, water=water)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    write_tables({"sites": sug.sites}, out, formats=("csv", "geojson", "xlsx"), lang=args.lang,
-                 coords_out=args.coords_out)
-    m = coverage_map(cells=res.cells, communities=res.communities, isochrones=res.isochrones,
-                     facilities=res.facilities, gaps=res.gaps, sites=sug.sites,
-                     sites_area=sug.added_area, lang=args.lang, basemap=args.basemap,
-                     tianditu_key=args.tianditu_key, offline=args.offline, title=sc.area.name,
-                     **_map_options(sc))
-    save_map(m, out / "sites_map.html", offline=args.offline)
-    info = {"category": args.category, "solver": sug.solver, "status": sug.status,
-            "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
-            "message": sug.message, "n_sites": len(sug.sites),
-            "notes": data_notes + region.notes + res.notes}
-    write_json(info, out / "sites_summary.json")
+    out = args.out or Path("out")
+    options = _options(args)
+    problems = options.problems() + ([] if args.demo else input_problems(sc)) + \
+        _out_problem(out)
+    if args.sites is not None and args.sites < 1:
+        problems.append(f"--sites {args.sites}: must be at least 1")
+    if args.target is not None and not 0 < args.target <= 1:
+        problems.append(f"--target {args.target}: a coverage rate in (0, 1], e.g. 0.9 for 90%")
+    if not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        problems.append(f"--time-limit {args.time_limit}: must be a positive number of seconds")
+    if args.candidates is not None and not Path(args.candidates).is_file():
+        problems.append(f"--candidates {args.candidates}: file not found")
+    if args.category not in sc.categories:
+        problems.append(f"--category {args.category}: not among the scenario's categories "
+                        f"{list(sc.categories)}")
+    _check(problems)
+    r = run_suggest(sc, out, category=args.category, n_sites=args.sites, target=args.target,
+                    candidates=args.candidates,
+                    candidates_crs=args.candidates_crs or "wgs84", exact=args.exact,
+                    time_limit_s=args.time_limit, capacity_aware=args.capacity_aware,
+                    options=options)
+    sug = r.suggestion
     zh = args.lang == "zh"
-    for n in data_notes:
-        print(f"! {n}")
-    print(f"\n{sug.message}")
+    _print_notes(r.info["notes"])
+    print(sug.message)
     if len(sug.sites):
         cols = [c for c in ("rank", "community_name", "lon", "lat", "newly_covered_target",
                             "cumulative_coverage") if c in sug.sites.columns]
         print(sug.sites[cols].head(20).to_string(index=False))
-    print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
+    print(f"\n{'输出目录' if zh else 'Written to'}: {r.out}")
     return 0
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    if args.workers < 1:
+        raise InputError(f"--workers {args.workers}: must be at least 1 (worker processes of "
+                         "the local cluster)")
+    from .batch import _require_distributed, batch_report, regions_from_toml, run_regions
 
-    return run_batch(args.regions, out=args.out, scheduler=args.scheduler,
-                     n_workers=args.workers, verbose=not args.quiet)
-
-
-def _version() -> str:
-    """``care15 X.Y.Z (travel-time engine: compiled|scipy)``."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from .access import ENGINE
-
-    try:
-        v = version("care15")
-    except PackageNotFoundError:  # run from a source tree that was not installed
-        v = "(not installed)"
-    return f"care15 {v} (travel-time engine: {ENGINE})"
+    _require_distributed()
+    specs, options = regions_from_toml(args.regions)
+    table = run_regions(specs, args.out, options=options, scheduler=args.scheduler,
+                        n_workers=args.workers, verbose=not args.quiet, force=args.force)
+    print(batch_report(table, args.out))
+    return 1 if (table["status"] == "failed").any() else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``care15``."""
+    """The argument parser of ``care15``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With the sub-commands ``demo``, ``analyze``, ``suggest`` and ``batch``.
+    """
     p = argparse.ArgumentParser(
         prog="care15",
-        description="15-minute walking access to elderly care and childcare (一老一小15分钟服务圈)")
-    p.add_argument("--version", action="version", version=_version())
-    sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="run the whole analysis offline on the embedded data")
+        description="15-minute walking access to elderly care and childcare (一老一小15分钟服务圈)",
+        epilog=EXAMPLES["care15"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action=_VersionAction,
+                   help="show the version and the travel-time engine, then exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    d = _parser(sub, "demo", "run the whole analysis offline on the embedded data")
     _add_common(d, demo=True)
     d.set_defaults(func=_cmd_demo)
-    a = sub.add_parser("analyze", help="analyse a study area from a scenario file or flags")
+    a = _parser(sub, "analyze", "analyse a study area from a scenario file or flags")
     _add_common(a)
     a.set_defaults(func=_cmd_analyze)
-    s = sub.add_parser("suggest", help="suggest sites for new service points")
+    s = _parser(sub, "suggest", "suggest sites for new service points")
     _add_common(s)
-    s.add_argument("--demo", action="store_true", help="use the embedded demo data")
-    s.add_argument("--category", choices=("elderly", "childcare"), default="elderly")
-    n = s.add_mutually_exclusive_group()
+    g = s.add_argument_group("sites")
+    g.add_argument("--demo", action="store_true", help="use the embedded demo data")
+    g.add_argument("--category", choices=("elderly", "childcare"), default="elderly")
+    n = g.add_mutually_exclusive_group()
     n.add_argument("--sites", type=int, help="number of new sites (maximal covering)")
     n.add_argument("--target", type=float, help="coverage rate to reach, e.g. 0.9")
-    s.add_argument("--candidates", type=Path, help="candidate sites (CSV, XLSX, GeoJSON)")
-    s.add_argument("--candidates-crs", choices=COORD_SYSTEMS)
-    s.add_argument("--exact", action="store_true", help="solve exactly with HiGHS (MILP)")
-    s.add_argument("--capacity-aware", action="store_true",
+    g.add_argument("--candidates", type=Path, help="candidate sites (CSV, XLSX, GeoJSON)")
+    g.add_argument("--candidates-crs", choices=COORD_SYSTEMS)
+    g.add_argument("--exact", action="store_true", help="solve exactly with HiGHS (MILP)")
+    g.add_argument("--capacity-aware", action="store_true",
                    help="childcare: sites have 托位 capacities (assignment model)")
-    s.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
+    g.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
     s.set_defaults(func=_cmd_suggest)
-    b = sub.add_parser("batch", help="run many regions on dask.distributed")
+    b = _parser(sub, "batch", "run many regions on dask.distributed")
     b.add_argument("regions", type=Path, help="regions TOML file")
-    b.add_argument("--out", type=Path, default=Path("out/batch"))
+    b.add_argument("--out", type=Path, default=Path("out/batch"),
+                   help="output folder (default %(default)s)")
     b.add_argument("--scheduler", help="address of an existing scheduler, tcp://host:port")
     b.add_argument("--workers", type=int, default=2, help="workers of the local cluster")
-    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--force", action="store_true",
+                   help="run every region again, even those whose inputs did not change")
+    _add_console(b)
     b.set_defaults(func=_cmd_batch)
     return p
 
 
+class _Notes(logging.Formatter):
+    """Warnings as one-line notes, other records as they are."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = super().format(record)
+        return " ".join(msg.split()) if record.levelno >= logging.WARNING else msg
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if getattr(args, "verbose", False) else (
+        logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Notes("%(message)s"))
+    care = logging.getLogger("care15")
+    care.handlers[:] = [handler]
+    care.setLevel(level)
+    care.propagate = False
+    third = logging.DEBUG if getattr(args, "verbose", False) else logging.ERROR
+    for noisy in ("pyogrio", "fiona", "rasterio", "osmnx", "distributed", "matplotlib",
+                  "pyrosm", "numexpr", "tornado", "fontTools"):
+        logging.getLogger(noisy).setLevel(third)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``care15`` console script."""
+    """Entry point of the ``care15`` console script.
+
+    Parameters
+    ----------
+    argv
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 a batch region or an internal error failed, 2 a user
+        mistake (message on stderr), 130 interrupted.
+    """
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-                        format="%(message)s")
-    for noisy in ("pyogrio", "fiona", "rasterio", "osmnx", "distributed", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging(args)
+    debug = getattr(args, "debug", False)
     try:
         return int(args.func(args) or 0)
     except InputError as e:
+        if debug:
+            traceback.print_exc()
         print(f"care15: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("care15: interrupted; outputs already written are complete, nothing is half-written",
-              file=sys.stderr)
+        print("care15: interrupted; the output folder still holds the previous complete run "
+              "(or nothing), none of this run's files", file=sys.stderr)
         return 130
+    except Exception:
+        traceback.print_exc()
+        print("care15: internal error: this is a bug in care15, not in your data or options; "
+              "please report it with the command you ran and the traceback above",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -329,7 +329,7 @@ def write_geo(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = No
     if suf in (".geojson", ".json"):
         g = g.set_geometry(shapely.set_precision(g.geometry.to_numpy(), 10 ** -precision))
         with atomic_path(path) as tmp:
-            g.to_file(tmp, driver="GeoJSON")
+            g.to_file(tmp, driver="GeoJSON", layer=layer or path.stem)
     elif suf == ".parquet":
         with atomic_path(path) as tmp:
             g.to_parquet(tmp)

@@ -25,25 +25,35 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 import warnings
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from ._errors import DataWarning
+from ._files import atomic_path
 from ._options import BASEMAPS
 from .standards import CATEGORIES
 
-__all__ = ["BAND_COLOURS", "BASEMAPS", "coverage_map", "inline_assets", "save_map"]
+__all__ = [
+    "BAND_COLOURS",
+    "BASEMAPS",
+    "coverage_map",
+    "index_map",
+    "inline_assets",
+    "save_map",
+    "stable_ids",
+]
 
 #: Walking-minute bands of population cells.
 BAND_COLOURS = {"5": "#1a9850", "10": "#91cf60", "15": "#fee08b", "beyond": "#d73027",
@@ -226,6 +236,17 @@ def _basemap(m: folium.Map, basemap: str, key: str | None, lang: str) -> str:
     return basemap
 
 
+def _tiles(m: folium.Map, tiles: Any) -> str:
+    """Add a tile layer (an xyzservices provider, a provider name or a URL); its name."""
+    try:
+        layer = folium.TileLayer(tiles, control=False)
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise ValueError(f"tiles: {tiles!r} is not an xyzservices.TileProvider, a provider name "
+                         f"or a URL template with its attribution ({e})") from None
+    layer.add_to(m)
+    return str(getattr(layer, "tile_name", tiles))
+
+
 def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  communities: gpd.GeoDataFrame | None = None,
                  isochrones: gpd.GeoDataFrame | None = None,
@@ -235,13 +256,15 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  basemap: str = "osm", tianditu_key: str | None = None, offline: bool = False,
                  title: str | None = None, thresholds: list[int] | None = None,
                  coverage_threshold: int | None = None,
-                 targets: dict[str, float] | None = None) -> folium.Map:
+                 targets: dict[str, float] | None = None, m: folium.Map | None = None,
+                 tiles: Any = None) -> folium.Map:
     """Build the coverage map from the tables of :func:`care15.analyze`.
 
     Parameters
     ----------
     cells, communities, isochrones, facilities, gaps
-        Tables of a :class:`~coverage.CoverageResult` (any CRS); any may be None or empty.
+        Tables of a :class:`~care15.analysis.CoverageResult` (any CRS); any may be None or
+        empty.
     sites, sites_area
         Suggested sites and the area each adds (:func:`care15.siting.suggest_sites`).
     lang
@@ -249,11 +272,42 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     basemap
         ``osm``, ``tianditu`` (needs ``tianditu_key``; falls back to OSM with a warning),
         ``amap`` (GCJ-02 tiles; all layers are shifted to match) or ``none``.
+    tianditu_key
+        The 天地图 (Tianditu) key for ``basemap="tianditu"``.
     offline
         Only recorded on the map; pass the same flag to :func:`save_map`, which inlines
         the assets.
+    title
+        Title shown on the map.
     thresholds, coverage_threshold, targets
         Read from the tables when omitted (``threshold_min`` of the isochrones; 15; 0.9).
+    m
+        An existing folium Map to add the layers to (as ``GeoDataFrame.explore(m=...)``); its
+        tiles are kept unless ``tiles`` is given. Default: a new map.
+    tiles
+        A tile layer instead of ``basemap``: an ``xyzservices.TileProvider``, a name that
+        folium or xyzservices knows (``"CartoDB positron"``), or a URL template.
+
+    Returns
+    -------
+    folium.Map
+        ``m``, or the new map, with one layer per table and category, a layer control and
+        a legend. In GCJ-02 when ``basemap="amap"`` (to match AMap's tiles), else WGS-84.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``lang`` or ``basemap``, and when every layer is empty.
+
+    Examples
+    --------
+    >>> import care15
+    >>> sc = care15.demo_scenario()
+    >>> res = care15.analyze(care15.region_from_scenario(sc), sc)
+    >>> fmap = care15.coverage_map(cells=res.cells, facilities=res.facilities, lang="en",
+    ...                            tiles="OpenStreetMap")
+    >>> type(fmap).__name__
+    'Map'
     """
     if lang not in _T:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -269,20 +323,26 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     targets = targets or {c: 0.9 for c in CATEGORIES}
     gcj = basemap == "amap"
     bounds = _bounds(layers)
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=14,
-                   zoom_snap=0.25, zoom_delta=0.5,
-                   location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
-    # Leaflet only: none of the layers below needs jQuery, Bootstrap or icon fonts
-    m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
-    m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
-    used_base = _basemap(m, basemap, tianditu_key, lang)
-    m._care15 = {"offline": offline, "basemap": used_base, "lang": lang, "layers": []}
+    if m is None:
+        m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=14,
+                       zoom_snap=0.25, zoom_delta=0.5,
+                       location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2])
+        # Leaflet only: none of the layers below needs jQuery, Bootstrap or icon fonts
+        m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
+        m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
+        used_base = (_basemap(m, basemap, tianditu_key, lang) if tiles is None
+                     else _tiles(m, tiles))
+    else:
+        used_base = "given" if tiles is None else _tiles(m, tiles)
+    info: dict[str, Any] = {"offline": offline, "basemap": used_base, "lang": lang,
+                            "layers": []}
+    m._care15 = info  # type: ignore[attr-defined]  # what the map shows, for tests and tools
     cats = [c for c in CATEGORIES if cells is None or f"{c}_walk_min" in cells.columns]
     point_groups: list[str] = []
 
     def _group(name: str, show: bool) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=name, show=show)
-        m._care15["layers"].append(name)
+        info["layers"].append(name)
         return fg
 
     # isochrones
@@ -441,8 +501,9 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     if point_groups:
         # a polygon layer switched on later is drawn on top; keep the facilities above it
         m.add_child(_PointsOnTop(point_groups))
-    m.get_root().header.add_child(folium.Element(_CSS))
-    m.get_root().html.add_child(folium.Element(_legend(
+    root = cast(Figure, m.get_root())
+    root.header.add_child(folium.Element(_CSS))
+    root.html.add_child(folium.Element(_legend(
         tr, lang, thresholds, cats, facilities, gaps, title, used_base)))
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m
@@ -516,15 +577,27 @@ def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str
 # --------------------------------------------------------------------------------------------
 
 def _asset_dir() -> Path:
+    """Leaflet's files from the ``xstatic-leaflet`` package (the version folium links)."""
     try:
-        return Path(str(resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"))
+        import xstatic.pkg.leaflet as xleaflet
     except ModuleNotFoundError as e:  # pragma: no cover - it is a dependency
-        raise RuntimeError("offline maps need the package django-js-lib-leaflet "
-                           "(pip install django-js-lib-leaflet)") from e
+        raise RuntimeError("offline maps need the package xstatic-leaflet "
+                           "(pip install xstatic-leaflet)") from e
+    return Path(xleaflet.BASE_DIR)
 
 
 def inline_assets(page: str) -> str:
     """Replace Leaflet's CDN ``<script>``/``<link>`` tags with the installed files' contents.
+
+    Parameters
+    ----------
+    page
+        A rendered folium page.
+
+    Returns
+    -------
+    str
+        The page with Leaflet's JavaScript, CSS and icons embedded (no CDN).
 
     Raises
     ------
@@ -556,14 +629,132 @@ def inline_assets(page: str) -> str:
     return page
 
 
-def save_map(m: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
-    """Render ``m`` to ``path`` atomically; ``offline=True`` inlines Leaflet (no CDN)."""
-    from ._files import atomic_path
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
+
+def stable_ids(page: str) -> str:
+    """Number folium's random element ids (``map_3f2a…``) in order of first appearance.
+
+    The same map then renders to the same bytes on every run.
+
+    Parameters
+    ----------
+    page
+        A rendered folium page.
+
+    Returns
+    -------
+    str
+        The page with the 32 hex digits of ``<kind>_<hex>`` ids (``map_…``, ``geo_json_…``,
+        ``geo_json_…_styler``) replaced by ``c15_<n>``.
+    """
+    seen: dict[str, str] = {}
+
+    def _sub(mt: re.Match[str]) -> str:
+        key = mt.group(0)
+        if key not in seen:
+            seen[key] = f"c15_{len(seen) + 1}"
+        return seen[key]
+
+    return _ELEMENT_ID.sub(_sub, page)
+
+
+def save_map(m: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
+    """Render a map to an HTML file, atomically and reproducibly.
+
+    Parameters
+    ----------
+    m
+        The map (:func:`coverage_map`, or any folium Map).
+    path
+        The HTML file.
+    offline
+        Embed Leaflet's JavaScript and CSS from the installed ``xstatic-leaflet`` (no CDN).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
-    page = m.get_root().render()
+    page = stable_ids(m.get_root().render())
     if offline:
         page = inline_assets(page)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
+    return path
+
+
+def index_map(table: pd.DataFrame, out: Path | str, *, title: str = "care15 batch") -> Path:
+    """``out/index.html`` of a batch: a box per region with its headline rates and map link.
+
+    Regions without a bounding box (failed before their network was read) are listed in a
+    panel with their error.
+
+    Parameters
+    ----------
+    table
+        The batch's table (``regions.csv``): ``region``, ``status``, ``error``, ``west``,
+        ``south``, ``east``, ``north``, ``map`` and ``<category>_covered_share`` /
+        ``_target`` / ``_target_met``.
+    out
+        The batch's output folder.
+    title
+        Heading of the status panel.
+
+    Returns
+    -------
+    Path
+        The page written.
+    """
+    out = Path(out)
+    cats = sorted({c[: -len("_covered_share")] for c in table.columns
+                   if c.endswith("_covered_share")})
+    boxes = table.dropna(subset=["west", "south", "east", "north"])
+    m = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    colours = {"all": "#1a9850", "some": "#fdae61", "none": "#d73027", "failed": "#777777"}
+    for _, r in boxes.iterrows():
+        status = r["status"]
+        met = [r.get(f"{c}_target_met") for c in cats]
+        met = [bool(v) for v in met if v is not None and not (isinstance(v, float) and
+                                                             math.isnan(v))]
+        key = "failed" if status == "failed" else (
+            "all" if met and all(met) else "some" if any(met) else "none")
+        lines = [f"<b>{html.escape(str(r['region']))}</b> ({html.escape(str(status))})"]
+        for c in cats:
+            share = r.get(f"{c}_covered_share")
+            tgt = r.get(f"{c}_target")
+            if share is not None and not (isinstance(share, float) and math.isnan(share)):
+                lines.append(f"{html.escape(c)}: {float(share):.1%} within "
+                             f"{r.get('coverage_threshold_min', 15):g} min"
+                             + (f" (target {float(tgt):.0%})" if pd.notna(tgt) else ""))
+        if status == "failed" and r.get("error"):
+            lines.append(f"<span style='color:#b00'>{html.escape(str(r['error']))[:300]}</span>")
+        if isinstance(r.get("map"), str) and r["map"]:
+            lines.append(f"<a href='{quote(r['map'])}' target='_blank'>open the map</a>")
+        popup = folium.Popup("<br>".join(lines), max_width=320)
+        folium.Rectangle(bounds=[[r["south"], r["west"]], [r["north"], r["east"]]],
+                         color=colours[key], weight=2, fill=True, fill_opacity=0.15,
+                         tooltip=str(r["region"]), popup=popup).add_to(m)
+        folium.Marker([(r["south"] + r["north"]) / 2, (r["west"] + r["east"]) / 2],
+                      tooltip=str(r["region"]), popup=folium.Popup("<br>".join(lines),
+                                                                   max_width=320)).add_to(m)
+    if len(boxes):
+        m.fit_bounds([[boxes["south"].min(), boxes["west"].min()],
+                      [boxes["north"].max(), boxes["east"].max()]])
+    else:
+        m.location = [0, 0]
+        m.options["zoom"] = 2
+    n = table["status"].value_counts().to_dict()
+    head = (f"<b>{html.escape(title)}</b><br>" + ", ".join(f"{k} {v}" for k, v in n.items()))
+    nobox = table.loc[~table.index.isin(boxes.index)]
+    items = "".join(f"<li><b>{html.escape(str(r['region']))}</b>: {html.escape(str(r['status']))}"
+                    f" {html.escape(str(r['error']))[:300]}</li>" for _, r in nobox.iterrows())
+    panel = (f"<div style='position:fixed;top:10px;right:10px;z-index:9999;background:white;"
+             f"padding:6px 10px;max-width:380px;font:13px sans-serif;border:1px solid #999'>"
+             f"{head}{'<ul>' + items + '</ul>' if items else ''}</div>")
+    cast(Figure, m.get_root()).html.add_child(folium.Element(panel))
+    path = out / "index.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(m.get_root().render(), encoding="utf-8")
     return path

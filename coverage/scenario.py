@@ -44,7 +44,7 @@ from typing import Any
 
 from . import standards as std
 from ._errors import ScenarioError
-from ._options import COORD_SYSTEMS, COVERAGE_METHODS
+from ._options import COORD_SYSTEMS, COVERAGE_METHODS, FLAGS
 
 __all__ = [
     "Analysis",
@@ -135,7 +135,7 @@ class Scenario:
     >>> from care15 import Scenario
     >>> s = Scenario()
     >>> s.thresholds_min
-    (5.0, 10.0, 15.0)
+    (5, 10, 15)
     >>> s.speed_for("elderly")
     0.8
     """
@@ -151,22 +151,55 @@ class Scenario:
     analysis: Analysis = field(default_factory=Analysis)
 
     def __post_init__(self) -> None:
+        """Validate every field; raise one :class:`ScenarioError` listing all problems."""
         problems = _validate(self)
         if problems:
             raise ScenarioError("invalid scenario:\n  - " + "\n  - ".join(problems))
 
     def speed_for(self, category: str) -> float:
-        """Walking speed (m/s) of the group a category serves."""
+        """Walking speed (m/s) of the group a category serves.
+
+        Parameters
+        ----------
+        category
+            ``"elderly"``, ``"childcare"`` or another category (the default speed).
+
+        Returns
+        -------
+        float
+            Metres per second.
+        """
         return {"elderly": self.speeds.elderly_mps,
                 "childcare": self.speeds.childcare_mps}.get(category, self.speeds.default_mps)
 
     def coverage_target(self, category: str) -> float:
-        """Target share of the served group living within :attr:`Targets.coverage_threshold_min`."""
+        """Target share of the served group living within :attr:`Targets.coverage_threshold_min`.
+
+        Parameters
+        ----------
+        category
+            ``"elderly"`` or ``"childcare"``.
+
+        Returns
+        -------
+        float
+            A rate in (0, 1].
+        """
         return {"elderly": self.targets.elderly_coverage,
                 "childcare": self.targets.childcare_coverage}[category]
 
     def with_(self, **changes: Any) -> Scenario:
         """Return a copy with top-level fields or dotted ``section__field`` keys replaced.
+
+        Parameters
+        ----------
+        **changes
+            ``categories=...``, ``thresholds_min=...`` or ``<section>__<field>=value``.
+
+        Returns
+        -------
+        Scenario
+            The new, validated scenario.
 
         Examples
         --------
@@ -186,23 +219,71 @@ class Scenario:
         return replace(self, **top)
 
 
+def _is_num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+#: kinds of value a scenario key takes: how to check it and how to say it
+_KINDS: dict[str, tuple[Any, str]] = {
+    "str": (lambda v: isinstance(v, str), "text"),
+    "path": (lambda v: isinstance(v, str | Path), "a file path (text)"),
+    "num": (_is_num, "a number"),
+    "bbox": (lambda v: isinstance(v, list | tuple) and len(v) == 4 and all(map(_is_num, v)),
+             "[west, south, east, north] (four numbers)"),
+    "strs": (lambda v: isinstance(v, list | tuple) and all(isinstance(x, str) for x in v),
+             "a list of text values"),
+    "nums": (lambda v: isinstance(v, list | tuple) and all(map(_is_num, v)),
+             "a list of numbers"),
+}
+_OPTIONAL = {("area", "pbf"), ("area", "osm"), ("area", "place"), ("area", "bbox"),
+             ("inputs", "facilities"), ("inputs", "population"), ("inputs", "population_column"),
+             ("inputs", "total_population"), ("inputs", "communities"),
+             ("inputs", "community_name_column")}
+
+
+def _kind(section: str | None, key: str) -> str:
+    if section is None:
+        return {"categories": "strs", "thresholds_min": "nums"}[key]
+    if section == "area":
+        return {"name": "str", "pbf": "path", "osm": "path", "place": "str", "bbox": "bbox"}[key]
+    if section == "inputs":
+        return {"facilities": "path", "population": "path", "communities": "path",
+                "total_population": "num"}.get(key, "str")
+    return "str" if (section, key) == ("analysis", "coverage_method") else "num"
+
+
+def _type_problem(section: str | None, key: str, value: object) -> str | None:
+    """A message when ``value`` has the wrong type for the key, else None."""
+    if value is None and (section, key) in _OPTIONAL:
+        return None
+    ok, what = _KINDS[_kind(section, key)]
+    if ok(value):
+        return None
+    name = key if section is None else f"{section}.{key}"
+    return f"{name}: expected {what}, got {value!r} ({type(value).__name__})"
+
+
 def _validate(s: Scenario) -> list[str]:
-    p: list[str] = []
+    p: list[str] = [m for m in (_type_problem(None, k, getattr(s, k)) for k in sorted(_TOP)) if m]
+    for sec in _SECTIONS:
+        for f in fields(_SECTIONS[sec]):
+            m = _type_problem(sec, f.name, getattr(getattr(s, sec), f.name))
+            if m:
+                p.append(m)
+    if p:  # the value checks below assume the right types
+        return p
     sources = [k for k in ("pbf", "osm", "place", "bbox") if getattr(s.area, k) is not None]
     if len(sources) > 1:
         p.append(f"area: give only one of pbf, osm, place, bbox (got {', '.join(sources)})")
-    for key in ("pbf", "osm"):
-        path = getattr(s.area, key)
+    for sec, key in sorted(_PATH_KEYS):
+        path = getattr(getattr(s, sec), key)
         if path is not None and not Path(path).is_file():
-            p.append(f"area.{key}: file not found: {path}")
+            what = "is a folder, not a file" if Path(path).is_dir() else "file not found"
+            p.append(f"{sec}.{key} ({FLAGS[f'{sec}.{key}']}): {what}: {path}")
     if s.area.bbox is not None:
         b = s.area.bbox
         if len(b) != 4 or not (b[0] < b[2] and b[1] < b[3]):
             p.append(f"area.bbox: expected [west, south, east, north] with west<east, south<north; got {list(b)}")
-    for key in ("facilities", "population", "communities"):
-        path = getattr(s.inputs, key)
-        if path is not None and not Path(path).is_file():
-            p.append(f"inputs.{key}: file not found: {path}")
     if s.inputs.facilities_crs not in COORD_SYSTEMS:
         p.append(f"inputs.facilities_crs: {s.inputs.facilities_crs!r} is not one of {COORD_SYSTEMS}")
     if s.inputs.total_population is not None and not s.inputs.total_population > 0:
@@ -266,16 +347,35 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
                        origin: str = "scenario") -> Scenario:
     """Build a :class:`Scenario` from nested dicts (the parsed TOML).
 
-    Relative paths are resolved against ``base_dir``. Unknown keys, wrong types and bad values
-    are all collected and reported in one :class:`ScenarioError` naming ``origin``.
+    Parameters
+    ----------
+    data
+        The parsed file: ``categories``, ``thresholds_min`` and the sections ``[area]``,
+        ``[inputs]``, ``[speeds]``, ``[shares]``, ``[targets]``, ``[analysis]``.
+    base_dir
+        Folder relative paths are resolved against (default: the current folder).
+    origin
+        Name of the source, for messages.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every unknown key, wrong type (with the key, the value and the type
+        expected) and bad value at once.
     """
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     problems: list[str] = []
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key in _TOP:
-            if not isinstance(value, list):
-                problems.append(f"{key}: expected a list, got {value!r}")
+            msg = _type_problem(None, key, value)
+            if msg:
+                problems.append(msg)
                 continue
             kwargs[key] = tuple(float(v) if key == "thresholds_min" and isinstance(v, int | float)
                                 and not isinstance(v, bool) else v for v in value)
@@ -289,6 +389,10 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
             for k, v in value.items():
                 if k not in allowed:
                     problems.append(f"{key}.{k}: unknown key; allowed: {', '.join(sorted(allowed))}")
+                    continue
+                msg = _type_problem(key, k, v)
+                if msg:
+                    problems.append(msg)
                     continue
                 if (key, k) in _PATH_KEYS:
                     pth = Path(v)
@@ -310,8 +414,24 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
 
 def load_toml(path: Path, error: type[Exception], *, missing: str,
               invalid: str) -> dict[str, Any]:
-    """Parse a UTF-8 TOML file, raising ``error(missing)`` when it does not exist and
-    ``error(f"{invalid} ({reason})")`` when it does not parse."""
+    """Parse a UTF-8 TOML file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    error
+        Exception class raised for a missing or invalid file.
+    missing
+        Message when the file does not exist.
+    invalid
+        Message when it does not parse (the parser's reason is appended).
+
+    Returns
+    -------
+    dict
+        The parsed document.
+    """
     if not path.is_file():
         raise error(missing)
     try:
@@ -321,7 +441,23 @@ def load_toml(path: Path, error: type[Exception], *, missing: str,
 
 
 def scenario_from_toml(path: Path | str) -> Scenario:
-    """Read and validate a scenario TOML file; relative paths are relative to the file."""
+    """Read and validate a scenario TOML file; relative paths are relative to the file.
+
+    Parameters
+    ----------
+    path
+        The scenario file (UTF-8 TOML; see the module docstring for its keys).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        When the file is missing, does not parse or has invalid keys, types or values.
+    """
     path = Path(path)
     data = load_toml(path, ScenarioError, missing=f"scenario file not found: {path}",
                      invalid=f"{path}: not valid TOML")

@@ -13,8 +13,7 @@ cells back in their original order and recomputes everything that spans tiles (c
 tables, headline figures, gap clusters, capacity-aware access, isochrone union) on the whole
 region.
 
-How wide the halo must be
--------------------------
+How wide the halo must be:
 Let ``D = max(thresholds_min) × 60 × v`` with ``v`` the fastest walking speed of the scenario's
 categories: the longest walk any threshold counts. A cell's walking distance is its own
 off-network leg + the network path + the facility's off-network leg, all straight or along
@@ -41,8 +40,7 @@ E2SFCA values built on them. A facility farther than ``facility_halo_m`` is left
 facility between ``D`` and ``facility_halo_m`` whose best walk is beyond ``D`` cannot make any
 core cell's time drop below ``D`` (the straight line is already longer).
 
-What differs from an untiled run
---------------------------------
+What differs from an untiled run:
 Tiled runs cap times at the halo: a walk longer than the longest threshold is not computed.
 Such cells get ``{c}_walk_min = NaN`` (band ``">T"``, not covered, no nearest facility); cells
 that cannot reach any facility at all (no facility on their network piece, or farther than
@@ -60,6 +58,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -69,6 +68,8 @@ import shapely
 
 from . import standards as std
 from ._errors import InputError
+from ._options import DEFAULT_MAX_CELLS, DEFAULT_MAX_NODES
+from ._progress import progress
 from .access import Reach, reach
 from .analysis import (
     CoverageResult,
@@ -81,6 +82,7 @@ from .analysis import (
 from .gaps import gap_clusters, short_communities
 from .network import WalkNetwork
 from .rates import band_labels, community_table, e2sfca, summary, tlabel
+from .region import Region
 from .scenario import Scenario
 
 __all__ = [
@@ -101,10 +103,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Default largest number of network nodes in one tile's core.
-DEFAULT_MAX_NODES = 250_000
-#: Default largest number of population cells in one tile.
-DEFAULT_MAX_CELLS = 200_000
 
 
 @dataclass(frozen=True)
@@ -151,7 +149,13 @@ class TilePlan:
 
     @property
     def tiled(self) -> bool:
-        """More than one tile (a single tile runs the plain :func:`analyze`)."""
+        """More than one tile (a single tile runs the plain :func:`analyze`).
+
+        Returns
+        -------
+        bool
+            True when the plan has more than one tile.
+        """
         return len(self.tiles) > 1
 
 
@@ -225,6 +229,12 @@ def tile_halo_m(scenario: Scenario, *, cell_radius_m: float | None = None) -> tu
         Largest centroid-to-corner distance of the population cells; by default half the
         diagonal of a ``cell_size_m`` square.
 
+    Returns
+    -------
+    tuple of float
+        The halo around a tile's core for cells and network, and the narrower one within which
+        facilities are kept, both in metres.
+
     Examples
     --------
     >>> from care15.scenario import Scenario
@@ -236,6 +246,15 @@ def tile_halo_m(scenario: Scenario, *, cell_radius_m: float | None = None) -> tu
     r = a.cell_size_m * math.sqrt(2) / 2 if cell_radius_m is None else float(cell_radius_m)
     fac = d + a.isochrone_walkoff_m + r
     return fac + a.max_access_m, fac
+
+
+def _tile_of(xy: np.ndarray, x0: float, y0: float, side: float, nx: int,
+             ny: int) -> np.ndarray:
+    """Index (row × nx + col) of the tile each point falls in; -1 for NaN points."""
+    ok = np.isfinite(xy).all(axis=1)
+    col = np.clip(np.floor((xy[:, 0] - x0) / side), 0, nx - 1)
+    row = np.clip(np.floor((xy[:, 1] - y0) / side), 0, ny - 1)
+    return np.where(ok, row * nx + col, -1).astype(np.int64)
 
 
 def plan_tiles(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
@@ -254,6 +273,11 @@ def plan_tiles(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.Ge
         Gives the halo (:func:`tile_halo_m`).
     max_nodes, max_cells
         Largest number of network nodes / population cells in one tile's core.
+
+    Returns
+    -------
+    TilePlan
+        The tiles (a single one when the region fits the limits), their side and halo.
     """
     if max_nodes < 1 or max_cells < 1:
         raise ValueError(f"max_nodes and max_cells must be >= 1, got {max_nodes}, {max_cells}")
@@ -269,21 +293,12 @@ def plan_tiles(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.Ge
     w = max(float(np.nanmax(allx)) - x0, 1.0)
     h = max(float(np.nanmax(ally)) - y0, 1.0)
 
-    def grid(side: float) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray]:
-        nx, ny = max(1, math.ceil(w / side)), max(1, math.ceil(h / side))
-
-        def which(xy: np.ndarray) -> np.ndarray:
-            ok = np.isfinite(xy).all(axis=1)
-            col = np.clip(np.floor((xy[:, 0] - x0) / side), 0, nx - 1)
-            row = np.clip(np.floor((xy[:, 1] - y0) / side), 0, ny - 1)
-            return np.where(ok, row * nx + col, -1).astype(np.int64)
-
-        return nx, ny, which(np.c_[network.x, network.y]), which(cxy), which(fxy)
-
+    nxy = np.c_[network.x, network.y]
     k = 1
     while True:
         side = max(w, h) / k
-        nx, ny, tn, tc, tf = grid(side)
+        nx, ny = max(1, math.ceil(w / side)), max(1, math.ceil(h / side))
+        tn, tc, tf = (_tile_of(xy, x0, y0, side, nx, ny) for xy in (nxy, cxy, fxy))
         nn = np.bincount(tn[tn >= 0], minlength=nx * ny)
         nc = np.bincount(tc[tc >= 0], minlength=nx * ny)
         if nn.max() <= max_nodes and nc.max() <= max_cells:
@@ -295,7 +310,7 @@ def plan_tiles(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.Ge
             break
         k += 1
     nf = np.bincount(tf[tf >= 0], minlength=nx * ny)
-    tiles = []
+    tiles: list[Tile] = []
     for t in np.flatnonzero((nc > 0) | (nf > 0)):
         r, c = divmod(int(t), nx)
         b = (x0 + c * side, y0 + r * side, x0 + (c + 1) * side, y0 + (r + 1) * side)
@@ -310,8 +325,20 @@ def network_subset(network: WalkNetwork, edges: np.ndarray, *,
                    source: str | None = None) -> tuple[WalkNetwork, np.ndarray]:
     """The network made of some of its edges (whole) and their end nodes.
 
-    Returns the sub-network (edges and nodes in their original order) and, for each of its
-    nodes, the node's position in ``network``.
+    Parameters
+    ----------
+    network
+        The whole network.
+    edges
+        Indices of the edges to keep.
+    source
+        Description of the sub-network (default: the network's, with the edge count).
+
+    Returns
+    -------
+    tuple
+        The sub-network (edges and nodes in their original order) and, for each of its
+        nodes, the node's position in ``network``.
     """
     e = np.unique(np.asarray(edges, dtype=np.int64))
     nodes = np.unique(np.concatenate([network.edge_u[e], network.edge_v[e]]))
@@ -363,8 +390,22 @@ def tile_inputs(plan: TilePlan, network: WalkNetwork, facilities: gpd.GeoDataFra
                 scenario: Scenario) -> list[TileInput]:
     """Cut the layers for each tile of a plan (see the module docstring for what goes in).
 
-    ``cells`` must carry ``_row`` and ``facilities`` ``_frow`` (as :func:`analyze_tiled`
-    prepares them); cells are in the network CRS.
+    Parameters
+    ----------
+    plan
+        The tiles (:func:`plan_tiles`).
+    network
+        The whole network.
+    facilities, cells, communities
+        The prepared layers: ``cells`` must carry ``_row`` and ``facilities`` ``_frow`` (as
+        :func:`analyze_tiled` prepares them); cells are in the network CRS.
+    scenario
+        The scenario analysed.
+
+    Returns
+    -------
+    list of TileInput
+        One per tile: its sub-network, facilities, cells and communities.
     """
     crs = network.crs
     x0, y0 = plan.origin
@@ -405,10 +446,23 @@ def tile_inputs(plan: TilePlan, network: WalkNetwork, facilities: gpd.GeoDataFra
 
 
 def analyze_tile(inp: TileInput) -> TileOutput:
-    """Run :func:`analyze` on one tile; also return the facility→cell pairs E2SFCA needs."""
+    """Run :func:`analyze` on one tile; also return the facility→cell pairs E2SFCA needs.
+
+    Parameters
+    ----------
+    inp
+        The tile's layers (:func:`tile_inputs`).
+
+    Returns
+    -------
+    TileOutput
+        The tile's cells, isochrones and E2SFCA pairs, with its run time.
+    """
     t0 = time.perf_counter()
     sc = inp.scenario
-    res = analyze(inp.network, inp.facilities, inp.cells, inp.communities, sc)
+    res = analyze(Region(name=f"tile {inp.tile.index}", network=inp.network,
+                         facilities=inp.facilities, cells=inp.cells,
+                         communities=inp.communities), sc)
     pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     rows = res.cells["_row"].to_numpy()
     for c in inp.e2sfca_categories:
@@ -419,6 +473,8 @@ def analyze_tile(inp: TileInput) -> TileOutput:
             raise RuntimeError(f"tile {inp.tile.index}: {c} facilities do not line up "
                                f"({len(frow)} vs {len(nd.sources)})")
         limit = max(sc.thresholds_min) * 60 * sc.speed_for(c)
+        if res.cell_snap is None:  # pragma: no cover - analyze always returns it
+            raise RuntimeError(f"tile {inp.tile.index}: the cells' network snap is missing")
         r = reach(inp.network, nd.sources, res.cell_snap, limit)
         pairs[c] = (frow[r.rows], rows[r.cols], r.dist_m)
     iso = res.isochrones[["category", "threshold_min", "geometry"]]
@@ -474,6 +530,24 @@ def combine_tiles(outputs: list[TileOutput], plan: TilePlan, network: WalkNetwor
     :func:`tile_inputs`. Cells come back in their original order; times beyond the longest
     threshold are capped (module docstring); community tables, summary, gaps, shortfalls and
     E2SFCA are computed on the whole region; isochrones are the union of the tiles'.
+
+    Parameters
+    ----------
+    outputs
+        The tiles' results (:func:`analyze_tile`).
+    plan
+        The plan they were cut by.
+    network
+        The whole network.
+    facilities, cells, communities
+        The prepared layers given to :func:`tile_inputs`.
+    scenario
+        The scenario analysed.
+
+    Returns
+    -------
+    CoverageResult
+        The whole region's result.
     """
     sc = scenario
     crs = network.crs
@@ -568,24 +642,28 @@ def combine_tiles(outputs: list[TileOutput], plan: TilePlan, network: WalkNetwor
                           node_distances={}, cell_snap=csnap)
 
 
-def analyze_tiled(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
-                  communities: gpd.GeoDataFrame, scenario: Scenario | None = None, *,
+def analyze_tiled(region: Region, scenario: Scenario | None = None, *,
                   max_nodes: int = DEFAULT_MAX_NODES, max_cells: int = DEFAULT_MAX_CELLS,
                   client: Any = None, verbose: bool = False,
+                  cache: bool | str | Path | None = None,
                   plan: TilePlan | None = None) -> CoverageResult:
     """:func:`care15.analysis.analyze`, split into tiles when the region is too large.
 
     Parameters
     ----------
-    network, facilities, cells, communities, scenario
-        As for :func:`~care15.analysis.analyze`.
+    region
+        The study area's layers, as for :func:`~care15.analysis.analyze`.
+    scenario
+        Thresholds, speeds, targets; defaults to ``Scenario()``.
     max_nodes, max_cells
         Largest network nodes / population cells in one tile's core (:func:`plan_tiles`).
     client
         A ``dask.distributed`` client: tiles run as its tasks (their layers are scattered
         first). Without one they run here, one after the other.
     verbose
-        Show progress.
+        Show progress on stderr.
+    cache
+        Passed to :func:`~care15.analysis.analyze` when one tile suffices.
     plan
         A ready plan (default :func:`plan_tiles`).
 
@@ -595,16 +673,21 @@ def analyze_tiled(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd
         The plain :func:`analyze` result when one tile suffices; otherwise the reassembled
         result, with walking times beyond the longest threshold capped (module docstring) and
         ``summary["tiling"]`` describing the tiles. ``node_distances`` is empty.
-    """
-    from ._progress import progress
 
+    Raises
+    ------
+    InputError
+        When the population layer is empty.
+    """
+    network, facilities = region.network, region.facilities
+    cells, communities = region.cells, region.communities
     sc = scenario or Scenario()
     if len(cells) == 0:
         raise InputError("population cells: the layer is empty; nothing to analyse")
     plan = plan or plan_tiles(network, facilities, cells, sc, max_nodes=max_nodes,
                               max_cells=max_cells)
     if not plan.tiled:
-        return analyze(network, facilities, cells, communities, sc, verbose=verbose)
+        return analyze(region, sc, verbose=verbose, cache=cache)
     fac, cel, comm = _prepare(network, facilities, cells, communities)
     inputs = tile_inputs(plan, network, fac, cel, comm, sc)
     log.info("%s: %d tiles of %.0f m (halo %.0f m)", network.source, len(inputs), plan.side_m,

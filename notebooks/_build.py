@@ -33,9 +33,8 @@ QUICKSTART = [
     ("code", "region.facilities[['name', 'category', 'subtype', 'beds', 'places']]"),
     ("code", "print(region.cells[['pop_total', 'pop_60plus', 'pop_0to3']].sum().round())\n"
              "region.cells.attrs.get('report')"),
-    ("code", "res = c15.analyze(region.network, region.facilities, region.cells,\n"
-             "                  region.communities, sc)\n"
-             "res.summary['categories']['elderly']['thresholds']['15']['60plus']"),
+    ("code", "res = c15.analyze(region, sc)\n"
+             "c15.summary_table(res).query('target_group').round(3)"),
     ("md", "Population-weighted rates per community (`{category}_cov{minutes}_{group}`); "
            "NaN means the community has no residents of that group."),
     ("code", "res.communities[['community_name', 'pop_total', 'elderly_cov15_60plus',\n"
@@ -50,6 +49,11 @@ QUICKSTART = [
     ("code", "from care15 import figures\n\n"
              "fig = figures.coverage_bar_chart(res.communities, 'elderly', threshold_min=15,\n"
              "                                 target=sc.targets.elderly_coverage, lang='en')"),
+    ("md", "Every output file at once, as `care15 demo` writes them: `care15.run` is the one "
+           "code path the command line, batch runs and notebooks share. The folder is "
+           "replaced whole when the run succeeds."),
+    ("code", "r = c15.run(sc, 'out/quickstart', options=c15.RunOptions(lang='en', offline=True))\n"
+             "r.files"),
 ]
 
 DISTRICT = [
@@ -94,7 +98,9 @@ DISTRICT = [
              "print(cells.attrs.get('report'))\n"
              "comm = communities_grid(net.bounds, size_m=1000, crs=net.crs)\n"
              "cells = assign_cells(cells, comm)\n"
-             "res = c15.analyze(net, fac, cells, comm, sc)\nres.notes"),
+             "region = c15.Region(name='成都中心城区', network=net, facilities=fac, cells=cells,\n"
+             "                    communities=comm)\n"
+             "res = c15.analyze(region, sc)\nres.notes"),
     ("code", "res.short.head(10)"),
     ("code", "res.gaps.head(10)[['category', 'rank', 'uncovered_target', 'community_name',\n"
              "                    'centroid_lon', 'centroid_lat', 'nearest_walk_min']]"),
@@ -117,8 +123,7 @@ SITES = [
            "slower or the threshold is 10 minutes instead of 15?"),
     ("code", "import care15 as c15\nfrom care15.siting import suggest_sites\n\n"
              "sc = c15.demo_scenario()\nregion = c15.region_from_scenario(sc)\n"
-             "res = c15.analyze(region.network, region.facilities, region.cells,\n"
-             "                  region.communities, sc)\n"
+             "res = c15.analyze(region, sc)\n"
              "before = res.summary['categories']['elderly']['thresholds']['15']['60plus']['share']\n"
              "before"),
     ("code", "sug = suggest_sites(res, region.network, sc, 'elderly', n_sites=3)\n"
@@ -140,7 +145,8 @@ SITES = [
              "    geometry=sug.sites.geometry.values, crs=sug.sites.crs)\n"
              "fac2 = pd.concat([region.facilities, new.to_crs(region.facilities.crs)],\n"
              "                 ignore_index=True)\n"
-             "res2 = c15.analyze(region.network, fac2, region.cells, region.communities, sc)\n"
+             "from dataclasses import replace\n"
+             "res2 = c15.analyze(replace(region, facilities=fac2), sc)\n"
              "after = res2.summary['categories']['elderly']['thresholds']['15']['60plus']['share']\n"
              "print(f'60+ within 15 min: {before:.1%} -> {after:.1%}')\n"
              "assert after >= before"),
@@ -148,16 +154,14 @@ SITES = [
            "threshold."),
     ("code", "rows = []\nfor v in (0.7, 0.8, 0.9, 1.0):\n"
              "    s = sc.with_(speeds__elderly_mps=v)\n"
-             "    r = c15.analyze(region.network, region.facilities, region.cells,\n"
-             "                    region.communities, s)\n"
+             "    r = c15.analyze(region, s)\n"
              "    t = r.summary['categories']['elderly']['thresholds']\n"
              "    rows.append({'speed_mps': v, **{f'<= {k} min': t[k]['60plus']['share']\n"
              "                                    for k in t}})\n"
              "pd.DataFrame(rows).round(3)"),
     ("code", "# a 10-minute circle as the coverage threshold instead of 15\n"
              "s10 = sc.with_(targets__coverage_threshold_min=10)\n"
-             "r10 = c15.analyze(region.network, region.facilities, region.cells,\n"
-             "                  region.communities, s10)\n"
+             "r10 = c15.analyze(region, s10)\n"
              "{k: r10.summary['categories'][k]['target_met'] for k in ('elderly', 'childcare')}"),
 ]
 

@@ -10,6 +10,7 @@ import shapely
 from helpers import UTM, street_case
 
 from care15.analysis import analyze, overlay_shares
+from care15.region import Region
 from care15.scenario import Scenario
 
 
@@ -24,7 +25,8 @@ def _layers(with_childcare=False):
 
 def test_exact_rates_and_shortfalls(street):
     fac, cells, comms = _layers()
-    res = analyze(street, fac, cells, comms, Scenario())
+    res = analyze(Region(name="test", network=street, facilities=fac, cells=cells,
+                          communities=comms), Scenario())
     c = res.cells
     # elderly walk 0.8 m/s: cell k is 100 + 100 k metres away (50 m leg + along the street)
     np.testing.assert_allclose(c["elderly_walk_min"], (100 + 100 * np.arange(20)) / 0.8 / 60)
@@ -62,7 +64,8 @@ def test_exact_rates_and_shortfalls(street):
 
 def test_e2sfca_exact(street):
     fac, cells, comms = _layers()
-    res = analyze(street, fac, cells, comms, Scenario())
+    res = analyze(Region(name="test", network=street, facilities=fac, cells=cells,
+                          communities=comms), Scenario())
     # bands 240/480/720 m, weights 1/.68/.22; cells at 100..700 m, 20 people 60+ each
     wd = 20 * (2 * 1 + 2 * 0.68 + 3 * 0.22)
     r = 30 / wd
@@ -74,7 +77,8 @@ def test_e2sfca_exact(street):
 
 def test_gaps_cluster_and_rank(street):
     fac, cells, comms = _layers(with_childcare=True)
-    res = analyze(street, fac, cells, comms, Scenario())
+    res = analyze(Region(name="test", network=street, facilities=fac, cells=cells,
+                          communities=comms), Scenario())
     g = res.gaps[res.gaps.category == "elderly"]
     assert len(g) == 1  # cells 7..19 are one contiguous cluster
     assert g.iloc[0]["n_cells"] == 13
@@ -89,7 +93,8 @@ def test_gaps_cluster_and_rank(street):
 
 def test_overlay_method_differs_and_is_bounded(street):
     fac, cells, comms = _layers()
-    res = analyze(street, fac, cells, comms, Scenario())
+    res = analyze(Region(name="test", network=street, facilities=fac, cells=cells,
+                          communities=comms), Scenario())
     share = res.cells["elderly_overlay15"].to_numpy()
     # the 50 m walk-off covers the lower half of each cell within reach
     np.testing.assert_allclose(share[:7], 0.5, atol=1e-6)
@@ -97,7 +102,8 @@ def test_overlay_method_differs_and_is_bounded(street):
     cmp = res.summary["method_comparison"]["elderly"]["15"]["60plus"]
     assert cmp["network"] == pytest.approx(0.35)
     assert cmp["overlay"] < cmp["network"]
-    res2 = analyze(street, fac, cells, comms, Scenario().with_(analysis__coverage_method="overlay"))
+    res2 = analyze(Region(name="test", network=street, facilities=fac, cells=cells,
+                          communities=comms), Scenario().with_(analysis__coverage_method="overlay"))
     assert res2.summary["categories"]["elderly"]["thresholds"]["15"]["60plus"]["share"] == \
         pytest.approx(cmp["overlay"])
 
@@ -115,7 +121,8 @@ def test_cells_far_from_streets_are_reported(street):
     fac, cells, comms = _layers()
     far = gpd.GeoDataFrame({"cell_id": [99], "pop_total": [50.0], "pop_60plus": [10.0],
                             "pop_0to3": [1.0]}, geometry=[shapely.box(500, 900, 600, 1000)], crs=UTM)
-    res = analyze(street, fac, pd.concat([cells, far], ignore_index=True), comms, Scenario())
+    res = analyze(Region(name="test", network=street, facilities=fac, cells=pd.concat([cells, far], ignore_index=True),
+                          communities=comms), Scenario())
     assert not res.cells["on_network"].iloc[-1]
     assert np.isinf(res.cells["elderly_walk_min"].iloc[-1])
     assert any("more than 250 m from any walkable street" in n for n in res.notes)

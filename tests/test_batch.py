@@ -303,3 +303,21 @@ def test_existing_scheduler_by_address(client, regions_dir, tmp_path):
     again = run_regions(grid, tmp_path / "o", options=options, scheduler=addr, verbose=False,
                         force=True)
     assert list(again["status"]) == ["ok"]
+
+
+def test_workers_zero_and_reserved_region_names_are_refused(tmp_path):
+    """`--workers 0` used to hang; a region named index.html ended the batch in a traceback."""
+    import subprocess
+    import sys
+
+    care15 = Path(sys.executable).parent / "care15"
+    regions = tmp_path / "r.toml"
+    regions.write_text('[[region]]\nname = "a"\n[region.area]\nbbox = [0, 0, 1, 1]\n',
+                       encoding="utf-8")
+    r = subprocess.run([str(care15), "batch", str(regions), "--workers", "0", "--out",
+                        str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--workers 0: must be at least 1" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
+    for name in ("index.html", "regions.csv", "REGIONS.CSV"):
+        with pytest.raises(InputError, match="name of a file the batch writes"):
+            regions_from_dict({"region": [{"name": name, "area": {"bbox": [0, 0, 1, 1]}}]})

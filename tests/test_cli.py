@@ -27,7 +27,7 @@ def test_demo_console_script(tmp_path):
     for f in ("cells.csv", "communities.csv", "gaps.csv", "gaps.geojson", "gaps.xlsx",
               "map.html", "summary.json", "tables.xlsx"):
         assert (out / f).stat().st_size > 0, f
-    assert (tmp_path / "maps" / "demo_map.html").is_file()  # copied to maps/ for the demo
+    assert not (tmp_path / "maps").exists()  # with --out, the demo writes only there
     for c in ("elderly", "childcare"):  # report figures
         for f in (f"coverage_{c}.png", f"minutes_{c}.png"):
             assert (out / "figures" / f).read_bytes()[:4] == b"\x89PNG"

@@ -8,13 +8,15 @@ from helpers import street_case
 from care15 import figures
 from care15._errors import DataWarning
 from care15.analysis import analyze
+from care15.region import Region
 from care15.scenario import Scenario
 
 
 @pytest.fixture(scope="module")
 def result():
     net, fac, cells, comms = street_case(with_childcare=True)
-    return analyze(net, fac, cells, comms, Scenario())
+    return analyze(Region(name="test", network=net, facilities=fac, cells=cells,
+                          communities=comms), Scenario())
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -59,12 +59,21 @@ elderly_coverage = 0.95
     ("[speeds]\nelderly_mps = -1", "speeds.elderly_mps: -1 m/s is not allowed"),
     ("thresholds_min = [0, 15]", "thresholds_min: 0 is not allowed"),
     ("[shares]\nshare_60plus = 1.2", "shares.share_60plus: 1.2 is not a share"),
-    ("[inputs]\nfacilities = 'nope.csv'", "inputs.facilities: file not found"),
+    ("[inputs]\nfacilities = 'nope.csv'", "inputs.facilities (--facilities): file not found"),
     ("[inputs]\nfacilities_crs = 'baidu'", "facilities_crs: 'baidu' is not one of"),
     ("categories = ['schools']", "unknown category 'schools'"),
     ("[speeds]\nfast = 2", "speeds.fast: unknown key; allowed: childcare_mps, default_mps"),
     ("[area]\npbf = 'x.pbf'\nplace = 'Chengdu'", "give only one of pbf, osm, place, bbox"),
     ("[targets]\ncoverage_threshold_min = 12", "must be one of thresholds_min"),
+    # wrong types: named with the key, the value and the type expected, never a traceback
+    ("[inputs]\ntotal_population = '二万'",
+     "inputs.total_population: expected a number, got '二万' (str)"),
+    ("[inputs]\ntotal_population = true",
+     "inputs.total_population: expected a number, got True (bool)"),
+    ("thresholds_min = [5, '10', 15]", "thresholds_min: expected a list of numbers"),
+    ("[area]\npbf = 5", "area.pbf: expected a file path (text), got 5 (int)"),
+    ("categories = [['elderly']]", "categories: expected a list of text values"),
+    ("[area]\nname = 2024", "area.name: expected text, got 2024 (int)"),
 ])
 def test_bad_scenarios_name_the_key(tmp_path, text, expect):
     with pytest.raises(ScenarioError, match=None) as e:

@@ -9,6 +9,7 @@ from helpers import street_case
 
 from care15._errors import InputError
 from care15.analysis import analyze
+from care15.region import Region
 from care15.scenario import Scenario
 from care15.siting import coverage_problem, solve_exact, solve_greedy, suggest_sites
 
@@ -108,7 +109,8 @@ def test_exact_equals_spopt_and_greedy_bound(helsinki_net):
 def test_suggest_sites_on_street():
     net, fac, cells, comms = street_case()
     sc = Scenario()
-    res = analyze(net, fac, cells, comms, sc)
+    res = analyze(Region(name="test", network=net, facilities=fac, cells=cells,
+                          communities=comms), sc)
     sug = suggest_sites(res, net, sc, "elderly", n_sites=1, exact=True)
     assert len(sug.sites) == 1
     s = sug.sites.iloc[0]
@@ -130,7 +132,8 @@ def test_suggest_sites_on_street():
 def test_target_met_and_unreachable():
     net, fac, cells, comms = street_case()
     sc = Scenario()
-    res = analyze(net, fac, cells, comms, sc)
+    res = analyze(Region(name="test", network=net, facilities=fac, cells=cells,
+                          communities=comms), sc)
     met = suggest_sites(res, net, sc, "elderly", target=0.3)
     assert len(met.sites) == 0 and "no new site is needed" in met.message
     import geopandas as gpd

@@ -14,6 +14,7 @@ import shapely
 
 from care15.analysis import analyze
 from care15.network import WalkNetwork
+from care15.region import Region
 from care15.scenario import Scenario
 from care15.synthetic import grid_cells_population, grid_network
 from care15.tiling import (
@@ -150,8 +151,10 @@ def test_tiled_equals_untiled_on_generated_grid():
     net = grid_network(60, spacing_m=80, seed=5)
     fac, cells, comm = synthetic_layers(net, n_fac=14, n_cells=1500, seed=5)
     sc = Scenario()
-    plain = analyze(net, fac, cells, comm, sc)
-    tiled = analyze_tiled(net, fac, cells, comm, sc, max_nodes=800)
+    plain = analyze(Region(name="test", network=net, facilities=fac, cells=cells,
+                          communities=comm), sc)
+    tiled = analyze_tiled(Region(name="test", network=net, facilities=fac, cells=cells,
+                                 communities=comm), sc, max_nodes=800)
     assert tiled.summary["tiling"]["tiles"] >= 4
     assert_tiled_equals_untiled(plain, tiled, sc)
     # the check has teeth: a halo a third as wide gets seams wrong
@@ -159,7 +162,8 @@ def test_tiled_equals_untiled_on_generated_grid():
     narrow = dataclasses.replace(plan, halo_m=plan.halo_m / 3,
                                  facility_halo_m=plan.facility_halo_m / 3)
     with pytest.raises(AssertionError):
-        assert_tiled_equals_untiled(plain, analyze_tiled(net, fac, cells, comm, sc, plan=narrow),
+        assert_tiled_equals_untiled(plain, analyze_tiled(Region(name="test", network=net, facilities=fac, cells=cells,
+                                 communities=comm), sc, plan=narrow),
                                     sc)
 
 
@@ -170,8 +174,10 @@ def test_tiled_equals_untiled_on_helsinki(helsinki_net):
     sc = Scenario(thresholds_min=(3.0, 5.0), targets=Targets(coverage_threshold_min=5.0))
     fac, cells, comm = synthetic_layers(helsinki_net, n_fac=12, n_cells=200, cell_size_m=100,
                                         seed=2)
-    plain = analyze(helsinki_net, fac, cells, comm, sc)
-    tiled = analyze_tiled(helsinki_net, fac, cells, comm, sc, max_cells=60)
+    plain = analyze(Region(name="test", network=helsinki_net, facilities=fac, cells=cells,
+                          communities=comm), sc)
+    tiled = analyze_tiled(Region(name="test", network=helsinki_net, facilities=fac, cells=cells,
+                                 communities=comm), sc, max_cells=60)
     assert tiled.summary["tiling"]["tiles"] >= 3
     assert_tiled_equals_untiled(plain, tiled, sc)
 
@@ -179,8 +185,10 @@ def test_tiled_equals_untiled_on_helsinki(helsinki_net):
 def test_one_tile_is_plain_analyze():
     net = grid_network(20, seed=2)
     fac, cells, comm = synthetic_layers(net, n_cells=100, seed=2)
-    a = analyze(net, fac, cells, comm, Scenario())
-    b = analyze_tiled(net, fac, cells, comm, Scenario())
+    a = analyze(Region(name="test", network=net, facilities=fac, cells=cells,
+                          communities=comm), Scenario())
+    b = analyze_tiled(Region(name="test", network=net, facilities=fac, cells=cells,
+                                 communities=comm), Scenario())
     assert "tiling" not in b.summary
     pd.testing.assert_frame_equal(pd.DataFrame(a.cells.drop(columns="geometry")),
                                   pd.DataFrame(b.cells.drop(columns="geometry")))

@@ -1,0 +1,475 @@
+"""Every output of one region from a scenario: the ``run`` stage.
+
+:func:`run` is the one code path from inputs to files. It reads the region the scenario names
+(:func:`~care15.region.region_from_scenario`, unless a ready :class:`~care15.region.Region` is
+given), analyses it (in tiles when it is too large for one pass, see :mod:`care15.tiling`) and
+writes every output: the tables (CSV, XLSX, GeoJSON, GeoPackage, GeoParquet), the map, the
+report figures and ``summary.json`` with the notes about the data. ``care15 analyze``,
+``care15 demo``, ``care15 batch``, the notebooks and the tests all call it.
+
+The outputs are written into a staging folder beside ``out`` that replaces ``out`` whole when
+the run succeeds (:func:`care15._files.staged_folder`): an interrupted or failed run leaves the
+previous complete run in place, never a mixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._errors import DataWarning, InputError
+from ._files import check_out_folder, staged_folder
+from ._options import (
+    BASEMAPS,
+    COORD_SYSTEMS,
+    DEFAULT_MAX_CELLS,
+    DEFAULT_MAX_NODES,
+    LANGS,
+    check_choice,
+)
+from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .analysis import CoverageResult
+    from .region import Region
+    from .siting import SiteSuggestion
+
+__all__ = [
+    "RunOptions",
+    "RunResult",
+    "SuggestRunResult",
+    "input_problems",
+    "run",
+    "run_suggest",
+]
+
+log = logging.getLogger(__name__)
+
+#: Attribution every map, table and figure made from OSM data carries.
+ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How :func:`run` reads and writes: output language, map background, cache, tiling.
+
+    Attributes
+    ----------
+    lang
+        ``"zh"`` or ``"en"``: labels of maps, table headers and figures.
+    basemap
+        ``"osm"``, ``"tianditu"`` (needs ``tianditu_key``), ``"amap"`` (GCJ-02 tiles; every
+        layer is shifted to match) or ``"none"``.
+    tianditu_key
+        The 天地图 (Tianditu) key for ``basemap="tianditu"``.
+    offline
+        Embed the map's JavaScript and CSS (no CDN).
+    coords_out
+        Also write lon/lat in this system in the tables (``"gcj02"``, ``"bd09"``); files stay
+        in WGS-84.
+    cache
+        Reuse parsed networks and cell snaps from the on-disk cache: True (default folder,
+        ``$CARE15_CACHE`` or ``~/.cache/care15``), False, or a folder.
+    maps
+        Write ``map.html``.
+    figures
+        Write the report figures (``figures/*.png``).
+    max_nodes_per_task, max_cells_per_task
+        Analyse a region in tiles above these sizes (:mod:`care15.tiling`).
+    verbose
+        Progress on stderr.
+    """
+
+    lang: str = "zh"
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    offline: bool = False
+    coords_out: str = "wgs84"
+    cache: bool | Path = True
+    maps: bool = True
+    figures: bool = True
+    max_nodes_per_task: int = DEFAULT_MAX_NODES
+    max_cells_per_task: int = DEFAULT_MAX_CELLS
+    verbose: bool = False
+
+    def problems(self) -> list[str]:
+        """Every invalid value, as messages naming the option and what is allowed.
+
+        Returns
+        -------
+        list of str
+            Empty when the options are valid.
+        """
+        p = [m for m in (check_choice(self.lang, LANGS, "lang"),
+                         check_choice(self.basemap, BASEMAPS, "basemap"),
+                         check_choice(self.coords_out, COORD_SYSTEMS, "coords_out")) if m]
+        if self.basemap == "tianditu" and not self.tianditu_key:
+            p.append("basemap 'tianditu' needs a 天地图 key (tianditu_key)")
+        for k in ("max_nodes_per_task", "max_cells_per_task"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                p.append(f"{k}: must be an integer >= 1, got {v!r}")
+        return p
+
+    @property
+    def cache_arg(self) -> bool | Path | None:
+        """The cache argument of the stage functions.
+
+        Returns
+        -------
+        bool or Path or None
+            True or the folder when caching is on, None when it is off.
+        """
+        return None if self.cache is False else self.cache
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` produced.
+
+    Attributes
+    ----------
+    out
+        The output folder (absolute).
+    files
+        The files written, relative to ``out``, sorted.
+    summary
+        The content of ``summary.json``.
+    result
+        The analysis (tables in the network's metric CRS).
+    region
+        The layers that were analysed.
+    tiles
+        Number of tiles the region was analysed in (1: in one pass).
+    """
+
+    out: Path
+    files: list[str]
+    summary: dict[str, Any]
+    result: CoverageResult
+    region: Region
+    tiles: int = 1
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def data_warnings_as_notes() -> Iterator[list[str]]:
+    """Collect data warnings (dropped rows, datum offsets, repaired geometries) as notes.
+
+    Other warnings pass on unchanged.
+
+    Yields
+    ------
+    list of str
+        Filled with the distinct messages of the :class:`~care15._errors.DataWarning` s
+        raised inside the block, when it ends.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield notes
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            msg = str(w.message)
+            if msg not in notes:
+                notes.append(msg)
+        elif not issubclass(w.category, DeprecationWarning | PendingDeprecationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def input_problems(scenario: Scenario) -> list[str]:
+    """What can be checked about a scenario's inputs before any work starts.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to run.
+
+    Returns
+    -------
+    list of str
+        One message per problem, naming the file, the scenario key and the command-line flag
+        (empty when nothing is wrong): no street network, no population source, a vector
+        population layer without its column. Missing files are refused when the scenario is
+        made (:class:`~care15.scenario.Scenario` checks them).
+    """
+    p: list[str] = []
+    a, i = scenario.area, scenario.inputs
+    if all(getattr(a, k) is None for k in ("pbf", "osm", "place", "bbox")):
+        p.append("no street network: pass --pbf FILE, --osm FILE or --place NAME (or set "
+                 "[area] pbf, osm, place or bbox in the scenario file)")
+    if i.population is None and not i.total_population:
+        p.append("no population: pass a population file (--population FILE) or, with an OSM "
+                 "file, a total to distribute (--total-population N)")
+    if i.population is not None and Path(i.population).suffix.lower() not in (
+            ".tif", ".tiff", ".vrt", ".img") and not i.population_column:
+        p.append(f"--population {i.population}: a vector population layer needs its column: "
+                 "pass --population-column NAME (inputs.population_column)")
+    return p
+
+
+def map_options(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's thresholds and targets, as :func:`care15.maps.coverage_map` takes them.
+
+    Parameters
+    ----------
+    scenario
+        The scenario analysed.
+
+    Returns
+    -------
+    dict
+        ``thresholds``, ``coverage_threshold`` and ``targets`` (per category).
+    """
+    return {"thresholds": list(scenario.thresholds_min),
+            "coverage_threshold": int(scenario.targets.coverage_threshold_min),
+            "targets": {c: scenario.coverage_target(c) for c in scenario.categories}}
+
+
+def _analyse(region: Region, scenario: Scenario, options: RunOptions,
+             tile_client: Callable[[], contextlib.AbstractContextManager[Any]] | None
+             ) -> tuple[CoverageResult, int]:
+    from .analysis import analyze
+    from .tiling import analyze_tiled, plan_tiles
+
+    plan = plan_tiles(region.network, region.facilities, region.cells, scenario,
+                      max_nodes=options.max_nodes_per_task,
+                      max_cells=options.max_cells_per_task)
+    if not plan.tiled:
+        return analyze(region, scenario, verbose=options.verbose, cache=options.cache_arg), 1
+    with tile_client() if tile_client is not None else contextlib.nullcontext() as client:
+        res = analyze_tiled(region, scenario, client=client, verbose=options.verbose,
+                            plan=plan)
+    return res, len(plan.tiles)
+
+
+def _write(stage: Path, res: CoverageResult, scenario: Scenario, options: RunOptions) -> None:
+    """Tables, map and figures of one region into ``stage``."""
+    from .export import write_tables
+
+    write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
+                  "short_communities": res.short, "facilities": res.facilities,
+                  "isochrones": res.isochrones}, stage, lang=options.lang,
+                 coords_out=options.coords_out)
+    if options.maps:
+        from .maps import coverage_map, save_map
+
+        m = coverage_map(cells=res.cells, communities=res.communities, isochrones=res.isochrones,
+                         facilities=res.facilities, gaps=res.gaps, lang=options.lang,
+                         basemap=options.basemap, tianditu_key=options.tianditu_key,
+                         offline=options.offline, title=scenario.area.name,
+                         **map_options(scenario))
+        save_map(m, stage / "map.html", offline=options.offline)
+    if options.figures:
+        from .figures import report_figures
+
+        report_figures(res, scenario, stage / "figures", lang=options.lang)
+
+
+def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = None,
+        region: Region | None = None, notes: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+        tile_client: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+        ) -> RunResult:
+    """Read, analyse and write every output of one region into ``out``.
+
+    Parameters
+    ----------
+    scenario
+        What to analyse (area, inputs, thresholds, speeds, targets).
+    out
+        Output folder. Its previous contents are replaced whole when the run succeeds and
+        kept when it fails.
+    options
+        Output language, map background, cache, tiling limits, progress (default
+        ``RunOptions()``).
+    region
+        Ready layers to analyse instead of reading what the scenario names.
+    notes
+        Notes about the inputs found before the run (kept in ``summary.json``).
+    extra
+        More keys for ``summary.json`` (e.g. the demo's note about its data).
+    tile_client
+        A callable returning a context manager that yields a ``dask.distributed`` client,
+        used only when the region is analysed in tiles (``care15 batch`` passes
+        ``distributed.worker_client``).
+
+    Returns
+    -------
+    RunResult
+        The files written, the summary, the analysis and the region.
+
+    Raises
+    ------
+    InputError
+        For invalid options, an output folder that cannot be written or is being written by
+        another run, and any input the readers and the analysis refuse. Nothing is written
+        to ``out`` then.
+
+    Examples
+    --------
+    >>> import tempfile, care15
+    >>> r = care15.run(care15.demo_scenario(), tempfile.mkdtemp() + "/demo",
+    ...                options=care15.RunOptions(maps=False, figures=False, cache=False))
+    >>> "summary.json" in r.files and "communities.csv" in r.files
+    True
+    >>> round(r.summary["residents"]["total"])
+    20000
+    """
+    options = options or RunOptions()
+    problems = options.problems()
+    if problems:
+        raise InputError("invalid options:\n  - " + "\n  - ".join(problems))
+    out = check_out_folder(out)
+    t0 = time.perf_counter()
+    with data_warnings_as_notes() as data_notes:
+        if region is None:
+            from .region import region_from_scenario
+
+            region = region_from_scenario(scenario, verbose=options.verbose,
+                                          cache=options.cache_arg)
+        t_read = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        res, tiles = _analyse(region, scenario, options, tile_client)
+    t_an = time.perf_counter() - t1
+    summ: dict[str, Any] = dict(res.summary)
+    summ["study_area"] = scenario.area.name
+    summ["notes"] = list(notes or []) + data_notes + list(region.notes) + list(res.notes)
+    summ["population_report"] = region.reports.get("population")
+    summ["attribution"] = ATTRIBUTION
+    if tiles > 1:
+        summ["tiles"] = tiles
+    summ.update(extra or {})
+    t2 = time.perf_counter()
+    with staged_folder(out) as stage:
+        _write(stage, res, scenario, options)
+        seconds = {"read": round(t_read, 2), "analyze": round(t_an, 2),
+                   "write": round(time.perf_counter() - t2, 2),
+                   "total": round(time.perf_counter() - t0, 2)}
+        summ["seconds"] = seconds
+        from .export import write_json
+
+        write_json(summ, stage / "summary.json")
+        files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    return RunResult(out=out, files=files, summary=summ, result=res, region=region, tiles=tiles,
+                     seconds=seconds)
+
+
+@dataclass
+class SuggestRunResult:
+    """What :func:`run_suggest` produced.
+
+    Attributes
+    ----------
+    out
+        The output folder (absolute).
+    files
+        The files written, relative to ``out``, sorted.
+    suggestion
+        The sites and the solver's report (:func:`care15.siting.suggest_sites`).
+    result
+        The analysis of the existing facilities the sites add to.
+    info
+        The content of ``sites_summary.json``.
+    """
+
+    out: Path
+    files: list[str]
+    suggestion: SiteSuggestion
+    result: CoverageResult
+    info: dict[str, Any]
+
+
+def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
+                n_sites: int | None = None, target: float | None = None,
+                candidates: str | Path | None = None, candidates_crs: str = "wgs84",
+                exact: bool = False, time_limit_s: float = 60.0, capacity_aware: bool = False,
+                options: RunOptions | None = None) -> SuggestRunResult:
+    """Analyse a region and suggest sites for new facilities; write the sites and their map.
+
+    Parameters
+    ----------
+    scenario
+        What to analyse.
+    out
+        Output folder (replaced whole when the run succeeds, as for :func:`run`).
+    category
+        ``"elderly"`` or ``"childcare"``.
+    n_sites
+        Number of new sites (maximal covering); or give ``target``.
+    target
+        Coverage rate to reach with the fewest sites, in (0, 1].
+    candidates
+        Candidate sites file (CSV, XLSX, GeoJSON); default: generated from the network.
+    candidates_crs
+        Coordinate system of the candidates' lon/lat.
+    exact
+        Solve exactly with HiGHS instead of the greedy solver.
+    time_limit_s
+        Solver time limit in seconds.
+    capacity_aware
+        Childcare: sites have places (assignment model).
+    options
+        Output options (default ``RunOptions()``).
+
+    Returns
+    -------
+    SuggestRunResult
+        The sites, the analysis, the summary and the files written.
+
+    Raises
+    ------
+    InputError
+        For invalid options or inputs; nothing is written to ``out`` then.
+    """
+    from .candidates import candidates_from_file, water_from_osm
+    from .export import write_json, write_tables
+    from .maps import coverage_map, save_map
+    from .region import region_from_scenario
+    from .siting import suggest_sites
+
+    options = options or RunOptions()
+    problems = options.problems()
+    if problems:
+        raise InputError("invalid options:\n  - " + "\n  - ".join(problems))
+    out = check_out_folder(out)
+    with data_warnings_as_notes() as data_notes:
+        region = region_from_scenario(scenario, verbose=options.verbose,
+                                      cache=options.cache_arg)
+        res, _ = _analyse(region, scenario, options, None)
+        cand = None
+        water = None
+        if candidates is not None:
+            cand = candidates_from_file(candidates, coords=candidates_crs)
+            osm_file = scenario.area.pbf or scenario.area.osm
+            if osm_file is not None:
+                water = water_from_osm(osm_file)
+        sug = suggest_sites(res, region.network, scenario, category, n_sites=n_sites,
+                            target=target, candidates=cand, exact=exact,
+                            time_limit_s=time_limit_s, verbose=options.verbose,
+                            capacity_aware=capacity_aware, water=water)
+    info = {"category": category, "solver": sug.solver, "status": sug.status,
+            "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
+            "message": sug.message, "n_sites": len(sug.sites),
+            "notes": data_notes + list(region.notes) + list(res.notes),
+            "attribution": ATTRIBUTION}
+    with staged_folder(out) as stage:
+        write_tables({"sites": sug.sites}, stage, formats=("csv", "geojson", "xlsx"),
+                     lang=options.lang, coords_out=options.coords_out)
+        if options.maps:
+            m = coverage_map(cells=res.cells, communities=res.communities,
+                             isochrones=res.isochrones, facilities=res.facilities, gaps=res.gaps,
+                             sites=sug.sites, sites_area=sug.added_area, lang=options.lang,
+                             basemap=options.basemap, tianditu_key=options.tianditu_key,
+                             offline=options.offline, title=scenario.area.name,
+                             **map_options(scenario))
+            save_map(m, stage / "sites_map.html", offline=options.offline)
+        write_json(info, stage / "sites_summary.json")
+        files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    return SuggestRunResult(out=out, files=files, suggestion=sug, result=res, info=info)
