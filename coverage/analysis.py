@@ -38,19 +38,24 @@ log = logging.getLogger(__name__)
 class CoverageResult:
     """Everything :func:`analyze` produces.
 
+    The spatial tables are in the network's local metric CRS (``region.network.crs``, a UTM
+    zone), except ``facilities``, which keep the CRS they came in (EPSG:4326 from the loaders);
+    :func:`care15.export.write_tables` writes every table in EPSG:4326 (plus the planner's
+    GCJ-02/BD-09 columns when asked).
+
     Attributes
     ----------
     cells
-        Population cells with walking minutes, bands, coverage flags per category.
+        Population cells with walking minutes, bands, coverage flags per category (metric CRS).
     communities
-        Community table (see :mod:`care15.rates` for the column definitions).
+        Community table (see :mod:`care15.rates` for the column definitions; metric CRS).
     isochrones
-        Dissolved isochrones, one row per category × threshold.
+        Dissolved isochrones, one row per category × threshold (metric CRS).
     facilities
         Facilities with their snapping diagnostics (``access_m``, ``on_network``,
-        ``network_piece``, ``community_id``).
+        ``network_piece``, ``community_id``), in their input CRS.
     gaps
-        Gap clusters of all categories, ranked within each category.
+        Gap clusters of all categories, ranked within each category (metric CRS).
     short
         Communities short of the coverage target, worst first, all categories.
     summary
@@ -58,6 +63,11 @@ class CoverageResult:
     notes
         Plain-language findings about the data (no facility, disconnected pieces, cells far
         from streets, communities without residents...).
+    node_distances
+        Walking metres from every network node to the nearest facility, per category (empty
+        after a tiled analysis).
+    cell_snap
+        Where each cell centre joins the network.
     """
 
     cells: gpd.GeoDataFrame

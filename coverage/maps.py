@@ -23,7 +23,6 @@ a city-wide map stays small.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 import re
@@ -41,6 +40,7 @@ from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from ._errors import DataWarning
+from ._escape import html_text
 from ._files import atomic_path
 from ._options import BASEMAPS
 from .standards import CATEGORIES
@@ -138,7 +138,7 @@ def _sublabel(sub: str, lang: str) -> str:
         for s in c.subtypes:
             if s.key == sub:
                 return s.label_zh if lang == "zh" else s.label_en
-    return str(sub)
+    return html_text(sub)  # a type name from the input, shown in the layer control
 
 
 def _fmt(v: Any, nd: int = 0) -> str:
@@ -150,7 +150,7 @@ def _fmt(v: Any, nd: int = 0) -> str:
         return f"{int(v):,}"
     if isinstance(v, (float, np.floating)):
         return f"{float(v):,.{nd}f}"
-    return html.escape(str(v))
+    return html_text(v)
 
 
 def _pct(v: Any) -> str:
@@ -411,7 +411,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                          (tr["met"] if r >= targets.get(c, 0.9) else tr["short"]))
                 cap = row.get(f"{c}_capacity_per_1000", np.nan)
                 tips.append(
-                    f"<b>{html.escape(str(row['community_name']))}</b><br>"
+                    f"<b>{html_text(row['community_name'])}</b><br>"
                     f"{tr['residents']}: {_fmt(row.get('pop_total'))} · "
                     f"{tr['p60'] if grp == '60plus' else tr['p03']}: {_fmt(pop_g)}<br>"
                     f"{tr['rate']} ≤{ct} {tr['min']}: <b>{_pct(r)}</b> "
@@ -441,7 +441,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                     f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
                     f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
                     f"{tr['p03']} {_fmt(r['uncovered_pop_0to3'])}<br>"
-                    f"{tr['community']}: {html.escape(str(r['community_name']))}<br>"
+                    f"{tr['community']}: {html_text(r['community_name'])}<br>"
                     f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
                     for _, r in sel.iterrows()]
             folium.GeoJson(
@@ -460,7 +460,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
             point_groups.append(fg.get_name())
             for _, r in sel.iterrows():
                 capcol = "beds" if r["category"] == "elderly" else "places"
-                pop = (f"<b>{html.escape(str(r.get('name', '')))}</b><br>"
+                pop = (f"<b>{html_text(r.get('name', ''))}</b><br>"
                        f"{_label(r['category'], lang)} · {_sublabel(sub, lang)}<br>"
                        f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
                        f"{_fmt(r.get('floor_area_m2'))} m²")
@@ -484,11 +484,11 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
         st = _to_map_crs(sites, gcj, 0.0)
         fg = _group(tr["sites"], show=True)
         for _, r in st.iterrows():
-            pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b> {html.escape(str(r.get('name', '')))}"
+            pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b> {html_text(r.get('name', ''))}"
                    f"<br>{tr['new']}: {_fmt(r.get('newly_covered_target'))} · "
                    f"{tr['cum']}: {_pct(r.get('cumulative_coverage', np.nan))}<br>"
-                   f"{tr['community']}: {html.escape(str(r.get('community_name', '')))}<br>"
-                   f"{tr['nearest']}: {html.escape(str(r.get('nearest_existing_facility', '')))}"
+                   f"{tr['community']}: {html_text(r.get('community_name', ''))}<br>"
+                   f"{tr['nearest']}: {html_text(r.get('nearest_existing_facility', ''))}"
                    f" ({_fmt(r.get('nearest_existing_walk_min'), 1)} {tr['min']})")
             folium.Marker(
                 [r.geometry.y, r.geometry.x],
@@ -557,7 +557,7 @@ def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str
     if facilities is not None and len(facilities):
         for sub in pd.unique(facilities["subtype"]):
             rows.append(f'<span class="dot" style="background:{SUBTYPE_COLOURS.get(sub, "#444")}">'
-                        f'</span>{html.escape(_sublabel(sub, lang))}<br>')
+                        f'</span>{_sublabel(sub, lang)}<br>')
     else:
         rows.append(f"<i>{tr['none_fac']}</i><br>")
     if gaps is None or len(gaps) == 0:
@@ -568,7 +568,7 @@ def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str
     rows.append(f'<span style="color:#666;font-size:10px">{tr["attr"]}</span></div>')
     out = "".join(rows)
     if title:
-        out += f'<div class="c15-title" id="c15-title">{html.escape(title)}</div>'
+        out += f'<div class="c15-title" id="c15-title">{html_text(title)}</div>'
     return out
 
 
@@ -712,6 +712,9 @@ def index_map(table: pd.DataFrame, out: Path | str, *, title: str = "care15 batc
                    if c.endswith("_covered_share")})
     boxes = table.dropna(subset=["west", "south", "east", "north"])
     m = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    # Leaflet only, embedded on saving: the page opens without internet (tiles aside)
+    m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
+    m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
     colours = {"all": "#1a9850", "some": "#fdae61", "none": "#d73027", "failed": "#777777"}
     for _, r in boxes.iterrows():
         status = r["status"]
@@ -720,25 +723,26 @@ def index_map(table: pd.DataFrame, out: Path | str, *, title: str = "care15 batc
                                                              math.isnan(v))]
         key = "failed" if status == "failed" else (
             "all" if met and all(met) else "some" if any(met) else "none")
-        lines = [f"<b>{html.escape(str(r['region']))}</b> ({html.escape(str(status))})"]
+        lines = [f"<b>{html_text(r['region'])}</b> ({html_text(status)})"]
         for c in cats:
             share = r.get(f"{c}_covered_share")
             tgt = r.get(f"{c}_target")
             if share is not None and not (isinstance(share, float) and math.isnan(share)):
-                lines.append(f"{html.escape(c)}: {float(share):.1%} within "
+                lines.append(f"{html_text(c)}: {float(share):.1%} within "
                              f"{r.get('coverage_threshold_min', 15):g} min"
                              + (f" (target {float(tgt):.0%})" if pd.notna(tgt) else ""))
         if status == "failed" and r.get("error"):
-            lines.append(f"<span style='color:#b00'>{html.escape(str(r['error']))[:300]}</span>")
+            lines.append(f"<span style='color:#b00'>{html_text(str(r['error'])[:300])}</span>")
         if isinstance(r.get("map"), str) and r["map"]:
             lines.append(f"<a href='{quote(r['map'])}' target='_blank'>open the map</a>")
-        popup = folium.Popup("<br>".join(lines), max_width=320)
+        content = "<br>".join(lines)
         folium.Rectangle(bounds=[[r["south"], r["west"]], [r["north"], r["east"]]],
                          color=colours[key], weight=2, fill=True, fill_opacity=0.15,
-                         tooltip=str(r["region"]), popup=popup).add_to(m)
-        folium.Marker([(r["south"] + r["north"]) / 2, (r["west"] + r["east"]) / 2],
-                      tooltip=str(r["region"]), popup=folium.Popup("<br>".join(lines),
-                                                                   max_width=320)).add_to(m)
+                         tooltip=html_text(r["region"])).add_child(_Popup(content)).add_to(m)
+        folium.CircleMarker([(r["south"] + r["north"]) / 2, (r["west"] + r["east"]) / 2],
+                            radius=6, color="#222222", weight=2, fill=True,
+                            fill_color=colours[key], fill_opacity=0.95,
+                            tooltip=html_text(r["region"])).add_child(_Popup(content)).add_to(m)
     if len(boxes):
         m.fit_bounds([[boxes["south"].min(), boxes["west"].min()],
                       [boxes["north"].max(), boxes["east"].max()]])
@@ -746,15 +750,15 @@ def index_map(table: pd.DataFrame, out: Path | str, *, title: str = "care15 batc
         m.location = [0, 0]
         m.options["zoom"] = 2
     n = table["status"].value_counts().to_dict()
-    head = (f"<b>{html.escape(title)}</b><br>" + ", ".join(f"{k} {v}" for k, v in n.items()))
+    head = (f"<b>{html_text(title)}</b><br>" + ", ".join(f"{k} {v}" for k, v in n.items()))
     nobox = table.loc[~table.index.isin(boxes.index)]
-    items = "".join(f"<li><b>{html.escape(str(r['region']))}</b>: {html.escape(str(r['status']))}"
-                    f" {html.escape(str(r['error']))[:300]}</li>" for _, r in nobox.iterrows())
+    items = "".join(f"<li><b>{html_text(r['region'])}</b>: {html_text(r['status'])}"
+                    f" {html_text(str(r['error'])[:300])}</li>" for _, r in nobox.iterrows())
     panel = (f"<div style='position:fixed;top:10px;right:10px;z-index:9999;background:white;"
              f"padding:6px 10px;max-width:380px;font:13px sans-serif;border:1px solid #999'>"
              f"{head}{'<ul>' + items + '</ul>' if items else ''}</div>")
     cast(Figure, m.get_root()).html.add_child(folium.Element(panel))
     path = out / "index.html"
     with atomic_path(path) as tmp:
-        tmp.write_text(m.get_root().render(), encoding="utf-8")
+        tmp.write_text(inline_assets(stable_ids(m.get_root().render())), encoding="utf-8")
     return path

@@ -202,7 +202,7 @@ def test_batch_on_two_workers(client, regions_dir, tmp_path):
     assert list(table["region"]) == [s.name for s in specs]  # the file's order
     err = table.set_index("region")["error"]
     assert "region 4 ('missing_pbf')" in err["missing_pbf"]
-    assert "area.pbf: file not found" in err["missing_pbf"]
+    assert "area.pbf (--pbf): file not found" in err["missing_pbf"]
     assert "layers.facilities: cannot read" in err["broken_layer"] and \
         "broken.geojson" in err["broken_layer"]
     assert (err[[k for k, v in expect.items() if v == "ok"]] == "").all()
