@@ -754,7 +754,7 @@ def population_from_osm(path: str | Path | OnlineSource, *, total_population: fl
     cells["pop_0to3"] = pop * shares.share_0to3
     cells["pop_method"] = method
     cells["pop_capacity"] = cap
-    full = pop >= cap * (1 - 1e-9)
+    full = pop >= cap - 2 * _UNIT  # at capacity, to the rounding of _conserve
     cell_area_km2 = size * size / 1e6
     by_method: dict[str, dict[str, float | int]] = {}
     for t, meth in enumerate(_METHODS):
@@ -882,26 +882,39 @@ _UNIT = 2.0 ** -10
 def _conserve(x: np.ndarray, total: float, capacity: np.ndarray) -> np.ndarray:
     """Round ``x`` to multiples of :data:`_UNIT` that add up to ``total`` exactly.
 
-    Every cell is rounded down, and the units lost go one each to the cells with the largest
-    remainders that have a unit of room below their capacity (largest-remainder rounding). A
-    total that is not itself a multiple of the unit leaves its sub-unit residue on the largest
-    cell (exact to the last bit for numpy's sum).
+    Every cell is rounded down, and the units lost are given back below the cells'
+    capacities: every cell with room gets up to ``L`` units (the largest ``L`` that does not
+    give back too many, found by bisection), and the few left over go one each to the cells
+    with room and the largest remainders. When no cell has room (a total above every
+    capacity) they go one each by remainder. A total that is not itself a multiple of the unit
+    leaves its sub-unit residue on the largest cell (exact to the last bit for numpy's sum).
     """
     if len(x) == 0:
         return x
     scaled = np.maximum(x, 0.0) / _UNIT
     units = np.floor(scaled)
+    by_remainder = np.argsort(-(scaled - units), kind="stable")
     total_units = math.floor(total / _UNIT)
     missing = int(total_units - units.sum())
-    if missing > 0:
-        room = (capacity / _UNIT - units) >= 1.0
-        # room first, then by remainder (largest first)
-        order = np.lexsort((-(scaled - units), ~room))
+    room = np.maximum(np.floor(capacity / _UNIT) - units, 0.0)
+    if 0 < missing <= room.sum():
+        lo, hi = 0, int(room.max())  # S(L) = sum(min(room, L)) <= missing holds at lo
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if np.minimum(room, mid).sum() <= missing:
+                lo = mid
+            else:
+                hi = mid
+        units += np.minimum(room, lo)
+        left = int(total_units - units.sum())
+        if left > 0:
+            more = by_remainder[room[by_remainder] > lo][:left]
+            units[more] += 1
+    elif missing > 0:
         units += missing // len(x)
-        units[order[:missing % len(x)]] += 1
-    elif missing < 0:  # cannot happen for x.sum() == total, kept for safety
-        order = np.argsort(-units)
-        units[order[: -missing]] -= 1
+        units[by_remainder[: missing % len(x)]] += 1
+    elif missing < 0:  # x added up to more than the total (by rounding): take from the largest
+        units[np.argsort(-units)[: -missing]] -= 1
     out = units * _UNIT
     residue = total - total_units * _UNIT
     if residue:
