@@ -983,6 +983,12 @@ def _osm_notes(rep: dict[str, Any], total: float) -> list[str]:
     if rep["capped_cells"]:
         notes.append(f"{rep['capped_cells']:,} cells hold their full capacity (" + ", ".join(
             f"{v['capped_cells']:,} by {k}" for k, v in bm.items() if v["capped_cells"]) + ").")
+        if not rep["ceiling_exceeded"] and rep["capped_cells"] >= 0.5 * rep["cells"]:
+            notes.append(
+                f"{rep['capped_cells']:,} of {rep['cells']:,} cells are full: the total is "
+                f"{total / rep['capacity_residents']:.0%} of what the housing OSM maps here can "
+                "hold, so where residents live follows the map's capacities more than its "
+                "weights; a population layer would be more reliable.")
     notes.append(
         f"Densest cell: {rep['densest_cell_residents']:,.0f} residents "
         f"({rep['densest_cell_per_ha']:,.0f} per ha, by {rep['densest_cell_method']}); "
