@@ -195,7 +195,8 @@ def test_building_cap_binds_and_overflow_goes_to_land_use(block_town):
 
 def test_land_use_full_overflow_goes_to_streets(block_town):
     b_id, land_ids, street_ids = _ids()
-    cells = population_from_osm(block_town, total_population=8800, crs=UTM48)
+    cells = population_from_osm(block_town, total_population=8800, crs=UTM48,
+                                capacity_column=True)
     rep = cells.attrs["report"]
     c = _by_cell(cells)
     cap_b = rep["residential_floor_area_m2"] / 36.52
@@ -223,7 +224,8 @@ def test_land_use_full_overflow_goes_to_streets(block_town):
 
 
 def test_total_beyond_every_ceiling_is_placed_and_said(block_town):
-    cells = population_from_osm(block_town, total_population=20_000, crs=UTM48)
+    cells = population_from_osm(block_town, total_population=20_000, crs=UTM48,
+                                capacity_column=True)
     rep = cells.attrs["report"]
     cap = rep["capacity_residents"]
     assert cap == pytest.approx(8000 / 36.52 + 1500 * 2.9204 + 4500, rel=1e-4)
@@ -255,3 +257,5 @@ def test_ceiling_and_floor_area_can_be_set(block_town):
     with pytest.raises(Exception, match="positive"):
         population_from_osm(block_town, total_population=3000, crs=UTM48,
                              max_residents_per_ha=0)
+    # the capacity column only on request: exported tables document a fixed set of columns
+    assert "pop_capacity" not in big.columns

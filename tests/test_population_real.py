@@ -26,7 +26,7 @@ CASES = [  # file, metric CRS (UTM zone), total residents
                          ids=[c[0].split(".")[0] for c in CASES])
 def test_no_cell_above_the_ceiling_and_total_conserved(name, crs, total):
     p = shared_file("osm", "cn", name)
-    cells = population_from_osm(p, total_population=total, crs=crs)
+    cells = population_from_osm(p, total_population=total, crs=crs, capacity_column=True)
     rep = cells.attrs["report"]
     ceiling = std.get("max_residents_per_ha")  # 100 m cells: one hectare
     assert rep["ceiling_per_cell"] == ceiling
@@ -54,7 +54,8 @@ def test_no_cell_above_the_ceiling_and_total_conserved(name, crs, total):
 
 def test_total_beyond_what_the_map_can_hold_is_said():
     p = shared_file("osm", "cn", "cn_shenzhen_longgang_2019.osm.pbf")
-    cells = population_from_osm(p, total_population=500_000, crs="EPSG:32650")
+    cells = population_from_osm(p, total_population=500_000, crs="EPSG:32650",
+                                capacity_column=True)
     rep = cells.attrs["report"]
     assert float(cells["pop_total"].sum()) == 500_000
     assert rep["ceiling_exceeded"] is True and rep["densest_cell_implausible"] is True

@@ -542,7 +542,8 @@ def population_from_osm(path: str | Path | OnlineSource, *, total_population: fl
                         crs: CRSLike, cell_size_m: float = 100.0, shares: Shares | None = None,
                         bounds: tuple[float, float, float, float] | None = None,
                         floor_m2_per_resident: float | None = None,
-                        max_residents_per_ha: float | None = None) -> gpd.GeoDataFrame:
+                        max_residents_per_ha: float | None = None,
+                        capacity_column: bool = False) -> gpd.GeoDataFrame:
     """Distribute a known total (e.g. a census figure) over cells by what OSM maps.
 
     Each cell is weighted by the first measure it has (residential building floor area, else
@@ -587,13 +588,16 @@ def population_from_osm(path: str | Path | OnlineSource, *, total_population: fl
     max_residents_per_ha
         The ceiling, residents per hectare; default the standard ``max_residents_per_ha``
         (1,500).
+    capacity_column
+        Add ``pop_capacity``, the residents each cell can house by its method (left out by
+        default: the exported tables document a fixed set of columns).
 
     Returns
     -------
     geopandas.GeoDataFrame
         Cells with residents: ``cell_id``, ``pop_total``, ``pop_60plus``, ``pop_0to3``
         (``pop_total`` × the shares), ``pop_method`` (``"buildings"``, ``"landuse"`` or
-        ``"streets"``) and ``pop_capacity`` (residents the cell can house by its method). The
+        ``"streets"``), and ``pop_capacity`` when ``capacity_column`` is set. The
         total is conserved: ``pop_total.sum() == total_population`` to the last bit or two.
         ``attrs["report"]`` is a JSON-ready dict:
 
@@ -753,7 +757,8 @@ def population_from_osm(path: str | Path | OnlineSource, *, total_population: fl
     cells["pop_60plus"] = pop * shares.share_60plus
     cells["pop_0to3"] = pop * shares.share_0to3
     cells["pop_method"] = method
-    cells["pop_capacity"] = cap
+    if capacity_column:
+        cells["pop_capacity"] = cap
     full = pop >= cap - 2 * _UNIT  # at capacity, to the rounding of _conserve
     cell_area_km2 = size * size / 1e6
     by_method: dict[str, dict[str, float | int]] = {}
