@@ -948,27 +948,36 @@ _LABELS = {"buildings": "residential buildings", "landuse": "residential land us
            "streets": "residential street length"}
 
 
+def _n(count: int, noun: str) -> str:
+    """Format ``"1 cell"`` / ``"2,000 cells"``."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _osm_notes(rep: dict[str, Any], total: float) -> list[str]:
     """Plain-language notes on how the OSM estimate placed the total."""
     bm = rep["by_method"]
     per_ha, m2_pp = rep["ceiling_per_ha"], rep["floor_m2_per_resident"]
     notes = ["Residents placed by " + ", ".join(
-        f"{_LABELS[k]} {v['share_of_population']:.1%} ({v['cells']:,} cells)"
+        f"{_LABELS[k]} {v['share_of_population']:.1%} ({_n(v['cells'], 'cell')})"
         for k, v in bm.items() if v["cells"]) + "."]
-    b, lu = bm["buildings"], bm["landuse"]
+    b, lu, st = bm["buildings"], bm["landuse"], bm["streets"]
     moved = rep["moved_to_next_method"]
     if moved["buildings"] > 0:
+        went = " and then ".join(_LABELS[k] for k in ("landuse", "streets")
+                                 if bm[k]["received_from_previous"] > 0 and bm[k]["cells"])
         notes.append(
             f"Mapped residential buildings ({rep['residential_floor_area_m2']:,.0f} m² of floor "
             f"area) can house {b['capacity']:,.0f} residents at {m2_pp:g} m² per person; "
             f"{moved['buildings']:,.0f} more than that fell to them by weight and were placed "
-            "by residential land use and then street length instead.")
+            f"by {went or 'spare capacity elsewhere'} instead.")
     mapped = b["capacity"] + lu["capacity"]
     if total > mapped and (b["cells"] or lu["cells"]):
         notes.append(
             f"The total of {total:,.0f} exceeds what mapped residential buildings and land use "
             f"can house ({mapped:,.0f}) by {total - mapped:,.0f} residents "
-            f"({(total - mapped) / total:.1%}).")
+            f"({(total - mapped) / total:.1%})" + (
+                "; those can only live in cells known by residential street length "
+                f"({_n(st['cells'], 'cell')})." if st["cells"] else "."))
     elif moved["landuse"] > 0:
         notes.append(
             f"Residential land use holds at most {per_ha:,.0f} residents per hectare; "
@@ -986,7 +995,8 @@ def _osm_notes(rep: dict[str, Any], total: float) -> list[str]:
             f"than the total, so every cell was filled in proportion to its capacity and holds "
             f"{total / rep['capacity_residents']:.2f} times it.")
     if rep["capped_cells"]:
-        notes.append(f"{rep['capped_cells']:,} cells hold their full capacity (" + ", ".join(
+        verb = "holds its" if rep["capped_cells"] == 1 else "hold their"
+        notes.append(f"{_n(rep['capped_cells'], 'cell')} {verb} full capacity (" + ", ".join(
             f"{v['capped_cells']:,} by {k}" for k, v in bm.items() if v["capped_cells"]) + ").")
         if not rep["ceiling_exceeded"] and rep["capped_cells"] >= 0.5 * rep["cells"]:
             notes.append(
