@@ -259,3 +259,16 @@ def test_ceiling_and_floor_area_can_be_set(block_town):
                              max_residents_per_ha=0)
     # the capacity column only on request: exported tables document a fixed set of columns
     assert "pop_capacity" not in big.columns
+
+
+def test_only_buildings_over_their_floor_area_is_said(tmp_path):
+    # one 8,000 m² block houses 219; 400 residents stay below 1,500 per ha, but not below the
+    # floor area: said all the same
+    p = _osm(tmp_path / "block.osm", [(_box(X0 + 20, Y0 + 30, X0 + 70, Y0 + 70),
+                                       {"building": "apartments", "building:levels": "4"})])
+    cells = population_from_osm(p, total_population=400, crs=UTM48)
+    rep = cells.attrs["report"]
+    assert float(cells["pop_total"].sum()) == 400.0 and len(cells) == 1
+    assert rep["ceiling_exceeded"] is True and rep["densest_cell_implausible"] is False
+    assert rep["residents_over_capacity"] == pytest.approx(400 - 8000 / 36.52, rel=1e-4)
+    assert rep["warning"].startswith("Overcrowded estimate: every cell holds 1.83 times")

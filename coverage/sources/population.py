@@ -15,12 +15,19 @@ Three sources, one output (in the requested metric CRS, populated cells only):
     first measure it has of, in order, (1) residential building floor area (footprint ×
     levels), (2) residential land-use area × a floor-area ratio, (3) residential street
     length × a floor-area equivalent per metre; the ratios of (2) and (3) to (1) are
-    calibrated on the cells where the measures overlap. The report says which method weighted
-    how many cells, how much area and how many residents.
+    calibrated on the cells where the measures overlap. No cell receives more than it can
+    house: its residential floor area ÷ the 7th census's 36.52 m² per urban resident
+    (standard ``housing_floor_m2_per_person``), and at most 1,500 residents per hectare
+    (``max_residents_per_ha``) of residential land use, or of the cell where only streets are
+    known. What one method cannot house goes to the next (buildings → land use → streets),
+    placed by water-filling; a total beyond every capacity is placed in proportion to capacity
+    and reported as exceeding the ceiling. The report says which method weighted how many
+    cells, how much area and how many residents, what was moved, and the densest cell.
 
 Age groups come from columns when the source has them, else from the scenario's shares.
 Every function puts its bookkeeping in ``cells.attrs["report"]``: the population read, placed
-on the grid, and left outside the study area, so conservation can be checked.
+on the grid, and left outside the study area, so conservation can be checked, and the densest
+cell (``densest_cell_per_ha``) with a ``warning`` when it is above the ceiling.
 """
 
 from __future__ import annotations
@@ -628,14 +635,19 @@ def population_from_osm(path: str | Path | OnlineSource, *, total_population: fl
         ``placed_in_spare_capacity``
             Residents the streets could not house, placed in other cells' spare capacity.
         ``ceiling_exceeded``, ``residents_over_capacity``
-            Whether the total exceeds ``capacity_residents``, and by how many residents.
+            Whether the total exceeds ``capacity_residents`` (the capacities and the ceiling
+            cannot all hold), and by how many residents.
         ``densest_cell_residents``, ``densest_cell_per_ha``, ``densest_cell_id``, ``densest_cell_method``
             The densest cell after capping.
         ``densest_cell_proportional_residents``
             The densest cell under plain proportional weighting (no capacity), for comparison.
-        ``densest_cell_implausible``, ``warning``
-            ``True`` and a plain-language text when the densest cell is above the ceiling
-            (only when the total exceeds ``capacity_residents``); else ``False`` and ``None``.
+        ``densest_cell_implausible``
+            ``True`` when the densest cell is above the ceiling (only possible when the total
+            exceeds ``capacity_residents``).
+        ``warning``
+            A plain-language text when the total exceeds ``capacity_residents`` (whether or
+            not a cell passes the ceiling: cells of buildings may only pass their floor area),
+            else ``None``.
         ``notes``
             Plain-language English sentences for the console: method shares, what was moved
             and why, the densest cell, the ceiling.
@@ -798,14 +810,18 @@ def population_from_osm(path: str | Path | OnlineSource, *, total_population: fl
     }
     report.update(_densest(cells, size, per_ha))
     report["notes"] = _osm_notes(report, total)
-    if report["densest_cell_implausible"]:
+    if report["densest_cell_implausible"] or report["ceiling_exceeded"]:
+        what = (f"Implausible density: the densest cell holds "
+                f"{report['densest_cell_residents']:,.0f} residents "
+                f"({report['densest_cell_per_ha']:,.0f} per ha), above the ceiling of "
+                f"{per_ha:,.0f} per ha." if report["densest_cell_implausible"] else
+                f"Overcrowded estimate: every cell holds "
+                f"{total / report['capacity_residents']:.2f} times what its housing can hold "
+                f"(at {m2_pp:g} m² per person and at most {per_ha:,.0f} per ha).")
         report["warning"] = (
-            f"Implausible density: the densest cell holds {report['densest_cell_residents']:,.0f} "
-            f"residents ({report['densest_cell_per_ha']:,.0f} per ha), above the ceiling of "
-            f"{per_ha:,.0f} per ha. The total of {total:,.0f} is more than the housing OSM maps "
-            f"here can hold ({report['capacity_residents']:,.0f}) by "
-            f"{flow['over']:,.0f} residents; check the total and the study area, or pass a "
-            "population layer (--population).")
+            f"{what} The total of {total:,.0f} is more than the housing OSM maps here can hold "
+            f"({report['capacity_residents']:,.0f}) by {flow['over']:,.0f} residents; check the "
+            "total and the study area, or pass a population layer (--population).")
         report["notes"].append(report["warning"])
     cells.attrs["report"] = report
     return cells
