@@ -76,7 +76,7 @@ DEFAULT_FLOOR_M2_PER_STREET_M = 80 * DEFAULT_FLOOR_AREA_RATIO
 
 #: A coordinate reference system as pyproj and geopandas accept it: a ``pyproj.CRS``, an
 #: ``"EPSG:32650"``-style string or WKT, or an EPSG code.
-CRSLike: TypeAlias = "pyproj.CRS | str | int"
+CRSLike: TypeAlias = pyproj.CRS | str | int
 
 _HOUSE_TYPES = {"house", "detached", "semidetached_house", "bungalow", "farm", "cabin",
                 "static_caravan"}
