@@ -5,9 +5,9 @@ comes from (a seed plan in ``shared/seeds/`` or a national standard). Nothing el
 package hard-codes a norm: scenarios, coverage tables and site suggestions read them from
 :data:`STANDARDS`.
 
-Seeds
+Notes
 -----
-000 Ningxia 养老托育三年行动 2023–2025 · 001 新城 district 实施方案 · 002 Qujing 曲靖
+Seeds: 000 Ningxia 养老托育三年行动 2023–2025 · 001 新城 district 实施方案 · 002 Qujing 曲靖
 一老一小整体解决方案 (2022-09-30) · 003 Zhejiang 浙民提〔2023〕41号 · 004 Lanzhou 兰州 news.
 """
 
@@ -123,6 +123,25 @@ _RAW: tuple[Standard, ...] = (
              "isochrones are reached street segments buffered by this distance"),
     Standard("e2sfca_decay_beta", 0.0, "1/min", "距离衰减", "E2SFCA decay",
              "care15 default; see access.e2sfca"),
+    # -- housing and density (population estimates from OSM) ----------------------------------
+    Standard("housing_floor_m2_per_person", 36.52, "m² per person", "城市家庭户人均住房建筑面积",
+             "housing floor area per person (urban family households)",
+             "第七次全国人口普查 (2020-11-01), long-form tables, 《中国人口普查年鉴-2020》: "
+             "城市 36.52 m², 镇 42.29 m², 乡村 46.80 m², all family households 41.76 m² "
+             "(⚠️ figures as widely reported; verify the decimals against the yearbook)",
+             "gross floor area (建筑面积) per resident; a cell's mapped residential floor area "
+             "(footprint × levels) ÷ this = the residents it can house. The urban figure is the "
+             "smallest, so it gives the most residents per m² (the least restrictive cap)"),
+    Standard("max_residents_per_ha", 1500.0, "residents per ha", "单元格人口密度上限",
+             "densest plausible residential hectare",
+             "care15 ceiling, not a norm (shared/standards.md §4 ⚠️): floor-area ratio 5 on a "
+             "hectare of housing at 36.52 m² per person holds 50,000 / 36.52 ≈ 1,370 residents "
+             "(FAR 3.5 ≈ 960; GB 50180-2018 caps new 居住街坊 at FAR ≈ 3.1 ❓); rounded up to "
+             "1,500 for old areas with smaller dwellings. Hong Kong's densest neighbourhoods "
+             "(Mong Kok) reach about 1,300 per ha ⚠️",
+             "no 100 m cell (1 ha) of an OSM estimate holds more, nor a cell more than this × its "
+             "hectares of residential land use; a ceiling for estimates only, never applied to "
+             "a population layer the planner supplies (which is reported if denser)"),
 )
 
 #: All norms keyed by :attr:`Standard.key` (read-only).
@@ -131,6 +150,16 @@ STANDARDS: MappingProxyType[str, Standard] = MappingProxyType({s.key: s for s in
 
 def get(key: str) -> float:
     """Return the value of the standard ``key``.
+
+    Parameters
+    ----------
+    key
+        A key of :data:`STANDARDS` (e.g. ``"share_60plus"``).
+
+    Returns
+    -------
+    float
+        The standard's value, in its :attr:`Standard.unit`.
 
     Raises
     ------

@@ -166,3 +166,27 @@ def test_grid_alignment():
     assert len(g) == 4 * 3 and g["cell_id"].iloc[0] == "1_0"
     x0, y0, _, _ = g.total_bounds
     assert (x0, y0) == (100, 0)
+
+
+def test_layer_sources_report_their_densest_cell():
+    # a point carrying a whole district's 5,000 residents: kept (the planner's data), but said
+    pts = gpd.GeoDataFrame({"pop": [5000.0, 300.0]},
+                           geometry=shapely.points([[50, 50], [250, 50]]), crs=UTM48)
+    rep = population_from_vector(pts, column="pop", crs=UTM48).attrs["report"]
+    assert rep["densest_cell_residents"] == pytest.approx(5000)
+    assert rep["densest_cell_per_ha"] == pytest.approx(5000) and rep["ceiling_per_ha"] == 1500
+    assert rep["densest_cell_implausible"] is True
+    assert "5,000 per ha" in rep["warning"] and rep["warning"] in rep["notes"]
+    # 200 m cells: 5,000 residents on 4 ha is plausible
+    rep2 = population_from_vector(pts, column="pop", crs=UTM48,
+                                  cell_size_m=200).attrs["report"]
+    assert rep2["densest_cell_per_ha"] == pytest.approx(5000 / 4)
+    assert rep2["warning"] is None and rep2["densest_cell_implausible"] is False
+
+
+def test_raster_reports_its_densest_cell(tmp_path):
+    data = np.full((10, 10), 20.0)
+    cells = population_from_raster(_tif(tmp_path / "flat.tif", data), crs=UTM48)
+    rep = cells.attrs["report"]
+    assert rep["densest_cell_residents"] == pytest.approx(cells["pop_total"].max())
+    assert rep["warning"] is None and rep["notes"][0].startswith("Densest cell:")
