@@ -212,6 +212,7 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
     print(("常住人口 {t:,.0f}, 60岁以上 {o:,.0f}, 3岁以下 {k:,.0f}" if zh else
            "Residents {t:,.0f}, aged 60+ {o:,.0f}, under 3 {k:,.0f}").format(
         t=res["total"], o=res["60plus"], k=res["0to3"]))
+    _print_population(summ.get("population_report") or {}, zh)
     for c, d in summ["categories"].items():
         label = d["label_zh"] if zh else d["label_en"]
         grp = "60plus" if c == "elderly" else "0to3"
@@ -237,6 +238,27 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
         print(f"  {'缺口片区' if zh else 'gap clusters'}: {n_gaps.get(c, 0)}")
     _print_notes(summ.get("notes", []))
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
+
+
+_METHODS = {"buildings": ("住宅建筑面积", "residential floor area"),
+            "landuse": ("居住用地", "residential land use"),
+            "streets": ("居住街道长度", "residential streets")}
+
+
+def _print_population(rep: dict[str, Any], zh: bool) -> None:
+    """How the residents were placed: method shares and the densest cell (a result: stdout)."""
+    by = {m: d for m, d in (rep.get("by_method") or {}).items()
+          if isinstance(d, dict) and d.get("cells")}
+    if by:
+        parts = ", ".join(f"{_METHODS.get(m, (m, m))[0 if zh else 1]} "
+                          f"{d.get('share_of_population', 0):.0%}" for m, d in by.items())
+        print(f"  {'人口按' if zh else 'placed by'} {parts}")
+    dense = rep.get("densest_cell_per_ha")
+    if dense is not None:
+        ceiling = rep.get("ceiling_per_ha")
+        print(("  最密网格 {d:,.0f} 人/公顷" if zh else "  densest cell {d:,.0f} residents/ha")
+              .format(d=dense) + (f" ({'上限' if zh else 'ceiling'} {ceiling:,.0f})"
+                                  if ceiling else ""))
 
 
 def _print_notes(notes: list[str]) -> None:

@@ -341,7 +341,10 @@ def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = Non
     summ: dict[str, Any] = dict(res.summary)
     summ["study_area"] = scenario.area.name
     summ["notes"] = list(notes or []) + data_notes + list(region.notes) + list(res.notes)
-    summ["population_report"] = region.reports.get("population")
+    pop_report = region.reports.get("population") or {}
+    summ["population_report"] = pop_report or None
+    if pop_report.get("warning"):  # an implausible density or a total beyond the housing
+        summ["notes"].append(str(pop_report["warning"]))
     summ["attribution"] = ATTRIBUTION
     if tiles > 1:
         summ["tiles"] = tiles
