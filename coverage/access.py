@@ -6,21 +6,21 @@ speed.
 
 Notes
 -----
-How points join the network: a facility or a population cell is snapped to the nearest point of the nearest edge
-(:meth:`WalkNetwork.snap`). Its walking distance to a network node is the straight off-network
-leg (``access_m``) plus the distance along its edge to either end. Two points on the same edge
-may also walk straight along it. These rules are exact for the network model; the reference
-test checks them against networkx Dijkstra on a graph that contains the snapped points as
-nodes.
+How points join the network: a facility or a population cell is snapped to the nearest point of
+the nearest edge (:meth:`WalkNetwork.snap`). Its walking distance to a network node is the
+straight off-network leg (``access_m``) plus the distance along its edge to either end. Two
+points on the same edge may also walk straight along it. These rules are exact for the network
+model; the reference test checks them against networkx Dijkstra on a graph that contains the
+snapped points as nodes.
 
-Engines: one multi-source Dijkstra per category gives every node its distance to the nearest facility
-and which facility it is. Each facility seeds the two ends of its edge with the distances
-above. Two engines give the same numbers: ``"compiled"``, care15's own search with an indexed
-4-ary heap (``coverage/_dijkstra.pyx``, built at install when a C compiler is present), and
-``"scipy"``, ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph augmented
-with one virtual node per facility. :data:`ENGINE` names the default (the compiled one when it
-was built). Bounded searches from many origins (:func:`reach`) run in chunks with ``limit=``
-and return a sparse matrix.
+Engines: one multi-source Dijkstra per category gives every node its distance to the nearest
+facility and which facility it is. Each facility seeds the two ends of its edge with the
+distances above. Two engines give the same numbers: ``"compiled"``, care15's own search with an
+indexed 4-ary heap (``coverage/_dijkstra.pyx``, built at install when a C compiler is present),
+and ``"scipy"``, ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph
+augmented with one virtual node per facility. :data:`ENGINE` names the default (the compiled
+one when it was built). Bounded searches from many origins (:func:`reach`) run in chunks with
+``limit=`` and return a sparse matrix.
 """
 
 from __future__ import annotations

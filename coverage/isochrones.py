@@ -18,9 +18,10 @@ Two ways to dissolve, chosen by ``method``:
     (cascaded union). Exact; about 45 µs per segment.
 ``"raster"``
     The reached segments are drawn onto a grid of ``resolution_m`` pixels (default a fifth of
-    the walk-off, at least 5 m; coarser when the area would exceed 12 million pixels), grown by the walk-off with a Euclidean distance transform and
-    turned back into polygons (rasterio). Boundaries are within one pixel of the vector result
-    (areas agree to about 2%); 4–5× faster on city-sized networks.
+    the walk-off, at least 5 m; coarser when the area would exceed 12 million pixels), grown
+    by the walk-off with a Euclidean distance transform and turned back into polygons
+    (rasterio). Boundaries are within one pixel of the vector result (areas agree to about
+    2%); 4–5× faster on city-sized networks.
 ``"auto"`` (default)
     Vector up to 20,000 reached segments, raster beyond.
 """
