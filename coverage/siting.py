@@ -51,6 +51,7 @@ __all__ = [
     "SiteSuggestion",
     "SolveResult",
     "coverage_problem",
+    "lp_bound",
     "solve_exact",
     "solve_greedy",
     "suggest_sites",
