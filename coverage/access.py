@@ -4,25 +4,23 @@ Distances are computed in metres and divided by the walking speed of the group a
 serves (:meth:`care15.scenario.Scenario.speed_for`), so one shortest-path search serves any
 speed.
 
-How points join the network
----------------------------
-A facility or a population cell is snapped to the nearest point of the nearest edge
-(:meth:`WalkNetwork.snap`). Its walking distance to a network node is the straight off-network
-leg (``access_m``) plus the distance along its edge to either end. Two points on the same edge
-may also walk straight along it. These rules are exact for the network model; the reference
-test checks them against networkx Dijkstra on a graph that contains the snapped points as
-nodes.
+Notes
+-----
+How points join the network: a facility or a population cell is snapped to the nearest point of
+the nearest edge (:meth:`WalkNetwork.snap`). Its walking distance to a network node is the
+straight off-network leg (``access_m``) plus the distance along its edge to either end. Two
+points on the same edge may also walk straight along it. These rules are exact for the network
+model; the reference test checks them against networkx Dijkstra on a graph that contains the
+snapped points as nodes.
 
-Engine
-------
-One multi-source Dijkstra per category gives every node its distance to the nearest facility
-and which facility it is. Each facility seeds the two ends of its edge with the distances
-above. Two engines give the same numbers: ``"compiled"``, care15's own search with an indexed
-4-ary heap (``coverage/_dijkstra.pyx``, built at install when a C compiler is present), and
-``"scipy"``, ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph augmented
-with one virtual node per facility. :data:`ENGINE` names the default (the compiled one when it
-was built). Bounded searches from many origins (:func:`reach`) run in chunks with ``limit=``
-and return a sparse matrix.
+Engines: one multi-source Dijkstra per category gives every node its distance to the nearest
+facility and which facility it is. Each facility seeds the two ends of its edge with the
+distances above. Two engines give the same numbers: ``"compiled"``, care15's own search with an
+indexed 4-ary heap (``coverage/_dijkstra.pyx``, built at install when a C compiler is present),
+and ``"scipy"``, ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph
+augmented with one virtual node per facility. :data:`ENGINE` names the default (the compiled
+one when it was built). Bounded searches from many origins (:func:`reach`) run in chunks with
+``limit=`` and return a sparse matrix.
 """
 
 from __future__ import annotations
@@ -122,10 +120,39 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
     engine
         ``"compiled"`` or ``"scipy"`` (same results); ``None`` uses :data:`ENGINE`.
 
+    Returns
+    -------
+    NodeDistances
+        Metres from each node to its nearest facility (``inf`` beyond ``limit_m`` or on
+        another network piece) and that facility's position in ``facilities`` (-1 if none).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``engine``, or facilities snapped to another network.
+    RuntimeError
+        When ``engine="compiled"`` but the extension was not built.
+
     Examples
     --------
-    >>> from care15.network import WalkNetwork
-    >>> # see tests/test_access.py for hand-made graphs with exact answers
+    A 300 m street of three 100 m edges, with a facility 10 m off the middle one:
+
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from care15.access import nearest_facility
+    >>> from care15.network import network_from_edges
+    >>> xy = [(0, 0), (100, 0), (200, 0), (300, 0)]
+    >>> edges = gpd.GeoDataFrame({"u": [1, 2, 3], "v": [2, 3, 4]},
+    ...                          geometry=[shapely.LineString(xy[i:i + 2]) for i in range(3)],
+    ...                          crs="EPSG:32650")
+    >>> net = network_from_edges(edges, crs="EPSG:32650")
+    >>> fac = net.snap(np.array([150.0]), np.array([10.0]))
+    >>> nd = nearest_facility(net, fac)
+    >>> nd.dist_m
+    array([160.,  60.,  60., 160.])
+    >>> nd.nearest.tolist()
+    [0, 0, 0, 0]
     """
     engine = ENGINE if engine is None else engine
     if engine not in ("compiled", "scipy"):
@@ -172,6 +199,43 @@ def cell_distances(nd: NodeDistances, cells: Snapped) -> tuple[np.ndarray, np.nd
 
     The cell walks its off-network leg, then along its edge to either end (or straight along
     the edge to a facility on the same edge). Cells not snapped get ``inf`` and -1.
+
+    Parameters
+    ----------
+    nd
+        Node distances to the facilities (:func:`nearest_facility`).
+    cells
+        Population cells (or any points) snapped to the same network.
+
+    Returns
+    -------
+    dist_m : numpy.ndarray
+        Metres from each cell to its nearest facility (``inf`` when none is reachable).
+    nearest : numpy.ndarray
+        Position of that facility in ``nd.sources`` (-1 when none is reachable).
+
+    Examples
+    --------
+    On the street of :func:`nearest_facility`'s example, one cell beside the facility's edge
+    and one beside the first edge:
+
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from care15.access import cell_distances, nearest_facility
+    >>> from care15.network import network_from_edges
+    >>> xy = [(0, 0), (100, 0), (200, 0), (300, 0)]
+    >>> edges = gpd.GeoDataFrame({"u": [1, 2, 3], "v": [2, 3, 4]},
+    ...                          geometry=[shapely.LineString(xy[i:i + 2]) for i in range(3)],
+    ...                          crs="EPSG:32650")
+    >>> net = network_from_edges(edges, crs="EPSG:32650")
+    >>> nd = nearest_facility(net, net.snap(np.array([150.0]), np.array([10.0])))
+    >>> cells = net.snap(np.array([170.0, 40.0]), np.array([-5.0, 3.0]))
+    >>> dist_m, nearest = cell_distances(nd, cells)
+    >>> dist_m  # 5 m to the street, 20 m along it, 10 m to the door; 3 + 60 + 60 m
+    array([ 35., 123.])
+    >>> nearest.tolist()
+    [0, 0]
     """
     m = len(cells)
     out = np.full(m, np.inf)
@@ -212,6 +276,19 @@ class Reach:
 
     ``rows``/``cols``/``dist_m`` list every (origin, target) pair within ``limit_m``; a pair at
     distance 0 is kept (a sparse matrix of distances could not tell it from "not reached").
+
+    Attributes
+    ----------
+    rows
+        Origin positions, one per reached pair.
+    cols
+        Target positions, one per reached pair.
+    dist_m
+        Walking metres of each pair.
+    shape
+        (number of origins, number of targets).
+    limit_m
+        The longest walk kept.
     """
 
     rows: np.ndarray
@@ -221,12 +298,34 @@ class Reach:
     limit_m: float
 
     def to_csr(self, values: np.ndarray | None = None) -> sp.csr_matrix:
-        """A CSR matrix of ``values`` (default 1.0 = reached) at the reached pairs."""
+        """Build a CSR matrix of ``values`` (default 1.0 = reached) at the reached pairs.
+
+        Parameters
+        ----------
+        values
+            One value per pair, in the order of :attr:`rows`.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            Origins × targets.
+        """
         vals = np.ones(len(self.rows)) if values is None else np.asarray(values, dtype=float)
         return sp.csr_matrix((vals, (self.rows, self.cols)), shape=self.shape)
 
     def within(self, limit_m: float) -> Reach:
-        """The pairs within a shorter limit."""
+        """Keep the pairs within a shorter limit.
+
+        Parameters
+        ----------
+        limit_m
+            The new limit in metres (at most :attr:`limit_m` to be meaningful).
+
+        Returns
+        -------
+        Reach
+            The pairs with ``dist_m <= limit_m``.
+        """
         k = self.dist_m <= limit_m
         return Reach(self.rows[k], self.cols[k], self.dist_m[k], self.shape, limit_m)
 
@@ -276,6 +375,31 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
         Longest walk kept, in metres.
     chunk
         Origins per Dijkstra call (default 64).
+    verbose
+        Show a progress bar.
+
+    Returns
+    -------
+    Reach
+        Every (origin, target) pair within ``limit_m``, with its shortest walk in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from care15.access import reach
+    >>> from care15.network import network_from_edges
+    >>> xy = [(0, 0), (100, 0), (200, 0), (300, 0)]
+    >>> edges = gpd.GeoDataFrame({"u": [1, 2, 3], "v": [2, 3, 4]},
+    ...                          geometry=[shapely.LineString(xy[i:i + 2]) for i in range(3)],
+    ...                          crs="EPSG:32650")
+    >>> net = network_from_edges(edges, crs="EPSG:32650")
+    >>> sites = net.snap(np.array([0.0]), np.array([0.0]))
+    >>> cells = net.snap(np.array([50.0, 150.0, 250.0]), np.array([0.0, 0.0, 0.0]))
+    >>> r = reach(net, sites, cells, 200.0)
+    >>> r.rows.tolist(), r.cols.tolist(), r.dist_m.tolist()
+    ([0, 0], [0, 1], [50.0, 150.0])
     """
     from ._progress import progress
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +19,9 @@ import shapely
 
 from ._errors import DataWarning, InputError
 from ._tables import pick_column as _pick
-from .siting import generated_candidates
+
+if TYPE_CHECKING:
+    from .network import Snapped, WalkNetwork
 
 __all__ = [
     "candidates_from_file",
@@ -40,6 +42,29 @@ def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoD
 
     Rows without a usable coordinate are reported by row number (DataWarning) and dropped;
     their numbers are in ``.attrs["dropped_rows"]``.
+
+    Parameters
+    ----------
+    path
+        The file: CSV/XLSX with longitude and latitude columns (``lon``/``lng``/``经度`` and
+        ``lat``/``纬度``), or a spatial layer (GeoJSON, GeoPackage, Shapefile) with its CRS.
+        A name column (``name``/``名称``) and a places column (``capacity_places``/``托位``)
+        are picked up when present.
+    coords
+        Coordinate system of the lon/lat columns: ``"wgs84"``, ``"gcj02"`` or ``"bd09"``
+        (CSV/XLSX only; a spatial layer carries its own CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+        Candidates in EPSG:4326 with ``candidate_id`` (``k<row>``), ``name``,
+        ``capacity_places``, ``source`` (the file name) and point geometry.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, of an unknown type, has no CRS or no lon/lat
+        columns, or ``coords`` is given for a spatial layer.
     """
     from .chinacoords import to_wgs84
 
@@ -55,10 +80,11 @@ def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoD
         df = pd.DataFrame(g.drop(columns="geometry"))
         pts = g.geometry.representative_point()
         df["_lon"], df["_lat"] = pts.x.to_numpy(), pts.y.to_numpy()
-        lon_c, lat_c = "_lon", "_lat"
+        lon_c: str | None = "_lon"
+        lat_c: str | None = "_lat"
         if coords != "wgs84":
-            raise InputError(f"{p}: a GeoJSON layer carries its own CRS; --candidates-crs "
-                             "applies to lon/lat columns of CSV/XLSX files")
+            raise InputError(f"{p}: a spatial layer carries its own CRS; coords={coords!r} "
+                             "applies only to the lon/lat columns of CSV/XLSX files")
     elif suf in (".csv", ".txt"):
         try:
             df = pd.read_csv(p, encoding="utf-8-sig")
@@ -96,8 +122,25 @@ def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoD
     return out
 
 
-def candidates_from_osm(path: str | Path | tuple, tags: dict[str, Any]) -> gpd.GeoDataFrame:
-    """OSM features a planner names by tag, e.g. ``{"amenity": ["community_centre"]}``."""
+def candidates_from_osm(path: str | Path | tuple[str, Any],
+                        tags: dict[str, Any]) -> gpd.GeoDataFrame:
+    """OSM features a planner names by tag, e.g. ``{"amenity": ["community_centre"]}``.
+
+    Parameters
+    ----------
+    path
+        An OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
+        (see :func:`care15.sources.osm.features`).
+    tags
+        OSM tags to select, as in osmnx: key → list of values, or ``True`` for any value.
+
+    Returns
+    -------
+    GeoDataFrame
+        Candidates in EPSG:4326 (a representative point of each feature) with
+        ``candidate_id`` (``osm<type letter><id>``), ``name``, ``capacity_places`` (NaN) and
+        ``source`` = ``"osm"``.
+    """
     from .sources.osm import features
 
     f = features(path, tags)
@@ -111,8 +154,19 @@ def candidates_from_osm(path: str | Path | tuple, tags: dict[str, Any]) -> gpd.G
                             geometry=pts.values, crs=4326)
 
 
-def water_from_osm(path: str | Path | tuple) -> gpd.GeoDataFrame:
-    """Water polygons of an OSM file (``natural=water``, ``waterway=riverbank``, reservoirs)."""
+def water_from_osm(path: str | Path | tuple[str, Any]) -> gpd.GeoDataFrame:
+    """Water polygons of an OSM file (``natural=water``, ``waterway=riverbank``, reservoirs).
+
+    Parameters
+    ----------
+    path
+        An OSM file, or an online source as for :func:`candidates_from_osm`.
+
+    Returns
+    -------
+    GeoDataFrame
+        Valid (Multi)Polygons in EPSG:4326, for ``water=`` of :func:`clean_candidates`.
+    """
     from .sources.osm import features
 
     f = features(path, {"natural": ["water"], "waterway": ["riverbank"],
@@ -124,14 +178,99 @@ def water_from_osm(path: str | Path | tuple) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=shapely.make_valid(geom[poly]), crs=4326)
 
 
-def clean_candidates(candidates: gpd.GeoDataFrame, network: Any, *, max_access_m: float = 250.0,
-                     water: gpd.GeoDataFrame | None = None, duplicate_m: float = 10.0,
-                     warn: bool = True, return_snap: bool = False) -> Any:
+def generated_candidates(network: WalkNetwork, cells: gpd.GeoDataFrame, *,
+                         spacing_m: float = 200.0, populated_only: bool = True
+                         ) -> gpd.GeoDataFrame:
+    """Network nodes thinned to one per ``spacing_m`` square, inside populated cells.
+
+    Only nodes of the largest network piece are used (a site on a small piece reaches few).
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    cells
+        Population cells (any CRS) with ``pop_total``.
+    spacing_m
+        Side of the squares (in the network CRS) that keep one node each.
+    populated_only
+        Keep only nodes inside cells with residents.
+
+    Returns
+    -------
+    GeoDataFrame
+        Candidates in EPSG:4326 with ``candidate_id`` (``g1``, ``g2`` …), ``name`` (empty),
+        ``capacity_places`` (NaN) and ``source`` = ``"generated"``.
+    """
+    pts = gpd.GeoDataFrame(geometry=shapely.points(network.x, network.y), crs=network.crs)
+    pts = pts.loc[network.component == 0] if network.n_components > 1 else pts
+    if populated_only and len(cells):
+        c = cells.loc[cells["pop_total"] > 0, ["geometry"]].to_crs(network.crs)
+        j = gpd.sjoin(pts, c, predicate="intersects", how="inner")
+        pts = pts.loc[np.unique(j.index)]
+    xy = np.c_[pts.geometry.x, pts.geometry.y]
+    key = np.floor(xy / spacing_m).astype(np.int64)
+    _, first = np.unique(key, axis=0, return_index=True)
+    pts = pts.iloc[np.sort(first)]
+    out = gpd.GeoDataFrame({"candidate_id": [f"g{i + 1}" for i in range(len(pts))],
+                            "name": "", "capacity_places": np.nan, "source": "generated"},
+                           geometry=pts.geometry.values, crs=network.crs).to_crs(4326)
+    return out
+
+
+@overload
+def clean_candidates(candidates: gpd.GeoDataFrame, network: WalkNetwork, *,
+                     max_access_m: float = ..., water: gpd.GeoDataFrame | None = ...,
+                     duplicate_m: float = ..., warn: bool = ...,
+                     return_snap: Literal[False] = ...) -> gpd.GeoDataFrame:
+    ...  # numpydoc ignore=GL08
+
+
+@overload
+def clean_candidates(candidates: gpd.GeoDataFrame, network: WalkNetwork, *,
+                     max_access_m: float = ..., water: gpd.GeoDataFrame | None = ...,
+                     duplicate_m: float = ..., warn: bool = ...,
+                     return_snap: Literal[True]) -> tuple[gpd.GeoDataFrame, Snapped]:
+    ...  # numpydoc ignore=GL08
+
+
+def clean_candidates(candidates: gpd.GeoDataFrame, network: WalkNetwork, *,
+                     max_access_m: float = 250.0, water: gpd.GeoDataFrame | None = None,
+                     duplicate_m: float = 10.0, warn: bool = True, return_snap: bool = False
+                     ) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, Snapped]:
     """Drop candidates far from the network, on water, or within ``duplicate_m`` of another.
 
     The counts are in ``.attrs["dropped"]`` and, with ``warn``, reported in one DataWarning.
-    With ``return_snap`` the kept candidates' :class:`~care15.network.Snapped` positions come
-    back too, as ``(candidates, snapped)``, so callers need not snap them again.
+
+    Parameters
+    ----------
+    candidates
+        Candidate points (any CRS) with ``candidate_id``.
+    network
+        The walking network.
+    max_access_m
+        Candidates farther than this from every walkable edge are dropped.
+    water
+        Water polygons (any CRS); candidates within them are dropped.
+    duplicate_m
+        Of candidates in the same ``duplicate_m`` square (network CRS), the first is kept.
+    warn
+        Report the counts in a :class:`~care15._errors.DataWarning`.
+    return_snap
+        Also return the kept candidates' :class:`~care15.network.Snapped` positions, so
+        callers need not snap them again.
+
+    Returns
+    -------
+    GeoDataFrame or tuple of GeoDataFrame and Snapped
+        The kept candidates in EPSG:4326 (index reset), with ``attrs["dropped"]`` counting
+        ``far_from_network``, ``on_water`` and ``duplicate``; with ``return_snap``,
+        ``(candidates, snapped)``.
+
+    Warns
+    -----
+    DataWarning
+        With ``warn``, when any candidate is dropped.
     """
     c = candidates.to_crs(network.crs).reset_index(drop=True)
     dropped = {"far_from_network": 0, "on_water": 0, "duplicate": 0}

@@ -17,6 +17,7 @@ All functions are vectorised over NumPy arrays and take and return (longitude, l
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._options import COORD_SYSTEMS
 
@@ -36,12 +37,23 @@ _EE = 0.00669342162296594323  # its first eccentricity squared
 _X_PI = np.pi * 3000.0 / 180.0  # Baidu's rotation constant
 
 
-def _arr(v) -> np.ndarray:
+def _arr(v: ArrayLike) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
-def out_of_china(lon, lat) -> np.ndarray:
-    """True where the point lies outside the box in which GCJ-02 applies (no shift there)."""
+def out_of_china(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
+    """Test whether points lie outside the box in which GCJ-02 applies (no shift there).
+
+    Parameters
+    ----------
+    lon, lat
+        Longitude and latitude in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, True outside mainland China's rough bounding box.
+    """
     lon, lat = _arr(lon), _arr(lat)
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 
@@ -73,20 +85,45 @@ def _delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 → GCJ-02 (the published forward transformation)."""
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 → GCJ-02 (the published forward transformation).
+
+    Parameters
+    ----------
+    lon, lat
+        WGS-84 longitude and latitude in degrees.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        GCJ-02 longitude and latitude (unchanged outside China).
+    """
     lon, lat = _arr(lon), _arr(lat)
     dlon, dlat = _delta(lon, lat)
     out = out_of_china(lon, lat)
     return np.where(out, lon, lon + dlon), np.where(out, lat, lat + dlat)
 
 
-def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-10,
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10,
                    max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 → WGS-84 by fixed-point iteration of the forward transformation.
 
     Converges to ``tol_deg`` (1e-10° ≈ 0.01 mm) in a handful of iterations: the shift varies
     slowly, so each step removes about three orders of magnitude of the error.
+
+    Parameters
+    ----------
+    lon, lat
+        GCJ-02 longitude and latitude in degrees.
+    tol_deg
+        Stop when the forward transformation of the estimate is this close to the input.
+    max_iter
+        Most iterations.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        WGS-84 longitude and latitude.
     """
     glon, glat = _arr(lon), _arr(lat)
     wlon, wlat = glon.copy(), glat.copy()
@@ -100,20 +137,45 @@ def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-10,
     return wlon, wlat
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 → BD-09 (Baidu's published rotation and offset)."""
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 → BD-09 (Baidu's published rotation and offset).
+
+    Parameters
+    ----------
+    lon, lat
+        GCJ-02 longitude and latitude in degrees.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        BD-09 longitude and latitude.
+    """
     x, y = _arr(lon), _arr(lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat, *, tol_deg: float = 1e-11,
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-11,
                   max_iter: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 → GCJ-02: Baidu's published inverse, refined by fixed-point iteration.
 
     The published closed-form inverse is off by up to ~5 cm; a few iterations against the
     forward rotation make the round trip exact to ``tol_deg``.
+
+    Parameters
+    ----------
+    lon, lat
+        BD-09 longitude and latitude in degrees.
+    tol_deg
+        Stop when the forward rotation of the estimate is this close to the input.
+    max_iter
+        Most iterations.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        GCJ-02 longitude and latitude.
     """
     blon, blat = _arr(lon), _arr(lat)
     x, y = blon - 0.0065, blat - 0.006
@@ -138,8 +200,37 @@ def _check(system: str) -> str:
     return s
 
 
-def to_wgs84(lon, lat, system: str) -> tuple[np.ndarray, np.ndarray]:
-    """Convert (lon, lat) declared in ``system`` (wgs84, gcj02, bd09) to WGS-84."""
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert (lon, lat) declared in ``system`` (wgs84, gcj02, bd09) to WGS-84.
+
+    Parameters
+    ----------
+    lon, lat
+        Longitude and latitude in degrees, in ``system``.
+    system
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` (aliases such as ``"GCJ-02"``, ``"mars"``,
+        ``"baidu"`` and ``"EPSG:4326"`` are accepted).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        WGS-84 longitude and latitude (copies for ``"wgs84"``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``system``.
+
+    Examples
+    --------
+    A point in central Chengdu as AMap shows it (GCJ-02), back to WGS-84:
+
+    >>> import numpy as np
+    >>> from care15.chinacoords import to_wgs84
+    >>> lon, lat = to_wgs84([104.068207], [30.654778], "gcj02")
+    >>> np.round(lon, 4), np.round(lat, 4)
+    (array([104.0657]), array([30.6572]))
+    """
     s = _check(system)
     lon, lat = _arr(lon), _arr(lat)
     if s == "wgs84":
@@ -149,8 +240,36 @@ def to_wgs84(lon, lat, system: str) -> tuple[np.ndarray, np.ndarray]:
     return gcj02_to_wgs84(lon, lat)
 
 
-def from_wgs84(lon, lat, system: str) -> tuple[np.ndarray, np.ndarray]:
-    """Convert WGS-84 (lon, lat) to ``system`` (for AMap/Baidu basemaps and exports)."""
+def from_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS-84 (lon, lat) to ``system`` (for AMap/Baidu basemaps and exports).
+
+    Parameters
+    ----------
+    lon, lat
+        WGS-84 longitude and latitude in degrees.
+    system
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` (aliases as for :func:`to_wgs84`).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        Longitude and latitude in ``system`` (copies for ``"wgs84"``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``system``.
+
+    Examples
+    --------
+    Central Chengdu moves about 350 m in GCJ-02; Paris, outside China, does not move:
+
+    >>> import numpy as np
+    >>> from care15.chinacoords import from_wgs84
+    >>> lon, lat = from_wgs84([104.0657, 2.35], [30.6572, 48.85], "gcj02")
+    >>> np.round(lon, 6).tolist(), np.round(lat, 6).tolist()
+    ([104.068207, 2.35], [30.654778, 48.85])
+    """
     s = _check(system)
     lon, lat = _arr(lon), _arr(lat)
     if s == "wgs84":

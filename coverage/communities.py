@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from ._errors import DataWarning, InputError
@@ -68,6 +69,32 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
     ``社区``, ``街道`` … found; the id column likewise (``community_id``, ``code``, ``区划代码``),
     else ``c1``, ``c2`` … in file order. Invalid polygons are repaired (with a warning naming
     the features); features with no polygon are left out (named).
+
+    Parameters
+    ----------
+    path
+        The polygon layer; it must carry its CRS.
+    name_column
+        Column holding the community names, instead of the detected one.
+    id_column
+        Column holding unique community ids, instead of the detected one (ids that repeat
+        are replaced by ``c1``, ``c2`` …).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``community_id``, ``community_name`` and (Multi)Polygon geometry in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        When the layer is empty, has no CRS, no polygon, or no name column (or
+        ``name_column`` is not one of its columns).
+
+    Warns
+    -----
+    DataWarning
+        For features without geometry, not polygons, or repaired.
     """
     p = Path(path)
     g = read_layer(p, what="community file")
@@ -81,7 +108,7 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
         raise InputError(f"{p}: name column {name_column!r} not found; columns are {cols}")
     if nc is None:
         raise InputError(f"{p}: no community name column (looked for {', '.join(_NAME[:6])} …);"
-                         f" columns are {cols}; pass --community-name-column")
+                         f" columns are {cols}; name it with name_column=")
     ic = id_column or _pick([c for c in cols if c != nc], _ID)
     g = _clean(g, str(p))
     if len(g) == 0:
@@ -96,7 +123,8 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
     return out
 
 
-def communities_from_osm(path: str | Path | tuple, *, admin_levels: tuple[str, ...] = ("10", "9", "8"),
+def communities_from_osm(path: str | Path | tuple[str, Any], *,
+                         admin_levels: tuple[str, ...] = ("10", "9", "8"),
                          bounds_wgs84: tuple[float, float, float, float] | None = None
                          ) -> gpd.GeoDataFrame:
     """OSM administrative boundaries at the finest level mapped with at least two areas.
@@ -107,6 +135,21 @@ def communities_from_osm(path: str | Path | tuple, *, admin_levels: tuple[str, .
     China maps 街道/乡镇 at ``admin_level=8`` and 社区/村 (rarely) at 10; Europe maps
     neighbourhoods at 9-10. Returns an empty table when no level has two polygons (the caller
     falls back to :func:`communities_grid`).
+
+    Parameters
+    ----------
+    path
+        An OSM file, or an online source as above.
+    admin_levels
+        ``admin_level`` values to try, finest first.
+    bounds_wgs84
+        (west, south, east, north): keep only boundaries that intersect this box.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``community_id`` (``<osm_type>/<osm_id>``), ``community_name`` (the id when unnamed)
+        and (Multi)Polygon geometry in EPSG:4326; empty when no level has two polygons.
     """
     from .sources.osm import features, source_name
 
@@ -131,11 +174,33 @@ def communities_from_osm(path: str | Path | tuple, *, admin_levels: tuple[str, .
 
 
 def communities_grid(bounds: tuple[float, float, float, float], *, size_m: float = 1000.0,
-                     crs: Any) -> gpd.GeoDataFrame:
-    """A regular grid of square districts over ``bounds`` (in the metric ``crs``).
+                     crs: pyproj.CRS | str | int) -> gpd.GeoDataFrame:
+    """Build a regular grid of square districts over ``bounds`` (in the metric ``crs``).
 
     Named ``网格 A1 / Grid A1`` with a letter per row from the north and a number per column
     from the west, as on a printed map sheet.
+
+    Parameters
+    ----------
+    bounds
+        (minx, miny, maxx, maxy) in ``crs``.
+    size_m
+        Side of each square district in metres.
+    crs
+        The metric CRS of ``bounds`` and of the result.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``community_id`` (``GA1``, ``GA2`` …), ``community_name`` and square polygons in
+        ``crs``, covering ``bounds`` (the last row and column may reach beyond it).
+
+    Examples
+    --------
+    >>> from care15.communities import communities_grid
+    >>> g = communities_grid((0, 0, 1500, 900), size_m=1000, crs="EPSG:32650")
+    >>> g["community_id"].tolist()
+    ['GA1', 'GA2']
     """
     x0, y0, x1, y1 = bounds
     nx_ = max(1, math.ceil((x1 - x0) / size_m))
@@ -159,6 +224,19 @@ def assign_cells(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> gpd.
     A centre on a shared border goes to the first community in table order; a centre outside
     every community gets ``_outside``. Each cell belongs to exactly one community, so the
     community totals add up to the grid totals.
+
+    Parameters
+    ----------
+    cells
+        Population cells (any CRS).
+    communities
+        Community polygons with ``community_id`` and ``community_name`` (any CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``cells`` (same CRS) with ``community_id`` and ``community_name``
+        (:data:`OUTSIDE_ID` / :data:`OUTSIDE_NAME` outside every community).
     """
     out = cells.drop(columns=[c for c in ("community_id", "community_name") if c in cells])
     if len(out) == 0:

@@ -119,7 +119,25 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
 
 
 def column_info(col: str) -> tuple[str, str, str]:
-    """(Chinese header, English header, explanation) of a column, including patterned ones."""
+    """(Chinese header, English header, explanation) of a column, including patterned ones.
+
+    Parameters
+    ----------
+    col
+        A column name of care15's tables, e.g. ``pop_60plus`` or ``elderly_cov15_60plus``.
+
+    Returns
+    -------
+    tuple of str
+        Chinese header, English header and explanation; ``(col, col, "")`` for a column
+        care15 does not know.
+
+    Examples
+    --------
+    >>> from care15.export import column_info
+    >>> column_info("elderly_cov15_60plus")[1]
+    'Elderly care: share aged 60+ ≤15 min'
+    """
     if col in COLUMN_DOCS:
         return COLUMN_DOCS[col]
     cats = "|".join(CATEGORIES)
@@ -193,7 +211,7 @@ def column_info(col: str) -> tuple[str, str, str]:
 
 def _plain(df: pd.DataFrame, coords_out: str | None = None, *,
            add_point: bool = True) -> pd.DataFrame:
-    """A non-spatial copy with lon/lat (WGS-84) of a representative point."""
+    """Make a non-spatial copy with lon/lat (WGS-84) of a representative point."""
     if isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns:
         g = df.to_crs(4326) if df.crs is not None else df
         out = pd.DataFrame(g.drop(columns=g.geometry.name))
@@ -288,7 +306,21 @@ def _json_safe(v: Any) -> Any:
 
 
 def write_json(obj: Mapping[str, Any], path: str | Path) -> Path:
-    """Write ``obj`` as UTF-8 JSON (NaN → null, NumPy scalars → Python), atomically."""
+    """Write ``obj`` as UTF-8 JSON (NaN → null, NumPy scalars → Python), atomically.
+
+    Parameters
+    ----------
+    obj
+        A mapping of JSON-like values (NumPy scalars and arrays, paths and non-finite floats
+        are converted).
+    path
+        The file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(_json_safe(obj), ensure_ascii=False, indent=2),
@@ -297,7 +329,25 @@ def write_json(obj: Mapping[str, Any], path: str | Path) -> Path:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, coords_out: str | None = None) -> Path:
-    """CSV in UTF-8 with BOM (Excel in a Chinese locale opens it), atomically."""
+    """Write CSV in UTF-8 with BOM (Excel in a Chinese locale opens it), atomically.
+
+    A GeoDataFrame loses its geometry and gains ``lon``/``lat`` (WGS-84) of a representative
+    point; floats are rounded to the precision their column needs.
+
+    Parameters
+    ----------
+    df
+        The table.
+    path
+        The file.
+    coords_out
+        ``"gcj02"`` or ``"bd09"`` adds ``lon_<system>``/``lat_<system>`` columns.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         _plain(df, coords_out).to_csv(tmp, index=False, encoding="utf-8-sig")
@@ -319,9 +369,33 @@ def _to_geo4326(gdf: gpd.GeoDataFrame, coords_out: str | None) -> gpd.GeoDataFra
 
 def write_geo(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None,
               coords_out: str | None = None, precision: int = 6) -> Path:
-    """GeoJSON, GeoPackage (one layer) or GeoParquet by suffix, in EPSG:4326, atomically.
+    """Write GeoJSON, GeoPackage (one layer) or GeoParquet by suffix, in EPSG:4326, atomically.
 
-    GeoJSON coordinates are rounded to ``precision`` decimals (6 ≈ 0.1 m).
+    GeoJSON coordinates are rounded to ``precision`` decimals (6 ≈ 0.1 m). Infinite values
+    (unreachable) are written as null.
+
+    Parameters
+    ----------
+    gdf
+        The layer (a layer without CRS is taken as EPSG:4326).
+    path
+        The file: ``.geojson``/``.json``, ``.gpkg`` or ``.parquet``.
+    layer
+        GeoPackage layer name (default the file name); other layers of the file are kept.
+    coords_out
+        ``"gcj02"`` or ``"bd09"`` adds attribute columns in that system.
+    precision
+        Decimals of GeoJSON coordinates.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown suffix.
     """
     path = Path(path)
     g = _to_geo4326(gdf, coords_out)
@@ -363,10 +437,26 @@ def _headers(cols: list[str], lang: str) -> list[str]:
 
 def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str = "en",
                coords_out: str | None = None) -> Path:
-    """One workbook: a sheet per table with Chinese or English headers, and a column sheet.
+    """Write one workbook: a sheet per table with Chinese or English headers, and a column sheet.
 
     The last sheet (``字段说明`` / ``Columns``) lists every column of every table: its stable
     name (as in CSV/GeoJSON), its Chinese and English headers, and what it means.
+
+    Parameters
+    ----------
+    tables
+        Sheet key (e.g. ``"gaps"``, titled from :data:`TABLE_TITLES`) → table.
+    path
+        The ``.xlsx`` file.
+    lang
+        ``"zh"`` or ``"en"``: the headers and sheet titles.
+    coords_out
+        ``"gcj02"`` or ``"bd09"`` adds coordinate columns in that system.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     path = Path(path)
     docs = []
@@ -416,6 +506,49 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
     ``gpkg``: every spatial table as a layer of ``care15.gpkg``;
     ``xlsx``: ``<name>.xlsx`` for gaps and sites (the files planners share) and
     ``tables.xlsx`` with every non-geometry table as a sheet plus the column sheet.
+
+    Parameters
+    ----------
+    tables
+        Table name (``cells``, ``communities``, ``gaps``, ``sites`` …) → table; spatial
+        tables are GeoDataFrames in any CRS and are written in EPSG:4326.
+    out
+        The folder (created when missing).
+    formats
+        Any of :data:`FORMATS`.
+    lang
+        ``"zh"`` or ``"en"``: headers of the XLSX files.
+    coords_out
+        ``"gcj02"`` or ``"bd09"`` adds coordinate columns for Chinese web maps.
+
+    Returns
+    -------
+    dict of str to list of pathlib.Path
+        Per table, the files it was written to.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> from care15.export import write_tables
+    >>> gaps = gpd.GeoDataFrame({"gap_id": ["elderly-1"], "rank": [1],
+    ...                          "uncovered_target": [120.0]},
+    ...                         geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:32650")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_tables({"gaps": gaps}, tmp, formats=("csv", "geojson"))
+    ...     print(sorted(p.name for p in written["gaps"]))
+    ...     print(Path(tmp, "gaps.csv").read_text(encoding="utf-8-sig"))
+    ['gaps.csv', 'gaps.geojson']
+    gap_id,rank,uncovered_target,lon,lat
+    elderly-1,1,120.0,112.5117041,0.000451
+    <BLANKLINE>
     """
     bad = [f for f in formats if f not in FORMATS]
     if bad:

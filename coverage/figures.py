@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +13,12 @@ from . import standards as std
 from ._errors import DataWarning
 from .rates import tlabel
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .analysis import CoverageResult
+    from .scenario import Scenario
+
 __all__ = ["coverage_bar_chart", "minutes_map", "report_figures", "save_figure"]
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
@@ -20,8 +26,11 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han
 
 
 def _setup_fonts(lang: str) -> str:
-    """Use a CJK font (Chinese names appear in both languages); fall back to English labels
-    with a warning when ``lang == "zh"`` and none is installed."""
+    """Use a CJK font (Chinese names appear in both languages).
+
+    Falls back to English labels with a warning when ``lang == "zh"`` and none is installed;
+    returns the language the labels can be drawn in.
+    """
     import matplotlib
     from matplotlib import font_manager
 
@@ -52,11 +61,35 @@ def _setup_fonts(lang: str) -> str:
 
 
 def coverage_bar_chart(communities: gpd.GeoDataFrame, category: str, *, threshold_min: float,
-                       target: float, lang: str = "zh", max_bars: int = 40):
+                       target: float, lang: str = "zh", max_bars: int = 40) -> Figure:
     """Horizontal bars: share of the target group within ``threshold_min`` per community.
 
     Communities without residents of the group are listed as "n/a" with no bar, never 0%.
-    Returns the matplotlib Figure.
+
+    Parameters
+    ----------
+    communities
+        The community table (:func:`care15.rates.community_table`).
+    category
+        A key of :data:`care15.standards.CATEGORIES`.
+    threshold_min
+        The threshold whose coverage column is drawn.
+    target
+        Coverage target (0-1): bars at or above it are green, a dashed line marks it.
+    lang
+        ``"zh"`` or ``"en"`` labels (English when no CJK font is installed).
+    max_bars
+        Most communities shown (the best covered are left out first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart; close it (or use :func:`save_figure`) when done.
+
+    Warns
+    -----
+    DataWarning
+        When ``lang="zh"`` but no CJK font is installed.
     """
     import matplotlib
 
@@ -76,7 +109,7 @@ def coverage_bar_chart(communities: gpd.GeoDataFrame, category: str, *, threshol
     colors = np.where(vals >= target, "#1a9850", "#d73027")
     ax.barh(y, np.nan_to_num(vals), color=colors)
     for yi, v in zip(y, vals, strict=True):
-        ax.text((0 if np.isnan(v) else v) + 0.01, yi,
+        ax.text((0 if np.isnan(v) else v) + 0.01, float(yi),
                 ("无居民" if lang == "zh" else "n/a") if np.isnan(v) else f"{v:.0%}",
                 va="center", fontsize=8)
     ax.axvline(target, color="black", ls="--", lw=1)
@@ -98,8 +131,32 @@ def coverage_bar_chart(communities: gpd.GeoDataFrame, category: str, *, threshol
 
 
 def minutes_map(cells: gpd.GeoDataFrame, category: str, *, thresholds_min: tuple[float, ...],
-                facilities: gpd.GeoDataFrame | None = None, lang: str = "zh"):
-    """Map of walking minutes to the nearest facility, cells coloured by threshold band."""
+                facilities: gpd.GeoDataFrame | None = None, lang: str = "zh") -> Figure:
+    """Map of walking minutes to the nearest facility, cells coloured by threshold band.
+
+    Parameters
+    ----------
+    cells
+        Population cells with ``{category}_walk_min`` (:func:`care15.rates.cell_table`).
+    category
+        A key of :data:`care15.standards.CATEGORIES`.
+    thresholds_min
+        Band edges in minutes, ascending.
+    facilities
+        Facilities with ``category`` (any CRS), drawn as triangles.
+    lang
+        ``"zh"`` or ``"en"`` labels (English when no CJK font is installed).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The map; close it (or use :func:`save_figure`) when done.
+
+    Warns
+    -----
+    DataWarning
+        When ``lang="zh"`` but no CJK font is installed.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -131,13 +188,13 @@ def minutes_map(cells: gpd.GeoDataFrame, category: str, *, thresholds_min: tuple
     return fig
 
 
-def save_figure(fig: Any, path: str | Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Save a matplotlib figure as PNG atomically and close it.
 
     Parameters
     ----------
     fig
-        The ``matplotlib.figure.Figure``.
+        The figure.
     path
         The PNG file.
 
@@ -158,10 +215,29 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     return Path(path)
 
 
-def report_figures(result, scenario, out: str | Path, *, lang: str = "zh") -> list[Path]:
-    """Write the report PNGs of an analysis into ``out``: per category, the community bar
-    chart against the coverage target (``coverage_<category>.png``) and the walking-minutes
-    map (``minutes_<category>.png``). Returns the paths written."""
+def report_figures(result: CoverageResult, scenario: Scenario, out: str | Path, *,
+                   lang: str = "zh") -> list[Path]:
+    """Write the report PNGs of an analysis into ``out``.
+
+    Per category: the community bar chart against the coverage target
+    (``coverage_<category>.png``) and the walking-minutes map (``minutes_<category>.png``).
+
+    Parameters
+    ----------
+    result
+        The analysis result.
+    scenario
+        The scenario of the analysis (categories, threshold, targets).
+    out
+        The folder (it must exist).
+    lang
+        ``"zh"`` or ``"en"`` labels.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     import matplotlib.pyplot as plt
 
     out = Path(out)

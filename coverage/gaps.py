@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +12,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import standards as std
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 __all__ = ["gap_clusters", "short_communities"]
 
@@ -28,11 +31,23 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
     facility is reachable) and it has residents of the group the category serves. Clusters
     are ranked by uncovered residents of that group, largest first.
 
+    Parameters
+    ----------
+    cells
+        Population cells with ``{category}_walk_min``, the population columns and, when
+        available, ``community_id``/``community_name`` (:func:`care15.rates.cell_table`).
+    category
+        A key of :data:`care15.standards.CATEGORIES` (``"elderly"``, ``"childcare"``).
+    threshold_min
+        Walking minutes within which a cell counts as covered.
+
     Returns
     -------
-    GeoDataFrame (cells' CRS) with :data:`GAP_COLUMNS`; ``nearest_walk_min`` is the shortest
-    walk from any cell of the cluster to an existing facility (``inf`` when none is reachable),
-    ``community_name`` the community holding most of the cluster's uncovered residents.
+    GeoDataFrame
+        One row per cluster in the cells' CRS, with :data:`GAP_COLUMNS`:
+        ``nearest_walk_min`` is the shortest walk from any cell of the cluster to an existing
+        facility (``inf`` when none is reachable), ``community_name`` the community holding
+        most of the cluster's uncovered residents.
     """
     cat = std.CATEGORIES[category]
     grp = cat.target_group
@@ -75,11 +90,27 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
     return agg[GAP_COLUMNS]
 
 
-def short_communities(comm: pd.DataFrame, category: str, scenario: Any) -> pd.DataFrame:
+def short_communities(comm: pd.DataFrame, category: str, scenario: Scenario) -> pd.DataFrame:
     """Communities below the coverage target for ``category``, worst first.
 
     Sorted by residents short of target (``{c}_shortfall_people``), then by rate. Communities
     without residents of the target group are left out (their rate is undefined).
+
+    Parameters
+    ----------
+    comm
+        The community table (:func:`care15.rates.community_table`).
+    category
+        A key of :data:`care15.standards.CATEGORIES`.
+    scenario
+        The scenario whose coverage threshold names the rate column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank``, ``category``, ``community_id``, ``community_name``, ``pop_total``, the
+        target group's residents, its coverage rate, the target rate, the shortfall in
+        residents and the number of facilities.
     """
     from .rates import tlabel
 

@@ -1,7 +1,7 @@
 """Coverage tables: per cell and per community, population-weighted and community-count rates.
 
-Definitions (also in the README)
---------------------------------
+The columns, for a category ``c`` (also defined in the README):
+
 ``{c}_walk_min``
     Network walking minutes from a population cell to the nearest facility of category ``c``:
     (off-network leg + network distance + the facility's own off-network leg) ÷ the walking
@@ -36,7 +36,7 @@ All rates lie in [0, 1].
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +45,9 @@ import shapely
 
 from . import standards as std
 from .access import Reach
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 __all__ = [
     "E2SFCA_WEIGHTS",
@@ -67,12 +70,40 @@ E2SFCA_WEIGHTS: tuple[float, ...] = (1.0, 0.68, 0.22)
 
 
 def tlabel(t: float) -> str:
-    """Threshold as it appears in column names: 15 → "15", 7.5 → "7.5"."""
+    """Threshold as it appears in column names: 15 → "15", 7.5 → "7.5".
+
+    Parameters
+    ----------
+    t
+        Threshold in minutes.
+
+    Returns
+    -------
+    str
+        The label: whole numbers without a decimal point.
+
+    Examples
+    --------
+    >>> from care15.rates import tlabel
+    >>> tlabel(15.0), tlabel(7.5)
+    ('15', '7.5')
+    """
     return str(int(t)) if float(t).is_integer() else str(t)
 
 
 def band_labels(thresholds_min: tuple[float, ...]) -> list[str]:
-    """Band names: ["≤5", "≤10", "≤15", ">15", "unreachable"]."""
+    """Band names: ["≤5", "≤10", "≤15", ">15", "unreachable"].
+
+    Parameters
+    ----------
+    thresholds_min
+        Thresholds in minutes, ascending.
+
+    Returns
+    -------
+    list of str
+        One label per threshold, then the band beyond the last and ``"unreachable"``.
+    """
     return [f"≤{tlabel(t)}" for t in thresholds_min] + [f">{tlabel(thresholds_min[-1])}",
                                                          "unreachable"]
 
@@ -105,6 +136,15 @@ def cell_table(cells: gpd.GeoDataFrame, walk_min: dict[str, np.ndarray],
         The threshold of the ``{c}_covered`` flag.
     overlay_share
         Per category and threshold, the share of each cell's area inside the isochrone.
+    e2sfca_per_1000
+        Per category, the cells' E2SFCA capacity per 1,000 target residents (:func:`e2sfca`).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``cells`` (same CRS) with ``{c}_walk_min``, ``{c}_band``, ``{c}_covered``,
+        ``{c}_nearest_facility`` per category, and ``{c}_overlay{T}`` and
+        ``{c}_e2sfca_per_1000`` when given.
     """
     out = cells.copy()
     for c, wm in walk_min.items():
@@ -126,13 +166,36 @@ def _rate(covered: pd.Series, total: pd.Series) -> pd.Series:
 
 
 def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
-                    facilities: gpd.GeoDataFrame, scenario: Any, *,
+                    facilities: gpd.GeoDataFrame, scenario: Scenario, *,
                     method: str | None = None) -> gpd.GeoDataFrame:
     """Per-community residents, rates, facilities, capacity and targets.
 
-    ``cells`` is the output of :func:`cell_table` with ``community_id``; ``facilities`` has
-    ``category`` and ``community_id`` (facilities outside every community carry ``_outside``).
-    ``method`` is ``"network"`` (default, from the scenario) or ``"overlay"``.
+    Parameters
+    ----------
+    cells
+        The output of :func:`cell_table`, with ``community_id`` (``_outside`` for cells
+        outside every community).
+    communities
+        Community polygons with ``community_id`` and ``community_name``.
+    facilities
+        Facilities with ``category`` and ``community_id`` (``_outside`` when outside every
+        community), and the capacity columns of :data:`care15.standards.CATEGORIES`.
+    scenario
+        Categories, thresholds, targets and household size.
+    method
+        ``"network"`` (a cell counts when its walk is within the threshold) or ``"overlay"``
+        (by the share of its area inside the isochrone); default the scenario's.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per community (plus ``_outside`` when cells lie outside every community), in
+        the communities' CRS, with the columns of the module docstring.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``.
     """
     method = method or scenario.analysis.coverage_method
     if method not in ("network", "overlay"):
@@ -237,8 +300,27 @@ def e2sfca(reach: Reach, supply: np.ndarray, demand: np.ndarray,
 
     Returns
     -------
-    Supply per unit of demand reachable from each cell (multiply by 1,000 for "per 1,000
-    residents"). 0 where nothing is reachable.
+    numpy.ndarray
+        Supply per unit of demand reachable from each cell (multiply by 1,000 for "per 1,000
+        residents"). 0 where nothing is reachable.
+
+    Raises
+    ------
+    ValueError
+        When there are fewer ``weights`` than bands.
+
+    Examples
+    --------
+    One facility of 10 places; two cells of 100 residents, 200 m and 400 m away, in the first
+    and second of two bands (weights 1 and 0.5):
+
+    >>> import numpy as np
+    >>> from care15.access import Reach
+    >>> from care15.rates import e2sfca
+    >>> r = Reach(rows=np.array([0, 0]), cols=np.array([0, 1]),
+    ...           dist_m=np.array([200.0, 400.0]), shape=(1, 2), limit_m=600.0)
+    >>> e2sfca(r, np.array([10.0]), np.array([100.0, 100.0]), (300.0, 600.0), (1.0, 0.5))
+    array([0.06666667, 0.03333333])
     """
     if len(weights) < len(thresholds_m):
         raise ValueError(f"need one weight per band: {len(thresholds_m)} bands, "
@@ -256,14 +338,43 @@ def e2sfca(reach: Reach, supply: np.ndarray, demand: np.ndarray,
 
 
 def summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-            scenario: Any, *, method: str | None = None) -> dict[str, Any]:
+            scenario: Scenario, *, method: str | None = None) -> dict[str, Any]:
     """Headline figures for the whole area (JSON-serialisable).
 
     For each category: facilities, residents by group, covered residents and share by group
     for each threshold (population-weighted), communities with residents, communities with a
     facility (count-based rate), communities meeting the coverage target, capacity per 1,000.
+
+    Parameters
+    ----------
+    cells
+        The output of :func:`cell_table`.
+    comm
+        The output of :func:`community_table`.
+    facilities
+        Facilities with ``category`` and the capacity columns.
+    scenario
+        Categories, thresholds and targets.
+    method
+        ``"network"`` or ``"overlay"``, as for :func:`community_table`; default the
+        scenario's.
+
+    Returns
+    -------
+    dict
+        ``coverage_method``, ``thresholds_min``, ``coverage_threshold_min``, ``residents`` per
+        group, ``n_cells``, ``n_communities`` and ``categories``: per category, a dict with
+        ``thresholds`` → label → group → ``residents``/``covered``/``share``, and the
+        community and capacity figures. NaN and infinity become None.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``.
     """
     method = method or scenario.analysis.coverage_method
+    if method not in ("network", "overlay"):
+        raise ValueError(f"method {method!r} is not one of ('network', 'overlay')")
     out: dict[str, Any] = {"coverage_method": method,
                            "thresholds_min": list(scenario.thresholds_min),
                            "coverage_threshold_min": scenario.targets.coverage_threshold_min,
@@ -282,7 +393,7 @@ def summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, facilities: gpd.Geo
                 share = (cells[f"{c}_walk_min"] <= t).astype(float)
             else:
                 share = cells[f"{c}_overlay{tlabel(t)}"].astype(float)
-            row = {}
+            row: dict[str, Any] = {}
             for g, col in GROUPS.items():
                 tot = float(cells[col].sum())
                 cov = float((cells[col] * share).sum())
@@ -318,7 +429,8 @@ def summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, facilities: gpd.Geo
         d["capacity_target_met"] = (None if d["capacity_per_1000"] is None
                                     else d["capacity_per_1000"] >= d["capacity_target_per_1000"])
         out["categories"][c] = d
-    return _jsonable(out)
+    jsonable: dict[str, Any] = _jsonable(out)
+    return jsonable
 
 
 def _jsonable(o: Any) -> Any:

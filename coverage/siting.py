@@ -6,8 +6,8 @@ heuristic (lazy "CELF" evaluation of marginal gains) or exactly as a MILP with H
 (:mod:`highspy`). :func:`suggest_sites` is the GeoDataFrame adapter: it builds the matrix from
 an analysis result with bounded walking searches and returns a ranked site table.
 
-Models
-------
+Three models are offered:
+
 ``mclp``
     Choose ``p`` sites maximising newly covered demand (Church & ReVelle 1974).
 ``target``
@@ -30,7 +30,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -39,12 +39,19 @@ import scipy.sparse as sp
 
 from . import standards as std
 from ._errors import InputError
+from .candidates import clean_candidates, generated_candidates
+
+if TYPE_CHECKING:
+    from .analysis import CoverageResult
+    from .network import Snapped, WalkNetwork
+    from .scenario import Scenario
 
 __all__ = [
     "CoverageProblem",
     "SiteSuggestion",
     "SolveResult",
     "coverage_problem",
+    "lp_bound",
     "solve_exact",
     "solve_greedy",
     "suggest_sites",
@@ -83,13 +90,42 @@ class CoverageProblem:
 
     @property
     def n_candidates(self) -> int:
-        """Number of candidate sites."""
-        return self.cover.shape[0]
+        """Number of candidate sites.
+
+        Returns
+        -------
+        int
+            Rows of :attr:`cover`.
+        """
+        return int(self.cover.shape[0])
 
 
 @dataclass
 class SolveResult:
-    """Chosen sites in the order they add coverage, and what the solver proved."""
+    """Chosen sites in the order they add coverage, and what the solver proved.
+
+    Attributes
+    ----------
+    chosen
+        Candidate rows (of :attr:`CoverageProblem.cover`) in the order they add coverage.
+    gains
+        Demand each chosen site adds, in the same order.
+    objective
+        Covered demand (``mclp``, ``capacity``) or number of sites (``target`` solved exactly).
+    bound
+        Upper bound on the objective proved by the solver (LP relaxation or MIP dual bound),
+        None for a plain greedy solution.
+    gap
+        Relative gap between ``objective`` and ``bound`` (None when unknown).
+    solver
+        ``"greedy"`` or ``"highs"``.
+    status
+        The solver's status (``"heuristic"``, ``"Optimal"``, ``"Time limit reached"`` …).
+    message
+        One line about the solve, for logs.
+    assignment
+        Capacity model: candidates × demand matrix of the demand each site serves.
+    """
 
     chosen: list[int]
     gains: list[float]
@@ -104,7 +140,41 @@ class SolveResult:
 
 def coverage_problem(cover: sp.spmatrix, demand: np.ndarray, *, capacity: np.ndarray | None = None,
                      already_covered: float = 0.0, total: float | None = None) -> CoverageProblem:
-    """Validate and build a :class:`CoverageProblem` (only demand > 0 matters)."""
+    """Validate and build a :class:`CoverageProblem` (only demand > 0 matters).
+
+    Parameters
+    ----------
+    cover
+        Candidates × demand points: nonzero where candidate ``j`` can serve point ``i``.
+    demand
+        Demand weight of each point (NaN counts as 0).
+    capacity
+        Capacity of each candidate, for the ``capacity`` model.
+    already_covered
+        Demand of the target group already covered by existing facilities.
+    total
+        All demand of the target group; default ``already_covered + demand.sum()``.
+
+    Returns
+    -------
+    CoverageProblem
+        The problem, with ``cover`` as a boolean CSR matrix.
+
+    Raises
+    ------
+    InputError
+        When ``cover`` and ``demand`` disagree in size, or a demand is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from care15.siting import coverage_problem, solve_greedy
+    >>> cover = np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]])
+    >>> P = coverage_problem(cover, np.array([10.0, 5.0, 20.0]))
+    >>> sol = solve_greedy(P, "mclp", p=1)
+    >>> sol.chosen, sol.objective
+    ([1], 25.0)
+    """
     A = sp.csr_matrix(cover, dtype=bool)
     d = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
     if A.shape[1] != len(d):
@@ -159,7 +229,9 @@ def _greedy_capacity(P: CoverageProblem, p: int | None, need: float | None) -> S
     cap = P.capacity if P.capacity is not None else np.full(A.shape[0], DEFAULT_NEW_SITE_PLACES)
     chosen: list[int] = []
     gains: list[float] = []
-    rows, cols, vals = [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
     total = 0.0
     avail = np.ones(A.shape[0], dtype=bool)
     while (p is None or len(chosen) < p) and (need is None or total < need - 1e-9):
@@ -192,10 +264,35 @@ def _greedy_capacity(P: CoverageProblem, p: int | None, need: float | None) -> S
 
 def solve_greedy(P: CoverageProblem, model: str = "mclp", *, p: int | None = None,
                  target: float | None = None) -> SolveResult:
-    """Greedy solution of ``model`` (see the module docstring)."""
+    """Greedy solution of ``model`` (see the module docstring).
+
+    Parameters
+    ----------
+    P
+        The location problem.
+    model
+        ``"mclp"``, ``"target"`` or ``"capacity"``.
+    p
+        Number of sites (``mclp``; ``capacity`` with a fixed number of sites).
+    target
+        Coverage rate of the target group to reach, in (0, 1] (``target``; ``capacity``
+        without ``p``).
+
+    Returns
+    -------
+    SolveResult
+        Sites in the order the greedy picks them, with their gains; no bound.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``model``.
+    InputError
+        When the model's ``p`` or ``target`` is missing or out of range.
+    """
     _check_model(model, p, target)
     need = None
-    if model == "target" or (model == "capacity" and target is not None):
+    if target is not None and model in ("target", "capacity"):
         need = target * P.total - P.already_covered
     if model == "capacity":
         return _greedy_capacity(P, p, need)
@@ -207,9 +304,16 @@ def solve_greedy(P: CoverageProblem, model: str = "mclp", *, p: int | None = Non
 # --------------------------------------------------------------------------------------------
 
 
-def _highs_solve(c, lo, hi, integrality, A_rows: sp.csr_matrix, rlo, rhi, *, maximize: bool,
+class _HighsMeta(TypedDict):
+    objective: float
+    bound: float | None
+    gap: float | None
+
+
+def _highs_solve(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
+                 A_rows: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, *, maximize: bool,
                  time_limit_s: float, mip: bool = True,
-                 start: np.ndarray | None = None) -> tuple[Any, np.ndarray, dict]:
+                 start: np.ndarray | None = None) -> tuple[str, np.ndarray, _HighsMeta]:
     """Solve with HiGHS; ``start`` is a feasible solution handed to it as the first incumbent.
 
     With a start, a time limit hit before branch and bound finds anything still returns the
@@ -217,7 +321,7 @@ def _highs_solve(c, lo, hi, integrality, A_rows: sp.csr_matrix, rlo, rhi, *, max
     """
     import highspy
 
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's Highs.__init__ is unannotated
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", 0.0)
@@ -248,14 +352,15 @@ def _highs_solve(c, lo, hi, integrality, A_rows: sp.csr_matrix, rlo, rhi, *, max
         sol.value_valid = True
         h.setSolution(sol)
     h.run()
-    status = h.modelStatusToString(h.getModelStatus())
+    status = str(h.modelStatusToString(h.getModelStatus()))
     info = h.getInfo()
     x = np.asarray(h.getSolution().col_value)
     if start is not None and (len(x) != n or info.primal_solution_status != 2):
         x = np.asarray(start, float)  # HiGHS found nothing better than (or nothing besides) it
-    meta = {"objective": info.objective_function_value,
-            "bound": getattr(info, "mip_dual_bound", None) if mip else info.objective_function_value,
-            "gap": getattr(info, "mip_gap", None) if mip else 0.0}
+    meta: _HighsMeta = {
+        "objective": info.objective_function_value,
+        "bound": getattr(info, "mip_dual_bound", None) if mip else info.objective_function_value,
+        "gap": getattr(info, "mip_gap", None) if mip else 0.0}
     return status, x, meta
 
 
@@ -269,7 +374,37 @@ def _useful(P: CoverageProblem) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None,
                 target: float | None = None, time_limit_s: float = 60.0) -> SolveResult:
-    """Solve ``model`` as a MILP with HiGHS; returns the best found and its gap on time-out."""
+    """Solve ``model`` as a MILP with HiGHS; returns the best found and its gap on time-out.
+
+    The greedy solution is handed to HiGHS as the first incumbent, so a time-out still
+    returns at least that. Chosen sites are ranked by the coverage each adds.
+
+    Parameters
+    ----------
+    P
+        The location problem.
+    model
+        ``"mclp"``, ``"target"`` or ``"capacity"``.
+    p
+        Number of sites (``mclp``; ``capacity`` with a fixed number of sites).
+    target
+        Coverage rate of the target group to reach, in (0, 1] (``target``; ``capacity``
+        without ``p``).
+    time_limit_s
+        HiGHS time limit in seconds.
+
+    Returns
+    -------
+    SolveResult
+        The sites, HiGHS's status, the proved bound and the relative gap.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``model``.
+    InputError
+        When the model's ``p`` or ``target`` is missing or out of range.
+    """
     _check_model(model, p, target)
     t0 = time.perf_counter()
     cand, dem = _useful(P)
@@ -283,12 +418,15 @@ def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None
     if model in ("mclp", "target"):
         # warm start: the greedy solution, so a time-out still returns at least that
         sub = CoverageProblem(B.tocsr().astype(bool), w, None, P.already_covered, P.total)
+        # target model: the demand to cover, or the best achievable when out of reach
+        need = (0.0 if target is None
+                else min(target * P.total - P.already_covered, float(w.sum())))
         g = _greedy_cover(sub, p if model == "mclp" else None,
-                          None if model == "mclp" else min(target * P.total - P.already_covered,
-                                                           float(w.sum())))
+                          None if model == "mclp" else need)
         xs0 = np.zeros(nc)
         xs0[g.chosen] = 1.0
-        if model == "mclp" and len(g.chosen) < p:  # fill to exactly p with unused candidates
+        if model == "mclp" and p is not None and len(g.chosen) < p:
+            # fill to exactly p with unused candidates
             free = np.flatnonzero(xs0 == 0)[: p - len(g.chosen)]
             xs0[free] = 1.0
         ys0 = np.minimum(1.0, np.asarray(B.T @ xs0).ravel())
@@ -309,8 +447,6 @@ def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None
             status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=True,
                                            time_limit_s=time_limit_s, start=start)
         else:
-            need = target * P.total - P.already_covered
-            need = min(need, float(w.sum()))  # best achievable when the target is out of reach
             covrow = sp.csr_matrix(np.r_[np.zeros(nc), w])
             rows = sp.vstack([rows, covrow], format="csr")
             rlo = np.r_[rlo, need - 1e-6]
@@ -336,20 +472,20 @@ def solve_exact(P: CoverageProblem, model: str = "mclp", *, p: int | None = None
         lo = np.zeros(nc + k)
         hi = np.r_[np.ones(nc), np.full(k, np.inf)]
         integ = np.r_[np.ones(nc, bool), np.zeros(k, bool)]
-        if p is not None:
-            rows = sp.vstack([rows, sp.csr_matrix(np.r_[np.ones(nc), np.zeros(k)])], format="csr")
-            rlo = np.r_[rlo, p]
-            rhi = np.r_[rhi, p]
-            c = np.r_[np.zeros(nc), np.ones(k)]
-            status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=True,
-                                           time_limit_s=time_limit_s)
-        else:
+        if p is None and target is not None:  # the fewest sites that serve the target demand
             need = min(target * P.total - P.already_covered, float(min(w.sum(), cap.sum())))
             rows = sp.vstack([rows, sp.csr_matrix(np.r_[np.zeros(nc), np.ones(k)])], format="csr")
             rlo = np.r_[rlo, need - 1e-6]
             rhi = np.r_[rhi, np.inf]
             c = np.r_[np.ones(nc), np.zeros(k)]
             status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=False,
+                                           time_limit_s=time_limit_s)
+        else:  # p sites serving the most demand (_check_model: p is given)
+            rows = sp.vstack([rows, sp.csr_matrix(np.r_[np.ones(nc), np.zeros(k)])], format="csr")
+            rlo = np.r_[rlo, p]
+            rhi = np.r_[rhi, p]
+            c = np.r_[np.zeros(nc), np.ones(k)]
+            status, x, meta = _highs_solve(c, lo, hi, integ, rows, rlo, rhi, maximize=True,
                                            time_limit_s=time_limit_s)
         chosen_local = np.flatnonzero(x[:nc] > 0.5)
         z = x[nc:]
@@ -382,15 +518,35 @@ def _check_model(model: str, p: int | None, target: float | None) -> None:
     if model not in MODELS:
         raise ValueError(f"model {model!r} is not one of {MODELS}")
     if model == "mclp" and (p is None or p < 1):
-        raise InputError("the maximal covering model needs a number of sites p >= 1 (--sites N)")
+        raise InputError(f"model='mclp' (maximal covering) needs a number of sites p >= 1, "
+                         f"got p={p!r}")
     if model == "target" and (target is None or not 0 < target <= 1):
-        raise InputError("the target model needs a coverage rate in (0, 1] (--target 0.9)")
+        raise InputError(f"model='target' needs a coverage rate target in (0, 1], "
+                         f"got target={target!r}")
     if model == "capacity" and p is None and target is None:
-        raise InputError("the capacity model needs --sites N or --target RATE")
+        raise InputError("model='capacity' needs a number of sites p or a coverage rate target")
+    if model == "capacity" and target is not None and not 0 < target <= 1:
+        raise InputError(f"model='capacity' needs a coverage rate target in (0, 1], "
+                         f"got target={target!r}")
 
 
-def lp_bound(P: CoverageProblem, p: int, time_limit_s: float = 30.0) -> float | None:
-    """The LP relaxation's optimum for MCLP with ``p`` sites: an upper bound on any solution."""
+def lp_bound(P: CoverageProblem, p: int, time_limit_s: float = 30.0) -> float:
+    """Solve the LP relaxation of MCLP with ``p`` sites: an upper bound on any solution.
+
+    Parameters
+    ----------
+    P
+        The location problem.
+    p
+        Number of sites.
+    time_limit_s
+        HiGHS time limit in seconds.
+
+    Returns
+    -------
+    float
+        The relaxation's optimum (covered demand); 0 when no candidate covers any demand.
+    """
     cand, dem = _useful(P)
     if len(cand) == 0:
         return 0.0
@@ -413,7 +569,38 @@ def lp_bound(P: CoverageProblem, p: int, time_limit_s: float = 30.0) -> float | 
 
 @dataclass
 class SiteSuggestion:
-    """Ranked suggested sites and what the solver proved."""
+    """Ranked suggested sites and what the solver proved.
+
+    Attributes
+    ----------
+    sites
+        One row per suggested site in build order, EPSG:4326: ``rank``, ``candidate_id``,
+        ``name``, ``category``, ``newly_covered_pop_total`` / ``_pop_60plus`` / ``_pop_0to3``
+        / ``_target`` (residents brought within the threshold by this site, beyond those
+        ranked before it), ``cumulative_coverage`` (target-group rate after building it and
+        those before), ``capacity_places``, ``lon``, ``lat`` (and ``lon_gcj02``/``lat_gcj02``
+        on request), ``community_id``, ``community_name``, ``nearest_existing_facility`` and
+        ``nearest_existing_walk_min``.
+    added_area
+        Per site (``rank``), the union of the cells it newly covers, EPSG:4326.
+    objective
+        The solver's objective (see :class:`SolveResult`).
+    bound
+        Proved upper bound on the objective, when known.
+    gap
+        Relative optimality gap, when known.
+    solver
+        ``"greedy"``, ``"highs"``, or ``"none"`` when the target is already met.
+    status
+        The solver's status.
+    message
+        Plain-language summary: coverage before and after, shortfall, dropped candidates,
+        timings.
+    model
+        ``"mclp"``, ``"target"`` or ``"capacity"``.
+    extra
+        Diagnostics: matrix and solve seconds, candidates used and dropped, matrix size.
+    """
 
     sites: gpd.GeoDataFrame
     added_area: gpd.GeoDataFrame
@@ -427,32 +614,8 @@ class SiteSuggestion:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def generated_candidates(network, cells: gpd.GeoDataFrame, *, spacing_m: float = 200.0,
-                         populated_only: bool = True) -> gpd.GeoDataFrame:
-    """Network nodes thinned to one per ``spacing_m`` square, inside populated cells.
-
-    Returns candidates in EPSG:4326 with ``candidate_id``, ``name``, ``capacity_places``,
-    ``source`` = "generated".
-    """
-    import shapely
-
-    pts = gpd.GeoDataFrame(geometry=shapely.points(network.x, network.y), crs=network.crs)
-    pts = pts.loc[network.component == 0] if network.n_components > 1 else pts
-    if populated_only and len(cells):
-        c = cells.loc[cells["pop_total"] > 0, ["geometry"]].to_crs(network.crs)
-        j = gpd.sjoin(pts, c, predicate="intersects", how="inner")
-        pts = pts.loc[np.unique(j.index)]
-    xy = np.c_[pts.geometry.x, pts.geometry.y]
-    key = np.floor(xy / spacing_m).astype(np.int64)
-    _, first = np.unique(key, axis=0, return_index=True)
-    pts = pts.iloc[np.sort(first)]
-    out = gpd.GeoDataFrame({"candidate_id": [f"g{i + 1}" for i in range(len(pts))],
-                            "name": "", "capacity_places": np.nan, "source": "generated"},
-                           geometry=pts.geometry.values, crs=network.crs).to_crs(4326)
-    return out
-
-
-def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
+def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenario,
+                  category: str, *,
                   n_sites: int | None = None, target: float | None = None,
                   candidates: gpd.GeoDataFrame | None = None, exact: bool = False,
                   capacity_aware: bool = False, time_limit_s: float = 60.0,
@@ -490,13 +653,52 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
         Water polygons (e.g. :func:`care15.candidates.water_from_osm`): candidates on water
         are left out. Candidates more than ``max_access_m`` from a street and duplicates
         (within 10 m) are always left out; the counts are in the message and ``extra``.
+    verbose
+        Show progress of the walking searches.
+
+    Returns
+    -------
+    SiteSuggestion
+        The ranked sites (EPSG:4326), the area each newly covers, and the solver's proof.
+        When the target is already met, no sites and a message saying so.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``category``, ``capacity_aware`` with a category other than
+        childcare, ``n_sites`` < 1, a ``target`` outside (0, 1], or no usable candidate.
+
+    See Also
+    --------
+    care15.candidates.candidates_from_file : Candidate sites from a planner's file.
+
+    Examples
+    --------
+    Two new elderly-care sites for the embedded Helsinki demo (generated candidates):
+
+    >>> from care15.analysis import analyze
+    >>> from care15.region import demo_scenario, region_from_scenario
+    >>> from care15.siting import suggest_sites
+    >>> sc = demo_scenario()
+    >>> region = region_from_scenario(sc)
+    >>> res = analyze(region.network, region.facilities, region.cells, region.communities, sc)
+    >>> s = suggest_sites(res, region.network, sc, "elderly", n_sites=2)
+    >>> s.model, s.solver
+    ('mclp', 'greedy')
+    >>> s.sites[["rank", "candidate_id", "cumulative_coverage"]].round(3)
+       rank candidate_id  cumulative_coverage
+    0     1          g10                0.923
+    1     2          g32                0.934
+    >>> s.sites.crs.to_epsg()
+    4326
     """
     from .access import reach
 
     if category not in std.CATEGORIES:
         raise InputError(f"unknown category {category!r}; allowed: {', '.join(std.CATEGORIES)}")
     if capacity_aware and category != "childcare":
-        raise InputError("capacity-aware siting is for childcare (托位); use --category childcare")
+        raise InputError(f"capacity_aware=True is for childcare (托位), not {category!r}; "
+                         "use category='childcare'")
     cat = std.CATEGORIES[category]
     cells = result.cells
     grp = cat.target_group
@@ -508,16 +710,17 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
     if n_sites is None and target is None:
         target = scenario.coverage_target(category)
     if n_sites is not None and n_sites < 1:
-        raise InputError(f"--sites must be at least 1, got {n_sites}")
+        raise InputError(f"n_sites must be at least 1, got {n_sites}")
+    if target is not None and not 0 < target <= 1:
+        raise InputError(f"target must be a coverage rate in (0, 1], got {target}")
     model = "capacity" if capacity_aware else ("mclp" if n_sites is not None else "target")
     t0 = time.perf_counter()
     if candidates is None:
         candidates = generated_candidates(network, cells)
     if len(candidates) == 0:
-        raise InputError("no candidate sites: give a candidate file (--candidates) with points "
-                         "inside the study area")
-    from .candidates import clean_candidates
-
+        raise InputError("no candidate sites: pass candidates (e.g. from "
+                         "care15.candidates.candidates_from_file) with points inside the study "
+                         "area")
     n_given = len(candidates)
     candidates, csnap = clean_candidates(candidates, network,
                                          max_access_m=scenario.analysis.max_access_m,
@@ -543,7 +746,11 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
         demand = np.where(covered, 0.0, pop)
         cap = None
         tot_d, already_d = total, already
-    r = reach(network, csnap, result.cell_snap, limit, verbose=verbose)
+    cell_snap = result.cell_snap
+    if cell_snap is None:  # a result built without the analysis' snap: snap the centres here
+        centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
+        cell_snap = network.snap_gdf(centres, max_access_m=scenario.analysis.max_access_m)
+    r = reach(network, csnap, cell_snap, limit, verbose=verbose)
     A = r.to_csr().astype(bool)
     P = coverage_problem(A, demand, capacity=cap, already_covered=already_d, total=tot_d)
     t_matrix = time.perf_counter() - t0
@@ -554,7 +761,7 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
                f"{scenario.targets.coverage_threshold_min:g} min, at or above the target "
                f"{target:.0%}; no new site is needed. / {zh_label}已达标, 无需新增站点。")
         return _empty_suggestion(msg, model)
-    if model == "mclp" and n_sites > P.n_candidates:
+    if model == "mclp" and n_sites is not None and n_sites > P.n_candidates:
         log.warning("asked for %d sites but only %d candidates; suggesting at most %d",
                     n_sites, P.n_candidates, P.n_candidates)
     p = None if n_sites is None else min(n_sites, P.n_candidates)
@@ -563,7 +770,7 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
         sol = solve_exact(P, model, p=p, target=target, time_limit_s=time_limit_s)
     else:
         sol = solve_greedy(P, model, p=p, target=target)
-        if model == "mclp":
+        if model == "mclp" and p is not None:
             b = lp_bound(P, p, time_limit_s=time_limit_s)
             sol.bound = b
             sol.gap = None if not b else max(0.0, (b - sol.objective) / b)
@@ -586,9 +793,9 @@ def suggest_sites(result: Any, network: Any, scenario: Any, category: str, *,
                      f"achievable is {final:.1%}, {short:,} residents short.")
     if sol.gap is not None:
         parts.append(f"Optimality gap {sol.gap:.2%}.")
-    if capacity_aware and total > 0:
+    if capacity_aware and total > 0 and P.capacity is not None:
         before = _places_per_1000(result.facilities, cells)
-        added_places = float(np.sum([P.capacity[j] for j in sol.chosen])) if sol.chosen else 0.0
+        added_places = float(np.sum(P.capacity[sol.chosen])) if sol.chosen else 0.0
         after = before + added_places / cells["pop_total"].sum() * 1000 \
             if cells["pop_total"].sum() > 0 else before
         parts.append(f"托位 per 1,000 residents: {before:.2f} → {after:.2f} (target "
@@ -623,9 +830,10 @@ def _empty_suggestion(msg: str, model: str) -> SiteSuggestion:
     return SiteSuggestion(sites, area, 0.0, 0.0, 0.0, "none", "target already met", msg, model)
 
 
-def _newly(P: CoverageProblem, sol: SolveResult, capacity_aware: bool) -> list[np.ndarray]:
+def _newly(P: CoverageProblem, sol: SolveResult,
+           capacity_aware: bool) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per chosen site (in rank order), the demand columns it newly covers and their share."""
-    out = []
+    out: list[tuple[np.ndarray, np.ndarray]] = []
     covered = np.zeros(P.cover.shape[1], dtype=bool)
     for j in sol.chosen:
         if capacity_aware and sol.assignment is not None:
@@ -639,8 +847,10 @@ def _newly(P: CoverageProblem, sol: SolveResult, capacity_aware: bool) -> list[n
     return out
 
 
-def _site_table(result, network, candidates, csnap, P, sol, category, grp, total, already,
-                capacity_aware, scenario, with_gcj02) -> gpd.GeoDataFrame:
+def _site_table(result: CoverageResult, network: WalkNetwork, candidates: gpd.GeoDataFrame,
+                csnap: Snapped, P: CoverageProblem, sol: SolveResult, category: str, grp: str,
+                total: float, already: float, capacity_aware: bool, scenario: Scenario,
+                with_gcj02: bool) -> gpd.GeoDataFrame:
     cells = result.cells
     newly = _newly(P, sol, capacity_aware)
     rows = []
@@ -662,7 +872,8 @@ def _site_table(result, network, candidates, csnap, P, sol, category, grp, total
             "newly_covered_pop_0to3": float((sub["pop_0to3"].to_numpy() * frac).sum()),
             "newly_covered_target": new_t,
             "cumulative_coverage": min(1.0, cum / total) if total > 0 else np.nan,
-            "capacity_places": float(P.capacity[j]) if capacity_aware else np.nan,
+            "capacity_places": (float(P.capacity[j]) if capacity_aware and P.capacity is not None
+                                else np.nan),
         })
     df = pd.DataFrame(rows)
     if len(df) == 0:
@@ -700,7 +911,8 @@ def _site_table(result, network, candidates, csnap, P, sol, category, grp, total
     return sites
 
 
-def _added_area(cells, P, sol, category, capacity_aware) -> gpd.GeoDataFrame:
+def _added_area(cells: gpd.GeoDataFrame, P: CoverageProblem, sol: SolveResult, category: str,
+                capacity_aware: bool) -> gpd.GeoDataFrame:
     newly = _newly(P, sol, capacity_aware)
     parts = []
     for rank, (cols, _) in enumerate(newly, start=1):

@@ -80,3 +80,14 @@ def test_clean_returns_the_snap_of_the_kept_candidates(helsinki_net):
     assert len(snap) == len(out) and np.array_equal(snap.edge, fresh.edge)
     assert np.allclose(snap.along_m, fresh.along_m) and np.allclose(snap.access_m,
                                                                     fresh.access_m)
+
+
+def test_no_import_cycle_with_siting():
+    """candidates is imported by siting, never the other way round."""
+    import subprocess
+    import sys
+
+    code = "import sys, care15.candidates; print('care15.siting' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -64,7 +64,7 @@ def test_gcj02_list_from_a_chinese_web_map(tmp_path, chengdu_net):
     ok = check_datum_offset(f, chengdu_net, declared="gcj02")
     assert ok["median_access_m"] < 5
     wrong = facilities_from_file(p, coords="wgs84")
-    with pytest.warns(DataWarning, match="--facilities-crs gcj02"):
+    with pytest.warns(DataWarning, match="coords='gcj02'"):
         res = check_datum_offset(wrong, chengdu_net, declared="wgs84")
     assert res["median_access_m"] > 20 and res["median_access_m_other"] < 5
 

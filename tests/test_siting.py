@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from helpers import street_case
@@ -155,3 +156,35 @@ def test_time_limit_returns_best_found(chengdu_net):
     res = solve_exact(P, "mclp", p=25, time_limit_s=0.01)
     assert res.chosen  # best found so far, with what HiGHS could prove
     assert res.status in ("Time limit reached", "Optimal")
+
+
+def test_errors_name_parameters_not_flags(demo_result, demo_region):
+    from care15.region import demo_scenario
+
+    sc, net = demo_scenario(), demo_region.network
+    cases = [(dict(n_sites=0), "n_sites must be at least 1"),
+             (dict(target=90), r"target must be a coverage rate in \(0, 1\]"),
+             (dict(n_sites=1, capacity_aware=True), "category='childcare'")]
+    for kw, msg in cases:
+        with pytest.raises(InputError, match=msg) as e:
+            suggest_sites(demo_result, net, sc, "elderly", **kw)
+        assert "--" not in str(e.value)
+    P = tiny()
+    for model, kw in (("mclp", {}), ("target", {}), ("capacity", {}),
+                      ("capacity", {"target": 1.5})):
+        with pytest.raises(InputError) as e:
+            solve_greedy(P, model, **kw)
+        assert "--" not in str(e.value)
+
+
+def test_result_without_cell_snap_gives_the_same_sites(demo_result, demo_region):
+    import dataclasses
+
+    from care15.region import demo_scenario
+
+    sc, net = demo_scenario(), demo_region.network
+    a = suggest_sites(demo_result, net, sc, "elderly", n_sites=2)
+    b = suggest_sites(dataclasses.replace(demo_result, cell_snap=None), net, sc, "elderly",
+                      n_sites=2)
+    assert len(a.sites) == 2
+    pd.testing.assert_frame_equal(a.sites, b.sites)

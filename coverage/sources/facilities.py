@@ -16,7 +16,7 @@ Every loader returns the same table (EPSG:4326):
 ``lon``, ``lat``    WGS-84 degrees (converted from GCJ-02/BD-09 when declared)
 ==================  =========================================================================
 
-Rows without a usable coordinate are left out with a :class:`~coverage.DataWarning` naming
+Rows without a usable coordinate are left out with a :class:`~care15.DataWarning` naming
 their row numbers (also in ``.attrs["dropped_rows"]``); duplicates (same name within 5 m) are
 left out the same way (``.attrs["duplicate_rows"]``).
 """
@@ -26,18 +26,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from .._errors import DataWarning, InputError
 from .._tables import pick_column as _pick
 from .._tables import read_layer
 from ..chinacoords import COORD_SYSTEMS, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from ..standards import CATEGORIES, Subtype
+
+if TYPE_CHECKING:
+    from ..network import WalkNetwork
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -72,13 +76,33 @@ def _subtypes() -> list[tuple[str, Subtype]]:
     return [(c.key, s) for c in CATEGORIES.values() for s in c.subtypes]
 
 
-def classify(text: Any, *, categories: Iterable[str] | None = None) -> tuple[str, str] | None:
-    """The (category, subtype) a type label or name denotes, or None.
+def classify(text: object, *,
+             categories: Iterable[str] | None = None) -> tuple[str, str] | None:
+    """Find the (category, subtype) a type label or name denotes.
 
     Tries, in order: a sub-type key (``care_home``), a sub-type label in Chinese or English
     (``日间照料中心``), a name keyword from the glossary (``托老所`` → day care; exclusions such
     as ``儿童福利院`` are honoured), then a bare category word (``养老`` → elderly, sub-type
     ``home_care_centre``; ``托育`` → childcare, ``nursery``).
+
+    Parameters
+    ----------
+    text
+        A type label or a facility name (any value of a table cell; None and NaN match
+        nothing).
+    categories
+        Only consider these categories (default all of :data:`care15.standards.CATEGORIES`).
+
+    Returns
+    -------
+    tuple of str or None
+        ``(category, subtype)``, or None when the text names no known facility kind.
+
+    Examples
+    --------
+    >>> from care15.sources.facilities import classify
+    >>> classify("托老所"), classify("kindergarten"), classify("bakery")
+    (('elderly', 'day_care'), ('childcare', 'kindergarten'), None)
     """
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return None
@@ -135,7 +159,7 @@ def _num(df: pd.DataFrame, col: str | None, path: Path) -> np.ndarray:
 
 
 def _read_table(p: Path) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
-    """The attribute table, and lon/lat from the geometry for spatial formats."""
+    """Read the attribute table, and lon/lat from the geometry for spatial formats."""
     suf = "".join(p.suffixes[-1:]).lower()
     if suf in (".geojson", ".json", ".gpkg", ".shp", ".parquet"):
         g = read_layer(p, what="facility file")
@@ -195,13 +219,21 @@ def facilities_from_file(path: str | Path, *, coords: str = "wgs84",
 
     Returns
     -------
-    GeoDataFrame with :data:`FACILITY_COLUMNS` in EPSG:4326.
+    GeoDataFrame
+        :data:`FACILITY_COLUMNS` in EPSG:4326, one row per usable facility;
+        ``attrs["dropped_rows"]`` and ``attrs["duplicate_rows"]`` list the rows left out.
 
     Raises
     ------
     InputError
         Missing file, no rows, no coordinate columns, swapped lon/lat, unknown coordinate
         system, rows whose type cannot be recognised (their row numbers are listed).
+
+    Warns
+    -----
+    DataWarning
+        For rows without a usable coordinate, duplicates, and capacities that are not
+        numbers.
     """
     p = Path(path)
     if not p.is_file():
@@ -284,10 +316,54 @@ def facilities_from_file(path: str | Path, *, coords: str = "wgs84",
     return out
 
 
-def facility_table(*, facility_id, name, category, subtype, beds=np.nan, places=np.nan,
-                   floor_area_m2=np.nan, source="", source_row=np.nan, lon, lat,
-                   counts_as_supply=None) -> gpd.GeoDataFrame:
-    """Assemble the standard facility table (see the module docstring) from arrays."""
+def facility_table(*, facility_id: ArrayLike, name: ArrayLike, category: ArrayLike,
+                   subtype: ArrayLike, beds: ArrayLike = np.nan, places: ArrayLike = np.nan,
+                   floor_area_m2: ArrayLike = np.nan, source: ArrayLike = "",
+                   source_row: ArrayLike = np.nan, lon: ArrayLike, lat: ArrayLike,
+                   counts_as_supply: ArrayLike | None = None) -> gpd.GeoDataFrame:
+    """Assemble the standard facility table (see the module docstring) from arrays.
+
+    Every argument is one value per facility, or one value for all.
+
+    Parameters
+    ----------
+    facility_id
+        Stable ids.
+    name
+        Names as given.
+    category
+        Keys of :data:`care15.standards.CATEGORIES`.
+    subtype
+        Sub-type keys of the category.
+    beds
+        Elderly-care beds (NaN unknown).
+    places
+        Childcare places (NaN unknown).
+    floor_area_m2
+        Floor area in square metres (NaN unknown).
+    source
+        File name or ``"OSM"``.
+    source_row
+        1-based data row in the source file (NaN for OSM).
+    lon, lat
+        WGS-84 degrees.
+    counts_as_supply
+        Default from the sub-type (False for early-education centres).
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`FACILITY_COLUMNS` with point geometry in EPSG:4326.
+
+    Examples
+    --------
+    >>> from care15.sources.facilities import facility_table
+    >>> f = facility_table(facility_id=["f1"], name=["阳光托育园"], category=["childcare"],
+    ...                    subtype=["nursery"], places=[40], lon=[104.07], lat=[30.66])
+    >>> f[["facility_id", "subtype", "places", "counts_as_supply"]]
+      facility_id  subtype  places  counts_as_supply
+    0          f1  nursery    40.0              True
+    """
     lon = np.asarray(lon, float)
     lat = np.asarray(lat, float)
     sub = np.asarray(subtype, dtype=object)
@@ -308,7 +384,7 @@ def facility_table(*, facility_id, name, category, subtype, beds=np.nan, places=
 
 
 def _drop_duplicates(fac: gpd.GeoDataFrame, p: Path | str,
-                     tol_m: float = 5.0) -> tuple[gpd.GeoDataFrame, list[int]]:
+                     tol_m: float = 5.0) -> tuple[gpd.GeoDataFrame, list[int | str]]:
     if len(fac) < 2:
         return fac, []
     # ~metres in a local equirectangular frame; exact enough for a 5 m tolerance
@@ -343,7 +419,8 @@ OSM_FILTER: dict[str, Any] = {
 }
 
 
-def _tag_match(row: pd.Series, sets) -> bool:
+def _tag_match(row: pd.Series,
+               sets: Iterable[Iterable[tuple[str, str | None]]]) -> bool:
     for tagset in sets:
         if all((row.get(k) is not None and str(row.get(k)) != "nan")
                and (v is None or str(row.get(k)) == v) for k, v in tagset):
@@ -351,8 +428,8 @@ def _tag_match(row: pd.Series, sets) -> bool:
     return False
 
 
-def facilities_from_osm(path: str | Path | tuple, *, categories: Iterable[str] | None = None
-                        ) -> gpd.GeoDataFrame:
+def facilities_from_osm(path: str | Path | tuple[str, Any], *,
+                        categories: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     """Care facilities in an OSM file, by tags first and then by Chinese/English name keywords.
 
     ``path`` is an OSM file, or an online source ``("place", name)`` / ``("bbox", (w, s, e, n))``
@@ -366,6 +443,24 @@ def facilities_from_osm(path: str | Path | tuple, *, categories: Iterable[str] |
     is a kindergarten; a ``kindergarten`` named ``…托育园`` is a nursery. Polygons become their
     point on surface. Chinese OSM maps few such features; pass a facility list when you have
     one.
+
+    Parameters
+    ----------
+    path
+        An OSM file, or an online source as above.
+    categories
+        Categories to look for (default all).
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`FACILITY_COLUMNS` in EPSG:4326; ``facility_id`` is ``<osm_type>/<osm_id>``,
+        ``beds``/``places`` come from ``capacity`` (and ``beds``) tags.
+
+    Warns
+    -----
+    DataWarning
+        For duplicates (same name and category within 5 m), which are left out.
     """
     from .osm import features, source_name
 
@@ -438,7 +533,7 @@ def facilities_from_osm(path: str | Path | tuple, *, categories: Iterable[str] |
 # datum check
 # --------------------------------------------------------------------------------------------
 
-def check_datum_offset(facilities: gpd.GeoDataFrame, network: Any, *,
+def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
                        declared: str = "wgs84", min_points: int = 5) -> dict[str, Any] | None:
     """Warn when points sit systematically off the street network in a way GCJ-02 explains.
 
@@ -449,6 +544,31 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: Any, *,
     too few points or the area is outside China) and emits a :class:`DataWarning` when the
     other reading fits the network at least three times better and the declared one is more
     than 20 m off.
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``lon``/``lat`` (WGS-84 as converted), or point geometry.
+    network
+        The walking network of the area.
+    declared
+        The coordinate system the list was declared in (``"wgs84"``, ``"gcj02"``,
+        ``"bd09"``).
+    min_points
+        Fewer facilities than this are not checked.
+
+    Returns
+    -------
+    dict or None
+        ``declared``, ``median_access_m`` (as declared), ``other`` (the other reading) and
+        ``median_access_m_other``; None when there are too few points or all lie outside
+        China.
+
+    Warns
+    -----
+    DataWarning
+        When the other reading fits the streets much better; it names the ``coords`` value
+        to declare.
     """
     if len(facilities) < min_points:
         return None
@@ -469,7 +589,7 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: Any, *,
         alon, alat = wgs84_to_gcj02(lon, lat)
         other = "wgs84"
 
-    def _median(lo, la) -> float:
+    def _median(lo: np.ndarray, la: np.ndarray) -> float:
         g = gpd.GeoDataFrame(geometry=shapely.points(lo, la), crs=4326)
         s = network.snap_gdf(g, max_access_m=np.inf)
         return float(np.median(s.access_m))
@@ -483,6 +603,6 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: Any, *,
             f"{src}: facilities sit a median {d_decl:.0f} m from the nearest street as "
             f"declared ({declared}), but {d_other:.0f} m if read as {other}; the list was "
             f"probably exported from a Chinese web map. Declare its coordinate system "
-            f"(--facilities-crs {other if declared == 'wgs84' else 'wgs84'}).",
+            f"(coords={other if declared == 'wgs84' else 'wgs84'!r}).",
             DataWarning, stacklevel=2)
     return res
