@@ -351,7 +351,8 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
         wm = d / speed / 60.0
         walk_min[c] = wm
         fid = facilities["facility_id"].to_numpy()[idx] if len(idx) else np.array([], dtype=object)
-        nearest_id[c] = np.where(who >= 0, fid[np.maximum(who, 0)] if len(fid) else None, None)
+        nearest_id[c] = np.asarray(
+            np.where(who >= 0, fid[np.maximum(who, 0)] if len(fid) else None, None), dtype=object)
         fin = nd.dist_m[np.isfinite(nd.dist_m)]
         for t in sc.thresholds_min:
             budget = t * 60 * speed

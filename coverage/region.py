@@ -182,7 +182,7 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
             notes.append(f"Facilities from OSM tags and names: {len(fac)} found.")
         else:
             raise InputError("no facility list and no OSM file to look for facilities in; "
-                             "pass --facilities FILE")
+                             "set inputs.facilities (--facilities FILE)")
     cs = sc.analysis.cell_size_m
     bounds = net.bounds
     with step("building the population grid", verbose=verbose):
@@ -203,8 +203,9 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                                         crs=net.crs, cell_size_m=cs, shares=sc.shares,
                                         bounds=bounds)
         else:
-            raise InputError("no population: pass a population file (--population) or, with an "
-                             "OSM file, a total to distribute (--total-population N)")
+            raise InputError("no population: set inputs.population to a population file "
+                             "(--population FILE) or, with an OSM file, inputs.total_population "
+                             "to a total to distribute (--total-population N)")
     reports["population"] = cells.attrs.get("report")
     with step("reading communities", verbose=verbose):
         comm = None

@@ -681,7 +681,7 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
     >>> from care15.siting import suggest_sites
     >>> sc = demo_scenario()
     >>> region = region_from_scenario(sc)
-    >>> res = analyze(region.network, region.facilities, region.cells, region.communities, sc)
+    >>> res = analyze(region, sc)
     >>> s = suggest_sites(res, region.network, sc, "elderly", n_sites=2)
     >>> s.model, s.solver
     ('mclp', 'greedy')

@@ -602,7 +602,8 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
         warnings.warn(
             f"{src}: facilities sit a median {d_decl:.0f} m from the nearest street as "
             f"declared ({declared}), but {d_other:.0f} m if read as {other}; the list was "
-            f"probably exported from a Chinese web map. Declare its coordinate system "
-            f"(coords={other if declared == 'wgs84' else 'wgs84'!r}).",
+            f"probably exported from a Chinese web map. Declare its coordinate system: "
+            f"--facilities-crs {other if declared == 'wgs84' else 'wgs84'} on the command "
+            f"line, coords={other if declared == 'wgs84' else 'wgs84'!r} in Python.",
             DataWarning, stacklevel=2)
     return res
