@@ -273,7 +273,9 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> None:
-    write_text_atomic(path, df.to_csv(index=False), encoding="utf-8-sig")
+    from .export import _no_formulas  # error texts quote input: no formula in a spreadsheet
+
+    write_text_atomic(path, _no_formulas(df).to_csv(index=False), encoding="utf-8-sig")
 
 
 def _region_task(spec: RegionSpec, out_dir: str, options: BatchOptions,

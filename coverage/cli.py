@@ -142,6 +142,9 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--coords-out", choices=COORD_SYSTEMS, default="wgs84",
                    help="also write lon/lat of tables in this system: gcj02 for AMap/Tencent, "
                         "bd09 for Baidu (files stay in WGS-84)")
+    o.add_argument("--allow-empty", action="store_true",
+                   help="analyse a facility list with no usable row or a population with no "
+                        "resident instead of stopping")
     o.add_argument("--no-cache", action="store_true",
                    help="parse the OSM file again instead of reusing the parsed network cached "
                         "on disk ($CARE15_CACHE or ~/.cache/care15)")
@@ -180,7 +183,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
     return RunOptions(lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key,
                       offline=args.offline, coords_out=args.coords_out,
-                      cache=not args.no_cache, verbose=not args.quiet)
+                      cache=not args.no_cache, verbose=not args.quiet,
+                      allow_empty=args.allow_empty)
 
 
 def _check(problems: list[str]) -> None:

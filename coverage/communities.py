@@ -24,8 +24,15 @@ from ._errors import DataWarning, InputError
 from ._tables import letters, read_layer
 from ._tables import pick_column as _pick
 
-__all__ = ["OUTSIDE_ID", "OUTSIDE_NAME", "assign_cells", "communities_from_file",
-           "communities_from_osm", "communities_grid"]
+__all__ = [
+    "OUTSIDE_ID",
+    "OUTSIDE_NAME",
+    "assign_cells",
+    "communities_from_file",
+    "communities_from_osm",
+    "communities_grid",
+    "community_report",
+]
 
 OUTSIDE_ID = "_outside"
 OUTSIDE_NAME = "(outside communities / 社区范围外)"
@@ -102,6 +109,14 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
         raise InputError(f"{p}: the community layer is empty")
     if g.crs is None:
         raise InputError(f"{p}: the layer has no CRS; save it with its coordinate system")
+    if g.crs.is_geographic:
+        b = g.total_bounds
+        if np.isfinite(b).all() and not (-180 <= b[0] <= b[2] <= 180 and -90 <= b[1] <= b[3] <= 90):
+            raise InputError(
+                f"{p}: coordinates reach x {b[0]:,.0f}…{b[2]:,.0f}, y {b[1]:,.0f}…{b[3]:,.0f} "
+                f"but the layer says they are degrees ({g.crs.name}); they look like metres of "
+                "a projected system (a GeoJSON without a CRS is read as WGS-84). Save the file "
+                "with its real CRS, e.g. EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger 114°E)")
     cols = [c for c in g.columns if c != g.geometry.name]
     nc = name_column or _pick(cols, _NAME)
     if name_column and name_column not in cols:
@@ -258,4 +273,39 @@ def assign_cells(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> gpd.
         cname[pi] = comm["community_name"].to_numpy()[ci]
     out["community_id"] = cid
     out["community_name"] = cname
+    return out
+
+
+def community_report(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> dict[str, float]:
+    """How well a community layer fits the population cells: inside, outside, overlaps.
+
+    Parameters
+    ----------
+    cells
+        Population cells with ``pop_total`` (any CRS).
+    communities
+        Community polygons (any CRS).
+
+    Returns
+    -------
+    dict
+        ``residents`` (all), ``residents_inside`` (cells whose centre is in a community),
+        ``residents_in_overlaps`` (centre in two or more; :func:`assign_cells` gives them to
+        the first), ``overlapping_pairs`` (pairs of communities whose areas overlap) and
+        ``cells_inside``.
+    """
+    comm = communities.to_crs(cells.crs)
+    geoms = comm.geometry.to_numpy()
+    pop = cells["pop_total"].to_numpy(float)
+    out = {"residents": float(pop.sum()), "residents_inside": 0.0, "residents_in_overlaps": 0.0,
+           "overlapping_pairs": 0.0, "cells_inside": 0.0}
+    if len(comm) == 0 or len(cells) == 0:
+        return out
+    tree = shapely.STRtree(geoms)
+    pi, _ = tree.query(shapely.centroid(cells.geometry.to_numpy()), predicate="intersects")
+    n = np.bincount(pi, minlength=len(cells))
+    a, b = tree.query(geoms, predicate="overlaps")
+    out.update(residents_inside=float(pop[n > 0].sum()),
+               residents_in_overlaps=float(pop[n > 1].sum()),
+               overlapping_pairs=float((a < b).sum()), cells_inside=float((n > 0).sum()))
     return out

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._escape import FORMULA_START, spreadsheet_text
 from ._files import atomic_path
 from ._tables import letters
 from .standards import CATEGORIES
@@ -238,6 +239,35 @@ def _plain(df: pd.DataFrame, coords_out: str | None = None, *,
     return _rounded(out)
 
 
+def _no_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that would start a formula get a leading apostrophe (OWASP, for CSV)."""
+    out = df
+    for c in df.columns:
+        if df[c].dtype != object and not pd.api.types.is_string_dtype(df[c]):
+            continue
+        col = df[c]
+        bad = col.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).to_numpy(bool)
+        if bad.any():
+            if out is df:
+                out = df.copy()
+            out[c] = col.astype(object).where(~bad, col[bad].map(spreadsheet_text))
+    return out
+
+
+def _text_cells(ws: Any, plain: pd.DataFrame) -> None:
+    """Store text that starts with ``=`` as text, not as a formula (openpyxl's default)."""
+    for i, c in enumerate(plain.columns, start=1):
+        col = plain[c]
+        if col.dtype != object and not pd.api.types.is_string_dtype(col):
+            continue
+        rows = np.flatnonzero(col.map(lambda v: isinstance(v, str) and v.startswith("="))
+                              .to_numpy(bool))
+        for r in rows:
+            cell = ws.cell(row=int(r) + 2, column=i)  # header on row 1
+            cell.value = col.iloc[r]
+            cell.data_type = "s"
+
+
 def _centroids(g: gpd.GeoDataFrame) -> np.ndarray:
     """Centroids computed in the layer's (metric) CRS, returned in EPSG:4326."""
     c = gpd.GeoSeries(shapely.point_on_surface(g.geometry.to_numpy()), crs=g.crs)
@@ -350,7 +380,7 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, coords_out: str | None = No
     """
     path = Path(path)
     with atomic_path(path) as tmp:
-        _plain(df, coords_out).to_csv(tmp, index=False, encoding="utf-8-sig")
+        _no_formulas(_plain(df, coords_out)).to_csv(tmp, index=False, encoding="utf-8-sig")
     return path
 
 
@@ -474,6 +504,7 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
                 out.to_excel(xw, sheet_name=title, index=False)
                 ws = xw.sheets[title]
                 ws.freeze_panes = "A2"
+                _text_cells(ws, plain)
                 for i, (h, c) in enumerate(zip(out.columns, plain.columns, strict=True),
                                            start=1):
                     width = min(40, max(10, len(str(h)) * (2 if lang == "zh" else 1) + 2))

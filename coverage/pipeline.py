@@ -84,6 +84,9 @@ class RunOptions:
         Analyse a region in tiles above these sizes (:mod:`care15.tiling`).
     verbose
         Progress on stderr.
+    allow_empty
+        Analyse a facility list without a usable row or a population without residents
+        instead of refusing them.
     """
 
     lang: str = "zh"
@@ -97,6 +100,7 @@ class RunOptions:
     max_nodes_per_task: int = DEFAULT_MAX_NODES
     max_cells_per_task: int = DEFAULT_MAX_CELLS
     verbose: bool = False
+    allow_empty: bool = False
 
     def problems(self) -> list[str]:
         """Every invalid value, as messages naming the option and what is allowed.
@@ -333,7 +337,8 @@ def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = Non
             from .region import region_from_scenario
 
             region = region_from_scenario(scenario, verbose=options.verbose,
-                                          cache=options.cache_arg)
+                                          cache=options.cache_arg,
+                                          allow_empty=options.allow_empty)
         t_read = time.perf_counter() - t0
         t1 = time.perf_counter()
         res, tiles = _analyse(region, scenario, options, tile_client)
@@ -444,7 +449,7 @@ def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
     out = check_out_folder(out)
     with data_warnings_as_notes() as data_notes:
         region = region_from_scenario(scenario, verbose=options.verbose,
-                                      cache=options.cache_arg)
+                                      cache=options.cache_arg, allow_empty=options.allow_empty)
         res, _ = _analyse(region, scenario, options, None)
         cand = None
         water = None

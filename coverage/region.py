@@ -102,7 +102,8 @@ def _network(sc: Scenario, *, cache: bool | str | Path | None = None) -> WalkNet
 
 
 def region_from_scenario(sc: Scenario, *, verbose: bool = False,
-                         cache: bool | str | Path | None = None) -> Region:
+                         cache: bool | str | Path | None = None,
+                         allow_empty: bool = False) -> Region:
     """Read the network, facilities, population and communities a scenario names.
 
     Parameters
@@ -117,6 +118,9 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
     cache
         ``True`` (or a folder): read the street network of an OSM file through
         :func:`care15.cache.cached_network`, parsed once, then loaded from the cache.
+    allow_empty
+        Accept a facility list without a usable row or a population without residents
+        (an analysis of "no facility" or "nobody"); refused by default.
 
     Returns
     -------
@@ -127,7 +131,8 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
     Raises
     ------
     InputError
-        When a file cannot be read, or the scenario names no network or no population.
+        When a file cannot be read, the scenario names no network or no population, or (unless
+        ``allow_empty``) the facility list has no usable row or the population no resident.
 
     Examples
     --------
@@ -174,6 +179,13 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
             if datum is not None:
                 reports["facility_datum_check"] = datum
             dropped = fac.attrs.get("dropped_rows")
+            if len(fac) == 0 and not allow_empty:
+                raise InputError(
+                    f"{sc.inputs.facilities} (--facilities): no usable facility row"
+                    + (f" ({len(dropped)} rows without a usable coordinate or category)"
+                       if dropped else " (the list is empty)")
+                    + "; fix the list, or pass --allow-empty to analyse a district with no "
+                    "facility")
             if dropped:
                 notes.append(f"{len(dropped)} rows of {Path(sc.inputs.facilities).name} had no "
                              f"usable coordinate and were left out: rows {dropped}")
@@ -207,6 +219,13 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                              "(--population FILE) or, with an OSM file, inputs.total_population "
                              "to a total to distribute (--total-population N)")
     reports["population"] = cells.attrs.get("report")
+    if not allow_empty and not float(cells[["pop_total"]].to_numpy().sum()) > 0:
+        src = f"{pop_path} (--population)" if pop_path is not None else \
+            "the OSM population estimate (--total-population)"
+        raise InputError(f"{src}: no residents in the study area (empty, all nodata, zero or "
+                         "text values, or outside the network's extent); check the file, its "
+                         "column (--population-column) and its coordinate system, or pass "
+                         "--allow-empty")
     with step("reading communities", verbose=verbose):
         comm = None
         if sc.inputs.communities is not None:
@@ -222,9 +241,39 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
             comm = communities_grid(bounds, size_m=size, crs=net.crs)
             notes.append(f"Communities: no boundaries given or mapped; using a regular grid of "
                          f"{len(comm)} districts of {size} m.")
-        cells = assign_cells(cells.to_crs(net.crs), comm.to_crs(net.crs))
+        cells = cells.to_crs(net.crs)
+        if sc.inputs.communities is not None:
+            notes += _community_checks(cells, comm, sc.inputs.communities)
+        cells = assign_cells(cells, comm.to_crs(net.crs))
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
                   communities=comm, notes=notes, reports=reports)
+
+
+def _community_checks(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame,
+                      path: str | Path) -> list[str]:
+    """Refuse a community file that misses the study area; say what overlaps or lies outside."""
+    from .communities import community_report
+
+    rep = community_report(cells, comm)
+    name = Path(path).name
+    total = rep["residents"]
+    if total > 0 and rep["residents_inside"] == 0:
+        raise InputError(
+            f"{path} (--communities): none of its {len(comm)} communities covers any populated "
+            "cell of the study area; check that it is the same district and that its "
+            "coordinate system is declared right (a GCJ-02 or metre layer read as WGS-84?)")
+    notes = []
+    if rep["overlapping_pairs"]:
+        notes.append(f"{int(rep['overlapping_pairs'])} pairs of communities in {name} overlap; "
+                     f"{rep['residents_in_overlaps']:,.0f} residents "
+                     f"({rep['residents_in_overlaps'] / max(total, 1e-9):.1%}) live where two "
+                     "or more overlap and are counted in the first one only.")
+    outside = total - rep["residents_inside"]
+    if total > 0 and outside / total > 0.001:
+        notes.append(f"{outside:,.0f} residents ({outside / total:.1%}) live outside every "
+                     f"community of {name}; the community table lists them in a row of their "
+                     "own, '(outside communities / 社区范围外)'.")
+    return notes
 
 
 def _read_layer(path: Path, what: str, sc: Scenario) -> gpd.GeoDataFrame:

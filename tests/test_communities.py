@@ -70,3 +70,41 @@ def test_osm_boundaries_or_empty(chengdu_pbf):
     assert list(c.columns[:2]) == ["community_id", "community_name"]
     if len(c):
         assert c.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_community_layer_checks(tmp_path, demo_region):
+    """Metres read as degrees, overlaps and layers that miss the study area are said plainly."""
+    import json
+
+    import care15
+    from care15.communities import community_report
+
+    # a GeoJSON in metres without a CRS: read as WGS-84 by the GeoJSON rules, refused
+    feat = {"type": "Feature", "properties": {"name": "甲社区"},
+            "geometry": {"type": "Polygon", "coordinates": [[[500000, 3300000], [501000, 3300000],
+                                                             [501000, 3301000], [500000, 3300000]]]}}
+    p = tmp_path / "metres.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}), encoding="utf-8")
+    with pytest.raises(InputError, match="look like metres"):
+        communities_from_file(p)
+    # two overlapping halves of the demo area: residents in the overlap are counted
+    cells = demo_region.cells
+    w, s_, e, n = cells.to_crs(4326).total_bounds
+    mid = (w + e) / 2
+    halves = gpd.GeoDataFrame({"community_id": ["a", "b"], "community_name": ["西", "东"]},
+                              geometry=[shapely.box(w - 1, s_ - 1, mid + (e - w) / 4, n + 1),
+                                        shapely.box(mid - (e - w) / 4, s_ - 1, e + 1, n + 1)],
+                              crs=4326)
+    rep = community_report(cells, halves)
+    assert rep["overlapping_pairs"] == 1 and 0 < rep["residents_in_overlaps"] < rep["residents"]
+    assert rep["residents_inside"] == pytest.approx(rep["residents"])
+    halves.to_file(tmp_path / "halves.geojson")
+    sc = care15.demo_scenario(inputs__communities=tmp_path / "halves.geojson")
+    region = care15.region_from_scenario(sc)
+    assert any("pairs of communities in halves.geojson overlap" in x for x in region.notes)
+    # communities somewhere else entirely: refused, naming the flag
+    far = halves.assign(geometry=halves.translate(xoff=60))
+    far.to_file(tmp_path / "far.geojson")
+    with pytest.raises(InputError, match=r"\(--communities\): none of its 2 communities"):
+        care15.region_from_scenario(care15.demo_scenario(inputs__communities=tmp_path /
+                                                         "far.geojson"))

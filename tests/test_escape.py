@@ -106,3 +106,31 @@ def test_no_payload_survives_in_the_page_source(tmp_path, demo_result):
     for p in PAYLOADS:
         assert p not in page, p
     assert shapely  # the geometry stack is importable (maps need it)
+
+
+def test_no_formula_reaches_the_spreadsheets(tmp_path):
+    """Names starting with = + - @ stay text in CSV (apostrophe) and XLSX (string cells)."""
+    import openpyxl
+
+    from care15.export import write_tables
+
+    names = ['=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(A1:A2)",
+             "\t=1", "养老院"]
+    df = gpd.GeoDataFrame({"facility_id": [f"f{i}" for i in range(len(names))],
+                           "name": names, "category": "elderly", "beds": 10.0},
+                          geometry=[shapely.Point(116.3 + i / 100, 39.9) for i in
+                                    range(len(names))], crs=4326)
+    write_tables({"facilities": df, "gaps": df.assign(rank=1)}, tmp_path,
+                 formats=("csv", "xlsx"), lang="zh")
+    back = pd.read_csv(tmp_path / "facilities.csv", encoding="utf-8-sig")
+    assert back["name"].tolist()[:5] == ["'" + n for n in names[:5]]
+    assert back["name"].iloc[5] == "养老院"
+    for book in ("tables.xlsx", "gaps.xlsx"):
+        wb = openpyxl.load_workbook(tmp_path / book)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (book, ws.title, cell.coordinate, cell.value)
+        ws = wb.worksheets[0]
+        values = [c.value for c in next(ws.iter_cols(min_col=2, max_col=2, min_row=2))]
+        assert names[0] in values  # the text itself, kept verbatim

@@ -167,3 +167,17 @@ def test_osm_helsinki_social_facility_for_children_is_not_elderly(helsinki_pbf):
         warnings.simplefilter("ignore", UserWarning)
         f = facilities_from_osm(helsinki_pbf)
     assert not ((f["category"] == "elderly") & f["name"].str.contains("Kids")).any()
+
+
+def test_negative_and_text_capacities_are_warned_not_a_crash(tmp_path):
+    """A negative 托位 crashed the run (a read-only pandas array); now it is read as unknown."""
+    p = tmp_path / "neg.csv"
+    p.write_text("名称,类型,经度,纬度,托位,床位\n甲托育点,托育机构,24.94,60.17,-30,\n"
+                 "乙养老院,养老院,24.945,60.168,,-5\n丙养老院,养老院,24.946,60.169,,abc\n",
+                 encoding="utf-8")
+    with pytest.warns(DataWarning) as rec:
+        f = facilities_from_file(p)
+    msgs = " ".join(str(w.message) for w in rec)
+    assert "'托位' rows [1] are negative" in msgs and "'床位' rows [2] are negative" in msgs
+    assert "'床位' rows [3] are not numbers" in msgs
+    assert f["places"].isna().all() and f["beds"].isna().all() and len(f) == 3

@@ -149,7 +149,7 @@ def _num(df: pd.DataFrame, col: str | None, path: Path) -> np.ndarray:
     if bad.any():
         warnings.warn(f"{path}: column {col!r} rows {(np.flatnonzero(bad) + 1).tolist()} are not "
                       "numbers and are read as unknown", DataWarning, stacklevel=3)
-    v = v.to_numpy(float)
+    v = v.to_numpy(dtype=float, copy=True)  # pandas may hand out a read-only view
     neg = v < 0
     if neg.any():
         warnings.warn(f"{path}: column {col!r} rows {(np.flatnonzero(neg) + 1).tolist()} are "
