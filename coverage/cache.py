@@ -142,8 +142,9 @@ def resolve_cache_dir(cache_dir: Path | str | None = None) -> Path:
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"cache folder {d} cannot be created ({e}); pass cache_dir= or set "
-                         f"{CACHE_ENV} to a writable folder") from e
+        raise InputError(f"cache folder {d} cannot be created ({e}); set {CACHE_ENV} to a "
+                         "writable folder, or run without the cache (--no-cache on the command "
+                         "line, cache=False or cache_dir= in Python)") from e
     return d
 
 

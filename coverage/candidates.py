@@ -83,8 +83,9 @@ def candidates_from_file(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoD
         lon_c: str | None = "_lon"
         lat_c: str | None = "_lat"
         if coords != "wgs84":
-            raise InputError(f"{p}: a spatial layer carries its own CRS; coords={coords!r} "
-                             "applies only to the lon/lat columns of CSV/XLSX files")
+            raise InputError(f"{p}: a spatial layer carries its own CRS; --candidates-crs "
+                             f"(coords={coords!r} in Python) applies only to the lon/lat columns "
+                             "of CSV/XLSX files")
     elif suf in (".csv", ".txt"):
         try:
             df = pd.read_csv(p, encoding="utf-8-sig")

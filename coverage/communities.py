@@ -123,7 +123,8 @@ def communities_from_file(path: str | Path, *, name_column: str | None = None,
         raise InputError(f"{p}: name column {name_column!r} not found; columns are {cols}")
     if nc is None:
         raise InputError(f"{p}: no community name column (looked for {', '.join(_NAME[:6])} …);"
-                         f" columns are {cols}; name it with name_column=")
+                         f" columns are {cols}; name it with --community-name-column (name_column= in "
+                         "Python)")
     ic = id_column or _pick([c for c in cols if c != nc], _ID)
     g = _clean(g, str(p))
     if len(g) == 0:

@@ -181,3 +181,11 @@ def test_negative_and_text_capacities_are_warned_not_a_crash(tmp_path):
     assert "'托位' rows [1] are negative" in msgs and "'床位' rows [2] are negative" in msgs
     assert "'床位' rows [3] are not numbers" in msgs
     assert f["places"].isna().all() and f["beds"].isna().all() and len(f) == 3
+
+
+def test_an_empty_csv_says_so(tmp_path):
+    for content in (b"", b"\xef\xbb\xbf\n  \n"):
+        p = tmp_path / "空.csv"
+        p.write_bytes(content)
+        with pytest.raises(InputError, match="the file is empty"):
+            facilities_from_file(p)

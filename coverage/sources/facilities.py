@@ -178,6 +178,9 @@ def _read_table(p: Path) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | 
         lon[ok], lat[ok] = shapely.get_x(pts[ok]), shapely.get_y(pts[ok])
         return pd.DataFrame(g.drop(columns=g.geometry.name)), lon, lat
     if suf in (".csv", ".txt", ".tsv"):
+        if not p.read_bytes().strip().lstrip(b"\xef\xbb\xbf").strip():
+            raise InputError(f"{p}: the file is empty; export the list again with a header row "
+                             "and one row per facility")
         sep = "\t" if suf == ".tsv" else None
         for enc in ("utf-8-sig", "gb18030"):
             try:
