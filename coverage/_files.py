@@ -20,7 +20,14 @@ from typing import IO, Any
 
 from ._errors import InputError
 
-__all__ = ["atomic_file", "atomic_path", "check_out_folder", "staged_folder", "write_text_atomic"]
+__all__ = [
+    "atomic_file",
+    "atomic_path",
+    "check_out_folder",
+    "output_lock",
+    "staged_folder",
+    "write_text_atomic",
+]
 
 _STAGING = ".staging-"
 _OLD = ".old-"
@@ -154,6 +161,31 @@ def _clean_leftovers(out: Path) -> None:
 
 
 @contextlib.contextmanager
+def output_lock(out: str | Path, *, flag: str = "--out") -> Iterator[None]:
+    """Hold the lock of an output folder: a second run into it stops at once with a message.
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    flag
+        How the folder is named in messages.
+
+    Yields
+    ------
+    None
+        The folder is this process's while the block runs.
+
+    Raises
+    ------
+    InputError
+        When a live process holds the lock (a lock left by a killed run is taken over).
+    """
+    with _lock(check_out_folder(out, flag=flag), flag):
+        yield
+
+
+@contextlib.contextmanager
 def _lock(out: Path, flag: str) -> Iterator[None]:
     lock = out.parent / f".{out.name}{_LOCK}"
     for _ in range(2):
@@ -220,7 +252,7 @@ def check_out_folder(out: str | Path, *, flag: str = "--out") -> Path:
 
 
 @contextlib.contextmanager
-def staged_folder(out: str | Path, *, flag: str = "--out") -> Iterator[Path]:
+def staged_folder(out: str | Path, *, flag: str = "--out", locked: bool = False) -> Iterator[Path]:
     """Yield an empty staging folder beside ``out``; make it ``out`` when the block succeeds.
 
     The previous contents of ``out`` are replaced in one step (two renames; a run killed
@@ -235,6 +267,8 @@ def staged_folder(out: str | Path, *, flag: str = "--out") -> Iterator[Path]:
         The output folder.
     flag
         How the folder is named in messages.
+    locked
+        The caller holds :func:`output_lock` already.
 
     Yields
     ------
@@ -247,7 +281,7 @@ def staged_folder(out: str | Path, *, flag: str = "--out") -> Iterator[Path]:
         When ``out`` is a file or not writable, or another run is writing it.
     """
     out = check_out_folder(out, flag=flag)
-    with _lock(out, flag):
+    with contextlib.nullcontext() if locked else _lock(out, flag):
         _clean_leftovers(out)
         tag = f"{os.getpid()}-{secrets.token_hex(4)}"
         stage = out.parent / f".{out.name}{_STAGING}{tag}"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DataWarning, InputError
-from ._files import check_out_folder, staged_folder
+from ._files import check_out_folder, output_lock, staged_folder
 from ._options import (
     BASEMAPS,
     COORD_SYSTEMS,
@@ -331,6 +331,15 @@ def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = Non
     if problems:
         raise InputError("invalid options:\n  - " + "\n  - ".join(problems))
     out = check_out_folder(out)
+    with output_lock(out):
+        return _run_locked(scenario, out, options, region, notes, extra, tile_client)
+
+
+def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Region | None,
+                notes: list[str] | None, extra: dict[str, Any] | None,
+                tile_client: Callable[[], contextlib.AbstractContextManager[Any]] | None
+                ) -> RunResult:
+    """:func:`run` while holding the output folder's lock."""
     t0 = time.perf_counter()
     with data_warnings_as_notes() as data_notes:
         if region is None:
@@ -355,7 +364,7 @@ def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = Non
         summ["tiles"] = tiles
     summ.update(extra or {})
     t2 = time.perf_counter()
-    with staged_folder(out) as stage:
+    with staged_folder(out, locked=True) as stage:
         _write(stage, res, scenario, options)
         seconds = {"read": round(t_read, 2), "analyze": round(t_an, 2),
                    "write": round(time.perf_counter() - t2, 2),
@@ -436,17 +445,27 @@ def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
     InputError
         For invalid options or inputs; nothing is written to ``out`` then.
     """
+    options = options or RunOptions()
+    problems = options.problems()
+    if problems:
+        raise InputError("invalid options:\n  - " + "\n  - ".join(problems))
+    out = check_out_folder(out)
+    with output_lock(out):
+        return _suggest_locked(scenario, out, category, n_sites, target, candidates,
+                               candidates_crs, exact, time_limit_s, capacity_aware, options)
+
+
+def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int | None,
+                    target: float | None, candidates: str | Path | None, candidates_crs: str,
+                    exact: bool, time_limit_s: float, capacity_aware: bool,
+                    options: RunOptions) -> SuggestRunResult:
+    """:func:`run_suggest` while holding the output folder's lock."""
     from .candidates import candidates_from_file, water_from_osm
     from .export import write_json, write_tables
     from .maps import coverage_map, save_map
     from .region import region_from_scenario
     from .siting import suggest_sites
 
-    options = options or RunOptions()
-    problems = options.problems()
-    if problems:
-        raise InputError("invalid options:\n  - " + "\n  - ".join(problems))
-    out = check_out_folder(out)
     with data_warnings_as_notes() as data_notes:
         region = region_from_scenario(scenario, verbose=options.verbose,
                                       cache=options.cache_arg, allow_empty=options.allow_empty)
@@ -467,7 +486,7 @@ def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
             "message": sug.message, "n_sites": len(sug.sites),
             "notes": data_notes + list(region.notes) + list(res.notes),
             "attribution": ATTRIBUTION}
-    with staged_folder(out) as stage:
+    with staged_folder(out, locked=True) as stage:
         write_tables({"sites": sug.sites}, stage, formats=("csv", "geojson", "xlsx"),
                      lang=options.lang, coords_out=options.coords_out)
         if options.maps:

@@ -104,3 +104,24 @@ def test_atomic_writers_leave_the_old_file_on_error(tmp_path):
         raise RuntimeError("stop")
     assert target.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_second_run_into_the_same_folder_stops_at_once(tmp_path, previous_run):
+    _, env = previous_run
+    out = tmp_path / "out"
+    first = _start(out, env)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / ".out.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        r = subprocess.run([str(CARE15), "demo", "--out", str(out), "--quiet"],
+                           capture_output=True, text=True, timeout=300, env=env)
+        assert r.returncode == 2, r.stderr[-2000:]
+        assert "another care15 run" in r.stderr and f"process {first.pid}" in r.stderr
+        assert time.monotonic() - t0 < 60  # refused before reading or analysing anything
+    finally:
+        _, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-2000:]
+    assert (out / "summary.json").is_file()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
