@@ -137,8 +137,13 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--lang", choices=LANGS, default="zh", help="labels of map and tables")
     o.add_argument("--basemap", choices=BASEMAPS, default="osm", help="map background")
     o.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
-    o.add_argument("--offline", action="store_true",
-                   help="embed the map's JavaScript and CSS (no CDN; opens on an intranet)")
+    cdn = o.add_mutually_exclusive_group()
+    cdn.add_argument("--offline", action="store_true",
+                     help="embed the map's JavaScript and CSS (the default: maps open without "
+                          "internet; the walking network is drawn when tiles cannot load)")
+    cdn.add_argument("--cdn", action="store_true",
+                     help="link Leaflet from a CDN instead of embedding it (smaller maps that "
+                          "need internet)")
     o.add_argument("--coords-out", choices=COORD_SYSTEMS, default="wgs84",
                    help="also write lon/lat of tables in this system: gcj02 for AMap/Tencent, "
                         "bd09 for Baidu (files stay in WGS-84)")
@@ -182,7 +187,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
     from .pipeline import RunOptions
 
     return RunOptions(lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key,
-                      offline=args.offline, coords_out=args.coords_out,
+                      offline=not args.cdn, coords_out=args.coords_out,
                       cache=not args.no_cache, verbose=not args.quiet,
                       allow_empty=args.allow_empty)
 

@@ -79,7 +79,7 @@ _T = {
            "nearest": "最近现有设施", "legend": "图例", "bands": "步行时间",
            "rates": "社区覆盖率", "none_fac": "无现有设施", "none_gap": "无覆盖缺口",
            "community": "社区", "shortfall": "差额(人)", "facilities": "设施数",
-           "attr": "© OpenStreetMap 贡献者 (ODbL)"},
+           "attr": "© OpenStreetMap 贡献者 (ODbL)", "streets": "步行路网"},
     "en": {"iso": "{cat} ≤{t} min isochrone", "cells": "{cat}: population cells (walk min)",
            "comm": "{cat}: community coverage (≤{t} min, {grp})", "fac": "Facilities: {sub}",
            "gaps": "{cat} gaps", "sites": "Suggested sites", "sites_area": "Area added by sites",
@@ -92,7 +92,8 @@ _T = {
            "nearest": "Nearest existing facility", "legend": "Legend", "bands": "Walking time",
            "rates": "Community coverage", "none_fac": "no existing facilities",
            "none_gap": "no gaps", "community": "Community", "shortfall": "shortfall (people)",
-           "facilities": "facilities", "attr": "© OpenStreetMap contributors (ODbL)"},
+           "facilities": "facilities", "attr": "© OpenStreetMap contributors (ODbL)",
+           "streets": "Walking network"},
 }
 
 
@@ -236,6 +237,20 @@ def _basemap(m: folium.Map, basemap: str, key: str | None, lang: str) -> str:
     return basemap
 
 
+def _street_lines(streets: Any, gcj: bool, simplify_m: float = 3.0) -> gpd.GeoDataFrame:
+    """Street lines for the map: merged, simplified to ``simplify_m``, in the map's CRS."""
+    if hasattr(streets, "edge_geometry"):  # a WalkNetwork
+        geoms, crs = streets.edge_geometry, streets.crs
+    else:
+        gs = streets.geometry if isinstance(streets, gpd.GeoDataFrame) else streets
+        geoms, crs = gs.to_numpy(), gs.crs
+    geoms = np.asarray(geoms)
+    if len(geoms) == 0:
+        return gpd.GeoDataFrame(geometry=[], crs=4326)
+    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(geoms)))
+    return _to_map_crs(gpd.GeoDataFrame(geometry=parts, crs=crs), gcj, simplify_m)
+
+
 def _tiles(m: folium.Map, tiles: Any) -> str:
     """Add a tile layer (an xyzservices provider, a provider name or a URL); its name."""
     try:
@@ -257,7 +272,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  title: str | None = None, thresholds: list[int] | None = None,
                  coverage_threshold: int | None = None,
                  targets: dict[str, float] | None = None, m: folium.Map | None = None,
-                 tiles: Any = None) -> folium.Map:
+                 tiles: Any = None, streets: Any = None) -> folium.Map:
     """Build the coverage map from the tables of :func:`care15.analyze`.
 
     Parameters
@@ -339,6 +354,14 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     m._care15 = info  # type: ignore[attr-defined]  # what the map shows, for tests and tools
     cats = [c for c in CATEGORIES if cells is None or f"{c}_walk_min" in cells.columns]
     point_groups: list[str] = []
+    if streets is not None:
+        lines = _street_lines(streets, gcj)
+        if len(lines):
+            fg = folium.FeatureGroup(name=tr["streets"], show=True)
+            info["layers"].append(tr["streets"])
+            folium.GeoJson(_geojson(lines, {}), style_function=lambda _f: {
+                "color": "#8c8c8c", "weight": 1, "opacity": 0.8}, interactive=False).add_to(fg)
+            fg.add_to(m)
 
     def _group(name: str, show: bool) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=name, show=show)
@@ -504,7 +527,8 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(_CSS))
     root.html.add_child(folium.Element(_legend(
-        tr, lang, thresholds, cats, facilities, gaps, title, used_base)))
+        tr, lang, thresholds, cats, facilities, gaps, title, used_base,
+        streets=streets is not None)))
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m
 
@@ -535,7 +559,8 @@ _CSS = """<style>
 
 
 def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str],
-            facilities, gaps, title: str | None, basemap: str) -> str:
+            facilities: gpd.GeoDataFrame | None, gaps: gpd.GeoDataFrame | None,
+            title: str | None, basemap: str, streets: bool = False) -> str:
     rows = [f'<div class="c15-legend" id="c15-legend"><h4>{tr["legend"]}</h4>',
             f"<b>{tr['bands']}</b><br>"]
     prev = 0
@@ -565,6 +590,9 @@ def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str
     else:
         rows.append('<span class="sw" style="border:2px dashed #b2182b;background:#fff"></span>'
                     f'{tr["gaps"].format(cat="")}<br>')
+    if streets:
+        rows.append('<span class="sw" style="border-top:2px solid #8c8c8c;height:0;'
+                    f'vertical-align:middle"></span>{tr["streets"]}<br>')
     rows.append(f'<span style="color:#666;font-size:10px">{tr["attr"]}</span></div>')
     out = "".join(rows)
     if title:

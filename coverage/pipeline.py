@@ -69,7 +69,9 @@ class RunOptions:
     tianditu_key
         The 天地图 (Tianditu) key for ``basemap="tianditu"``.
     offline
-        Embed the map's JavaScript and CSS (no CDN).
+        Embed the map's JavaScript and CSS (default): the maps open without internet, with
+        the walking network drawn for orientation when tiles cannot load. False links
+        Leaflet from a CDN (smaller files).
     coords_out
         Also write lon/lat in this system in the tables (``"gcj02"``, ``"bd09"``); files stay
         in WGS-84.
@@ -92,7 +94,7 @@ class RunOptions:
     lang: str = "zh"
     basemap: str = "osm"
     tianditu_key: str | None = None
-    offline: bool = False
+    offline: bool = True
     coords_out: str = "wgs84"
     cache: bool | Path = True
     maps: bool = True
@@ -253,7 +255,8 @@ def _analyse(region: Region, scenario: Scenario, options: RunOptions,
     return res, len(plan.tiles)
 
 
-def _write(stage: Path, res: CoverageResult, scenario: Scenario, options: RunOptions) -> None:
+def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
+           options: RunOptions) -> None:
     """Tables, map and figures of one region into ``stage``."""
     from .export import write_tables
 
@@ -268,7 +271,7 @@ def _write(stage: Path, res: CoverageResult, scenario: Scenario, options: RunOpt
                          facilities=res.facilities, gaps=res.gaps, lang=options.lang,
                          basemap=options.basemap, tianditu_key=options.tianditu_key,
                          offline=options.offline, title=scenario.area.name,
-                         **map_options(scenario))
+                         streets=region.network, **map_options(scenario))
         save_map(m, stage / "map.html", offline=options.offline)
     if options.figures:
         from .figures import report_figures
@@ -365,7 +368,7 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     summ.update(extra or {})
     t2 = time.perf_counter()
     with staged_folder(out, locked=True) as stage:
-        _write(stage, res, scenario, options)
+        _write(stage, res, region, scenario, options)
         seconds = {"read": round(t_read, 2), "analyze": round(t_an, 2),
                    "write": round(time.perf_counter() - t2, 2),
                    "total": round(time.perf_counter() - t0, 2)}
@@ -495,7 +498,7 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
                              sites=sug.sites, sites_area=sug.added_area, lang=options.lang,
                              basemap=options.basemap, tianditu_key=options.tianditu_key,
                              offline=options.offline, title=scenario.area.name,
-                             **map_options(scenario))
+                             streets=region.network, **map_options(scenario))
             save_map(m, stage / "sites_map.html", offline=options.offline)
         write_json(info, stage / "sites_summary.json")
         files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())

@@ -12,7 +12,7 @@ The regions file::
     maps = true                    # write each region's map.html
     figures = true                 # write each region's report figures
     coords_out = "wgs84"           # also lon/lat in gcj02 or bd09 in the tables
-    offline = false                # embed the maps' JavaScript (no CDN)
+    offline = true                 # embed the maps' JavaScript (default; false: link a CDN)
 
     [defaults]                     # scenario keys every region starts from
     categories = ["elderly", "childcare"]
@@ -104,7 +104,7 @@ class BatchOptions:
     basemap: str = "osm"
     maps: bool = True
     figures: bool = True
-    offline: bool = False
+    offline: bool = True
     coords_out: str = "wgs84"
 
     def run_options(self, spec: RegionSpec, *, verbose: bool = False) -> RunOptions:

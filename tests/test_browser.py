@@ -61,8 +61,11 @@ def _render(page: Path, tmp: Path, shot: Path | None = None) -> tuple[dict, str]
 
 def test_offline_demo_map_renders_with_every_layer(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--out", str(tmp_path / "out"), "--offline", "--quiet"]) == 0
+    # the default (no --offline flag): Leaflet embedded, the page needs no network
+    assert main(["demo", "--out", str(tmp_path / "out"), "--quiet"]) == 0
     page = tmp_path / "out" / "map.html"
+    assert not re.findall(r'<(?:script[^>]+src|link[^>]+href)="https?:', page.read_text(
+        encoding="utf-8"))
     shot = tmp_path / "demo_map.png"
     info, dom = _render(page, tmp_path, shot)
     assert info["errors"] == []
@@ -70,7 +73,7 @@ def test_offline_demo_map_renders_with_every_layer(tmp_path, monkeypatch):
     labels = re.findall(r"<span> ([^<]+)</span>", dom)
     for want in ("养老服务 15分钟等时圈", "托育服务 5分钟等时圈", "养老服务:人口网格(步行分钟)",
                  "托育服务:社区覆盖率(15分钟,3岁以下)", "养老服务覆盖缺口", "托育服务覆盖缺口",
-                 "现有设施:日间照料中心", "现有设施:幼儿园(托班)"):
+                 "现有设施:日间照料中心", "现有设施:幼儿园(托班)", "步行路网"):
         assert want in labels, labels
     assert 'id="c15-legend"' in dom and "步行时间" in dom and "社区覆盖率" in dom
     # the screenshot shows the layers: cell, gap and facility colours are on screen
