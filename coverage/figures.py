@@ -25,6 +25,21 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han
              "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC")
 
 
+def _wheel_cjk_font() -> Path | None:
+    """Noto Sans CJK SC from the ``mplfonts`` package's files, without importing it.
+
+    ``import mplfonts`` changes matplotlib's settings; only its font file is used.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("mplfonts")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        f = Path(folder) / "fonts" / "NotoSansCJKsc-Regular.otf"
+        if f.is_file():
+            return f
+    return None
+
+
 def _setup_fonts(lang: str) -> str:
     """Use a CJK font (Chinese names appear in both languages).
 
@@ -48,6 +63,11 @@ def _setup_fonts(lang: str) -> str:
                 except (OSError, RuntimeError, ValueError):
                     continue
         fonts = found()
+    if not fonts:  # no system font: Noto Sans CJK SC (SIL OFL) from the mplfonts wheel
+        wheel = _wheel_cjk_font()
+        if wheel is not None:
+            font_manager.fontManager.addfont(str(wheel))
+            fonts = found()
     if not fonts:
         if lang == "zh":
             warnings.warn("no Chinese (CJK) font found for matplotlib; labels fall back to "

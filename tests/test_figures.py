@@ -44,3 +44,20 @@ def test_missing_cjk_font_falls_back_to_english(result, monkeypatch):
         fig = figures.coverage_bar_chart(result.communities, "elderly", threshold_min=15,
                                          target=0.9, lang="zh")
     assert "share of residents 60+" in fig.axes[0].get_title()
+
+
+def test_chinese_labels_without_a_system_font(monkeypatch):
+    """No CJK font installed on the machine: the wheel's Noto Sans CJK SC draws the labels."""
+    from matplotlib import font_manager
+
+    from care15 import figures
+
+    if figures._wheel_cjk_font() is None:
+        pytest.skip("mplfonts (a dependency) is not installed")
+    fm = font_manager.fontManager
+    monkeypatch.setattr(fm, "ttflist", [f for f in fm.ttflist
+                                        if not any(k in f.name for k in ("CJK", "Han", "Hei",
+                                                                          "WenQuanYi"))])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
+    assert figures._setup_fonts("zh") == "zh"  # no fallback to English, no warning
+    assert any(f.name == "Noto Sans CJK SC" for f in fm.ttflist)
