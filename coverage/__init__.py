@@ -79,7 +79,7 @@ _EXPORTS: dict[str, str] = {
 #: stage modules reachable as attributes (``care15.rates``)
 _MODULES = ("access", "analysis", "batch", "cache", "candidates", "chinacoords", "communities",
             "export", "figures", "gaps", "isochrones", "maps", "network", "pipeline", "rates",
-            "region", "scenario", "siting", "sources", "standards", "tiling")
+            "region", "regions", "report", "scenario", "siting", "sources", "standards", "tiling")
 
 __all__ = [
     "Care15Warning",
@@ -137,6 +137,8 @@ __all__ = [
     "reach",
     "region",
     "region_from_scenario",
+    "regions",
+    "report",
     "run",
     "save_map",
     "scenario",
@@ -188,6 +190,8 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         pipeline,
         rates,
         region,
+        regions,
+        report,
         scenario,
         siting,
         sources,

@@ -82,6 +82,8 @@ class RunOptions:
         Write ``map.html``.
     figures
         Write the report figures (``figures/*.png``).
+    report
+        Write the district report (``report.html``, printable to A4).
     max_nodes_per_task, max_cells_per_task
         Analyse a region in tiles above these sizes (:mod:`care15.tiling`).
     verbose
@@ -99,6 +101,7 @@ class RunOptions:
     cache: bool | Path = True
     maps: bool = True
     figures: bool = True
+    report: bool = True
     max_nodes_per_task: int = DEFAULT_MAX_NODES
     max_cells_per_task: int = DEFAULT_MAX_CELLS
     verbose: bool = False
@@ -369,6 +372,13 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     t2 = time.perf_counter()
     with staged_folder(out, locked=True) as stage:
         _write(stage, res, region, scenario, options)
+        if options.report:
+            from ._files import write_text_atomic
+            from .report import report_html
+
+            write_text_atomic(stage / "report.html", report_html(
+                res, scenario, summ, lang=options.lang, coords_out=options.coords_out,
+                figures=stage / "figures" if options.figures else None))
         seconds = {"read": round(t_read, 2), "analyze": round(t_an, 2),
                    "write": round(time.perf_counter() - t2, 2),
                    "total": round(time.perf_counter() - t0, 2)}

@@ -25,7 +25,7 @@ def test_demo_console_script(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "养老服务" in r.stdout and "托育服务" in r.stdout and "输出目录" in r.stdout
     for f in ("cells.csv", "communities.csv", "gaps.csv", "gaps.geojson", "gaps.xlsx",
-              "map.html", "summary.json", "tables.xlsx"):
+              "map.html", "summary.json", "tables.xlsx", "report.html"):
         assert (out / f).stat().st_size > 0, f
     assert not (tmp_path / "maps").exists()  # with --out, the demo writes only there
     for c in ("elderly", "childcare"):  # report figures

@@ -1,0 +1,362 @@
+"""The district report: one self-contained HTML file that prints to A4 (``report.html``).
+
+It puts in front of a bureau what the run found: the headline against each policy target
+(met, or short by how many people or places, with the target's source), the coverage figures,
+the communities, the largest gaps, the notes about the data and the method with its
+definitions. Chinese or English by ``lang``; every text from the inputs is escaped; no
+JavaScript, no external file (figures are embedded), so it opens and prints anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import standards as std
+from ._escape import html_text
+
+if TYPE_CHECKING:
+    from .analysis import CoverageResult
+    from .scenario import Scenario
+
+__all__ = ["report_html"]
+
+_W = {
+    "zh": {"title": "一老一小15分钟服务圈评估报告", "headline": "一、结论",
+           "indicator": "指标", "target": "目标", "now": "现状", "verdict": "结论",
+           "source": "依据", "met": "达标", "short": "未达标", "na": "无法判定",
+           "short_by": "差 {n} 人", "short_places": "差 {n} 个", "cov": "{grp}15分钟步行可达率",
+           "comm_share": "有设施的社区比例", "cap_child": "每千人托位数",
+           "cap_eld": "每千名老人床位数", "from_n": "({k}/{n} 处设施有记录)",
+           "figures": "二、地图与图表", "map_link": "交互地图:map.html(可离线打开)",
+           "communities": "三、社区覆盖", "gaps": "四、主要覆盖缺口",
+           "notes": "五、数据说明", "method": "六、方法与定义", "name": "社区",
+           "residents": "常住人口", "group": "服务人群", "facilities": "设施数",
+           "shortfall": "差额(人)", "rank": "排名", "uncovered": "未覆盖服务人群",
+           "nearest": "最近设施(分钟)", "where": "位置(经度, 纬度)", "more": "另有 {n} 个社区未列出,见 communities.csv",
+           "pop": "人口估算", "dense": "最密网格 {d:,.0f} 人/公顷(上限 {c:,.0f})",
+           "by": "按{m}放置 {s:.0%}", "60plus": "60岁以上老人", "0to3": "3岁以下婴幼儿",
+           "unreach": "不可达", "attr": "地图数据 © OpenStreetMap 贡献者 (ODbL)",
+           "no_gap": "无覆盖缺口。", "study": "研究区"},
+    "en": {"title": "15-minute elderly-care and childcare circles: district report",
+           "headline": "1. Findings", "indicator": "Indicator", "target": "Target",
+           "now": "Now", "verdict": "Verdict", "source": "Source", "met": "met",
+           "short": "not met", "na": "undefined", "short_by": "short by {n} people",
+           "short_places": "short by {n} places", "cov": "{grp} within 15 min on foot",
+           "comm_share": "communities with a facility", "cap_child": "places per 1,000 residents",
+           "cap_eld": "beds per 1,000 aged 60+", "from_n": "(from {k} of {n} facilities)",
+           "figures": "2. Maps and figures", "map_link": "Interactive map: map.html (works offline)",
+           "communities": "3. Communities", "gaps": "4. Largest gaps", "notes": "5. About the data",
+           "method": "6. Method and definitions", "name": "Community", "residents": "Residents",
+           "group": "Served", "facilities": "Facilities", "shortfall": "Short (people)",
+           "rank": "Rank", "uncovered": "Served group not covered", "nearest": "Nearest (min)",
+           "where": "Where (lon, lat)", "more": "{n} more communities in communities.csv",
+           "pop": "Population estimate", "dense": "densest cell {d:,.0f} residents/ha "
+           "(ceiling {c:,.0f})", "by": "{s:.0%} by {m}", "60plus": "Residents aged 60+",
+           "0to3": "Children under 3", "unreach": "unreachable",
+           "attr": "Map data © OpenStreetMap contributors (ODbL)", "no_gap": "No gaps.",
+           "study": "Study area"},
+}
+_METHOD_NAMES = {"buildings": ("住宅建筑面积", "residential floor area"),
+                 "landuse": ("居住用地", "residential land use"),
+                 "streets": ("居住街道长度", "residential streets")}
+_CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+       sans-serif; font-size: 10.5pt; color: #222; max-width: 190mm; margin: 0 auto; }
+h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 7mm 0 2mm;
+     border-bottom: 1px solid #999; padding-bottom: 1mm; page-break-after: avoid; }
+p.sub { color: #555; margin: 0 0 4mm; } h3 { font-size: 11pt; page-break-after: avoid; }
+table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; page-break-inside: auto; }
+th, td { border: 1px solid #bbb; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }
+th { background: #eef1f5; } tr { page-break-inside: avoid; }
+td.n { text-align: right; white-space: nowrap; }
+.met { color: #1a7f37; font-weight: bold; } .short { color: #b42318; font-weight: bold; }
+.src { color: #555; font-size: 8.5pt; } figure { margin: 2mm 0; page-break-inside: avoid; }
+figure img { max-width: 100%; max-height: 118mm; border: 1px solid #ddd; display: block;
+             margin: 0 auto; }
+td.t { white-space: nowrap; } ul { margin: 1mm 0 3mm 5mm; padding: 0; }
+.small { font-size: 8.5pt; color: #555; }
+"""
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):.1%}"
+
+
+def _num(v: Any, nd: int = 0) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return f"{float(v):,.{nd}f}"
+
+
+def _verdict(met: Any, w: dict[str, str], short: str = "") -> str:
+    if met is None or (isinstance(met, float) and math.isnan(met)):
+        return w["na"]
+    if met:
+        return f'<span class="met">{w["met"]}</span>'
+    return f'<span class="short">{w["short"]}</span>' + (f", {short}" if short else "")
+
+
+def _source(key: str) -> str:
+    s = std.STANDARDS.get(key)
+    return f'<span class="src">{html_text(s.source)}</span>' if s else ""
+
+
+def _headline(summary: dict[str, Any], scenario: Scenario, lang: str) -> str:
+    w = _W[lang]
+    rows = []
+    tl = str(summary.get("coverage_threshold_min", 15)).removesuffix(".0")
+    for c, d in summary["categories"].items():
+        cat = std.CATEGORIES[c]
+        label = d["label_zh"] if lang == "zh" else d["label_en"]
+        grp = "60plus" if cat.target_group == "pop_60plus" else "0to3"
+        t = d["thresholds"].get(tl) or d["thresholds"][max(d["thresholds"], key=float)]
+        r = t[grp]
+        short = ""
+        if d["target_met"] is False and r["residents"]:
+            need = math.ceil(d["coverage_target"] * r["residents"] - r["covered"])
+            short = w["short_by"].format(n=f"{need:,}")
+        rows.append((f"{label}: {w['cov'].format(grp=w[grp])}", f"≥ {d['coverage_target']:.0%}",
+                     _pct(r["share"]), _verdict(d["target_met"], w, short),
+                     _source(cat.coverage_target_key)))
+        n = d.get("communities_with_residents") or 0
+        has = d.get("communities_with_facility") or 0
+        rate = has / n if n else None
+        rows.append((f"{label}: {w['comm_share']}", f"≥ {d['coverage_target']:.0%}",
+                     f"{has}/{n} ({_pct(rate)})",
+                     _verdict(None if rate is None else rate >= d["coverage_target"], w),
+                     _source(cat.coverage_target_key)))
+        cap = d.get("capacity_per_1000")
+        if cap is not None:
+            tgt = d.get("capacity_target_per_1000")
+            key = ("target_childcare_places_per_1000" if c == "childcare"
+                   else "target_elderly_beds_per_1000_60plus")
+            base = summary["residents"]["total" if c == "childcare" else "60plus"]
+            short = ""
+            if tgt and cap < tgt:
+                short = w["short_places"].format(n=f"{math.ceil((tgt - cap) * base / 1000):,}")
+            known = d.get("capacity_known_facilities")
+            frm = (" " + w["from_n"].format(k=known, n=d.get("n_facilities"))
+                   if known is not None else "")
+            rows.append((f"{label}: {w['cap_child'] if c == 'childcare' else w['cap_eld']}",
+                         f"≥ {tgt:g}" if tgt else "–", f"{cap:.2f}{frm}",
+                         _verdict(None if not tgt else cap >= tgt, w, short), _source(key)))
+    head = "".join(f"<th>{w[k]}</th>" for k in ("indicator", "target", "now", "verdict",
+                                                  "source"))
+    body = "".join("<tr>" + "".join(f'<td{" class=t" if i == 1 else ""}>{x}</td>'
+                                     for i, x in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figures(folder: Path | None, categories: tuple[str, ...], lang: str) -> str:
+    if folder is None or not folder.is_dir():
+        return ""
+    out = []
+    for c in categories:
+        for kind in ("minutes", "coverage"):
+            f = folder / f"{kind}_{c}.png"
+            if f.is_file():
+                data = base64.b64encode(f.read_bytes()).decode("ascii")
+                out.append(f'<figure><img alt="{html_text(f.name)}" '
+                           f'src="data:image/png;base64,{data}"></figure>')
+    return "".join(out)
+
+
+def _communities(comm: pd.DataFrame, summary: dict[str, Any], lang: str,
+                 max_rows: int) -> str:
+    w = _W[lang]
+    cats = list(summary["categories"])
+    tl = str(summary.get("coverage_threshold_min", 15)).removesuffix(".0")
+    df = comm.loc[comm["pop_total"] > 0].copy()
+    short_cols = [f"{c}_shortfall_people" for c in cats if f"{c}_shortfall_people" in df]
+    if short_cols:
+        df = df.assign(_short=df[short_cols].fillna(0).sum(axis=1)).sort_values(
+            "_short", ascending=False)
+    head = [w["name"], w["residents"]]
+    for c in cats:
+        d = summary["categories"][c]
+        label = d["label_zh"] if lang == "zh" else d["label_en"]
+        head += [f"{label} ≤{tl}′", f"{label} {w['shortfall']}", f"{label} {w['facilities']}"]
+    rows = []
+    for _, r in df.head(max_rows).iterrows():
+        cells = [html_text(r["community_name"]), f'<td class="n">{_num(r["pop_total"])}']
+        for c in cats:
+            grp = "60plus" if std.CATEGORIES[c].target_group == "pop_60plus" else "0to3"
+            rate = r.get(f"{c}_cov{tl}_{grp}")
+            met = r.get(f"{c}_target_met")
+            cls = "met" if met is True else ("short" if met is False else "")
+            cells += [f'<td class="n"><span class="{cls}">{_pct(rate)}</span>',
+                      f'<td class="n">{_num(r.get(f"{c}_shortfall_people"))}',
+                      f'<td class="n">{_num(r.get(f"{c}_n_facilities"))}']
+        rows.append("<tr><td>" + cells[0] + "</td>" + "".join(x + "</td>" for x in cells[1:])
+                    + "</tr>")
+    more = len(df) - min(len(df), max_rows)
+    tail = f'<p class="small">{w["more"].format(n=more)}</p>' if more > 0 else ""
+    return ("<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows)
+            + "</table>" + tail)
+
+
+def _gaps(gaps: pd.DataFrame, summary: dict[str, Any], lang: str, per_category: int,
+          coords_out: str | None) -> str:
+    w = _W[lang]
+    if gaps is None or len(gaps) == 0:
+        return f"<p>{w['no_gap']}</p>"
+    out = []
+    g = pd.DataFrame(gaps.drop(columns="geometry", errors="ignore"))
+    if coords_out and coords_out != "wgs84" and "centroid_lon" in g:
+        from .chinacoords import from_wgs84
+
+        x, y = from_wgs84(g["centroid_lon"].to_numpy(float), g["centroid_lat"].to_numpy(float),
+                          coords_out)
+        g["centroid_lon"], g["centroid_lat"] = x, y
+    for c, d in summary["categories"].items():
+        sel = g.loc[g["category"] == c].sort_values("rank").head(per_category)
+        if len(sel) == 0:
+            continue
+        label = d["label_zh"] if lang == "zh" else d["label_en"]
+        where = w["where"] + (f" {coords_out.upper()}" if coords_out and coords_out != "wgs84"
+                              else " WGS-84")
+        head = [w["rank"], w["name"], w["uncovered"], w["nearest"], where]
+        rows = []
+        for _, r in sel.iterrows():
+            near = r.get("nearest_walk_min")
+            near_s = w["unreach"] if near is None or not math.isfinite(float(near)) \
+                else _num(near, 1)
+            rows.append(f'<tr><td class="n">{int(r["rank"])}</td>'
+                        f'<td>{html_text(r.get("community_name"))}</td>'
+                        f'<td class="n">{_num(r.get("uncovered_target"))}</td>'
+                        f'<td class="n">{near_s}</td>'
+                        f'<td class="n">{float(r["centroid_lon"]):.5f}, '
+                        f'{float(r["centroid_lat"]):.5f}</td></tr>')
+        out.append(f"<h3>{html_text(label)}</h3><table><tr>"
+                   + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows)
+                   + "</table>")
+    return "".join(out)
+
+
+def _notes(summary: dict[str, Any], lang: str) -> str:
+    w = _W[lang]
+    items = [f"<li>{html_text(n)}</li>" for n in summary.get("notes", [])]
+    rep = summary.get("population_report") or {}
+    by = rep.get("by_method") or {}
+    parts = [w["by"].format(m=_METHOD_NAMES.get(m, (m, m))[0 if lang == "zh" else 1],
+                            s=float(d.get("share_of_population", 0)))
+             for m, d in by.items() if isinstance(d, dict) and d.get("cells")]
+    if parts or rep.get("densest_cell_per_ha") is not None:
+        line = w["pop"] + ": " + ", ".join(parts)
+        if rep.get("densest_cell_per_ha") is not None:
+            line += "; " + w["dense"].format(d=float(rep["densest_cell_per_ha"]),
+                                             c=float(rep.get("ceiling_per_ha") or 0))
+        items.insert(0, f"<li>{html_text(line)}</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def _method(summary: dict[str, Any], scenario: Scenario, lang: str) -> str:
+    sp = [(c, scenario.speed_for(c)) for c in scenario.categories]
+    th = ", ".join(f"{t:g}" for t in scenario.thresholds_min)
+    if lang == "zh":
+        speeds = "; ".join(f"{std.CATEGORIES[c].label_zh} {v:g} 米/秒" for c, v in sp)
+        items = [
+            f"步行时间 = 真实步行路网(OpenStreetMap)上的最短距离 ÷ 服务人群的步速({speeds},"
+            f"来源见 standards.py)。阈值 {th} 分钟。",
+            "网格或设施从最近街道上的最近点接入路网并计入这段步行;离街道超过 "
+            f"{scenario.analysis.max_access_m:g} 米的网格不接入,计为未覆盖。",
+            "人口加权可达率 = 住在阈值时间内可步行到达设施的该人群人数 ÷ 该人群总人数;"
+            "没有该人群的社区为“不适用”,不记为 0% 或 100%。",
+            "社区设施覆盖率 = 有至少一处设施的社区数 ÷ 有居民的社区数。",
+            "缺口 = 相邻的未覆盖网格连成的片区,按未覆盖的服务人群人数排序。",
+            f"统计方法:{summary.get('coverage_method', 'network')}"
+            "(network 为按网格自身步行时间计;overlay 为等时圈面积叠加)。",
+        ]
+    else:
+        speeds = "; ".join(f"{std.CATEGORIES[c].label_en} {v:g} m/s" for c, v in sp)
+        items = [
+            f"Walking time = the shortest distance on the real walking network "
+            f"(OpenStreetMap) ÷ the walking speed of the group served ({speeds}; sources in "
+            f"standards.py). Thresholds: {th} minutes.",
+            "Cells and facilities join the network at the nearest point of the nearest street "
+            f"and walk that leg too; a cell farther than {scenario.analysis.max_access_m:g} m "
+            "from any street is not attached and counts as not covered.",
+            "Population-weighted rate = residents of the group within the threshold ÷ all "
+            "residents of that group; undefined (n/a) where a community has none.",
+            "Community facility rate = communities with at least one facility ÷ communities "
+            "with residents.",
+            "Gaps = contiguous clusters of uncovered cells, ranked by the uncovered residents "
+            "of the group served.",
+            f"Counting method: {summary.get('coverage_method', 'network')} (network: each "
+            "cell by its own walking time; overlay: isochrone area overlay).",
+        ]
+    return "<ul>" + "".join(f"<li>{html_text(x)}</li>" for x in items) + "</ul>"
+
+
+def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, Any], *,
+                lang: str = "zh", figures: Path | None = None, coords_out: str | None = None,
+                max_communities: int = 40, gaps_per_category: int = 10) -> str:
+    """The district report as one self-contained HTML page (prints to A4 from a browser).
+
+    Parameters
+    ----------
+    result
+        The analysis.
+    scenario
+        The scenario analysed (targets, speeds, thresholds).
+    summary
+        The run's summary (``summary.json``: headline figures, notes, population report).
+    lang
+        ``"zh"`` or ``"en"``.
+    figures
+        Folder of the report figures (``minutes_<category>.png``, ``coverage_<category>.png``)
+        to embed; None leaves them out.
+    coords_out
+        Also give the gaps' positions in this system (``"gcj02"``, ``"bd09"``).
+    max_communities
+        Communities listed (those furthest from the target first); the rest are counted.
+    gaps_per_category
+        Largest gaps listed per category.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``lang``.
+
+    Examples
+    --------
+    >>> import care15
+    >>> sc = care15.demo_scenario()
+    >>> res = care15.analyze(care15.region_from_scenario(sc), sc)
+    >>> page = care15.report.report_html(res, sc, res.summary, lang="en")
+    >>> "1. Findings" in page and "<script" not in page
+    True
+    """
+    if lang not in _W:
+        raise ValueError(f"lang must be one of {tuple(_W)}, got {lang!r}")
+    w = _W[lang]
+    name = summary.get("study_area") or scenario.area.name
+    parts = [
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
+        f'<meta charset="utf-8"><title>{html_text(name)} · {w["title"]}</title>'
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{w['title']}</h1>",
+        f'<p class="sub">{w["study"]}: {html_text(name)} · {w["attr"]}</p>',
+        f"<h2>{w['headline']}</h2>", _headline(summary, scenario, lang),
+        f"<h2>{w['figures']}</h2><p>{w['map_link']}</p>",
+        _figures(figures, tuple(summary["categories"]), lang),
+        f"<h2>{w['communities']}</h2>",
+        _communities(result.communities, summary, lang, max_communities),
+        f"<h2>{w['gaps']}</h2>",
+        _gaps(result.gaps, summary, lang, gaps_per_category, coords_out),
+        f"<h2>{w['notes']}</h2>", _notes(summary, lang),
+        f"<h2>{w['method']}</h2>", _method(summary, scenario, lang),
+        "</body></html>",
+    ]
+    return "\n".join(parts)

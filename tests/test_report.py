@@ -1,0 +1,60 @@
+"""The district report: headline against the targets, tables, notes; prints to A4 pages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import care15
+from care15.report import report_html
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_states_each_target_and_escapes_names(demo_result):
+    sc = care15.demo_scenario()
+    comm = demo_result.communities.copy()
+    comm["community_name"] = "<script>alert(1)</script>${x}"
+    res = type(demo_result)(**{**demo_result.__dict__, "communities": comm})
+    page = report_html(res, sc, {**demo_result.summary, "study_area": "测试区",
+                                 "notes": ["a <b>note</b>"]}, lang="zh")
+    assert "<script" not in page and "&lt;script&gt;" in page and "&#36;&#123;x&#125;" in page
+    for words in ("一、结论", "60岁以上老人15分钟步行可达率", "每千人托位数", "14th Five-Year Plan",
+                  "三、社区覆盖", "四、主要覆盖缺口", "五、数据说明", "六、方法与定义"):
+        assert words in page, words
+    d = demo_result.summary["categories"]["elderly"]
+    assert f"{d['target_share']:.1%}" in page
+    if d["target_met"] is False:  # short by how many people: target × 60+ residents − covered
+        r = d["thresholds"]["15"]["60plus"]
+        need = int(-(-(d["coverage_target"] * r["residents"] - r["covered"]) // 1))
+        assert f"差 {need:,} 人" in page
+    en = report_html(demo_result, sc, demo_result.summary, lang="en")
+    assert "1. Findings" in en and "Residents aged 60+ within 15 min on foot" in en
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian package "
+                    "chromium; .ci/run installs it)")
+def test_report_opens_and_prints_to_a4(tmp_path):
+    r = care15.run(care15.demo_scenario(), tmp_path / "o",
+                   options=care15.RunOptions(maps=False, cache=False))
+    page = r.out / "report.html"
+    assert "report.html" in r.files and 'src="data:image/png;base64,' in page.read_text(
+        encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}"]
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([CHROMIUM, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    page.as_uri()], capture_output=True, timeout=120)
+    data = pdf.read_bytes()
+    assert data[:4] == b"%PDF" and len(re.findall(rb"/Type\s*/Page\b", data)) >= 2
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *flags, "--window-size=1000,1400", f"--screenshot={shot}",
+                    page.as_uri()], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:4] == b"\x89PNG"
+    (ROOT / "maps").mkdir(exist_ok=True)
+    shutil.copyfile(shot, ROOT / "maps" / "demo_report.png")  # for a human to look at
