@@ -78,7 +78,11 @@ def _same_outputs(a: Path, b: Path) -> list[str]:
         else:
             same = pa.read_bytes() == pb.read_bytes()
         if not same:
-            differ.append(f)
+            da, db = pa.read_bytes(), pb.read_bytes()
+            i = next((k for k, (x, y) in enumerate(zip(da, db, strict=False)) if x != y),
+                     min(len(da), len(db)))
+            differ.append(f"{f} at byte {i}: {da[max(0, i - 120):i + 80]!r} vs "
+                          f"{db[max(0, i - 120):i + 80]!r}")
     return differ
 
 
