@@ -13,9 +13,10 @@ OpenStreetMap, Tianditu (天地图, needs the user's key), AMap/Gaode (高德, w
 GCJ-02: every layer is shifted to GCJ-02 so it lines up) and none (white, for printing).
 
 The map uses Leaflet only (no jQuery, Bootstrap or icon fonts). ``offline=True`` in
-:func:`save_map` inlines Leaflet's JavaScript and CSS (and its images, as data URIs) from the
-installed ``django-js-lib-leaflet`` package, so the file opens with no internet; basemap
-tiles still need a tile server (choose ``basemap="none"`` on an isolated intranet).
+:func:`save_map` (the run stage's default) inlines Leaflet's JavaScript and CSS (and its images,
+as data URIs) from the installed ``xstatic-leaflet`` package, so the file opens with no
+internet; basemap tiles still need a tile server, and the walking network drawn as a light
+layer (``streets=``) keeps the map readable without them.
 Geometries are simplified (1 m in the metric CRS) and coordinates rounded to 1e-5° (~1 m) so
 a city-wide map stays small.
 """
@@ -27,6 +28,7 @@ import json
 import math
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
@@ -262,6 +264,221 @@ def _tiles(m: folium.Map, tiles: Any) -> str:
     return str(getattr(layer, "tile_name", tiles))
 
 
+@dataclass
+class _Ctx:
+    """What the layer builders of :func:`coverage_map` share."""
+
+    m: folium.Map
+    info: dict[str, Any]
+    tr: dict[str, str]
+    lang: str
+    cats: list[str]
+    gcj: bool
+    thresholds: list[int]
+    ct: int
+    targets: dict[str, float]
+    point_groups: list[str]
+
+    def group(self, name: str, show: bool) -> folium.FeatureGroup:
+        """A new feature group, recorded in the map's list of layers."""
+        fg = folium.FeatureGroup(name=name, show=show)
+        self.info["layers"].append(name)
+        return fg
+
+
+def _add_isochrones(ctx: _Ctx, isochrones: gpd.GeoDataFrame | None) -> None:
+    """Isochrone layers, one per category × threshold."""
+    m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
+    gcj, thresholds, ct = ctx.gcj, ctx.thresholds, ctx.ct
+    _group = ctx.group
+    # isochrones
+    if isochrones is not None and len(isochrones):
+        iso = _to_map_crs(isochrones, gcj, 2.0)
+        for c in cats:
+            for t in sorted(thresholds, reverse=True):
+                sel = iso.loc[(iso["category"] == c) & (iso["threshold_min"] == t)]
+                if len(sel) == 0:
+                    continue
+                name = tr["iso"].format(cat=_label(c, lang), t=t)
+                fg = _group(name, show=(c == cats[0] and t == ct))
+                op = {5: 0.3, 10: 0.2}.get(int(t), 0.06)
+                folium.GeoJson(
+                    _geojson(sel, {"label": [name] * len(sel),
+                                   "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
+                    style_function=lambda _f, col=CATEGORY_COLOURS[c], op=op: {
+                        "color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
+                    tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
+                ).add_to(fg)
+                fg.add_to(m)
+
+
+def _add_cells(ctx: _Ctx, cells: gpd.GeoDataFrame | None) -> None:
+    """Population cells coloured by walking minutes, one layer per category."""
+    m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
+    gcj, thresholds = ctx.gcj, ctx.thresholds
+    _group = ctx.group
+    # population cells by walking minutes
+    if cells is not None and len(cells):
+        cg = _to_map_crs(cells, gcj, 0.0)
+        for c in cats:
+            mins = cg[f"{c}_walk_min"].to_numpy(float)
+            bands = [_band(v, thresholds) for v in mins]
+            fg = _group(tr["cells"].format(cat=_label(c, lang)), show=(c == cats[0]))
+            # compact properties; the tooltip labels them (one copy of the words, not 1 per cell)
+            props = {
+                "band": bands,
+                "m": [round(float(v), 1) if np.isfinite(v) else tr["unreach"] for v in mins],
+                "p": np.round(cg["pop_total"].to_numpy(float)).astype(int).tolist(),
+                "a": np.round(cg["pop_60plus"].to_numpy(float)).astype(int).tolist(),
+                "b": np.round(cg["pop_0to3"].to_numpy(float)).astype(int).tolist()}
+            folium.GeoJson(
+                _geojson(cg, props),
+                style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
+                                          "weight": 0.3,
+                                          "fillColor": BAND_COLOURS[f["properties"]["band"]],
+                                          "fillOpacity": 0.7},
+                tooltip=folium.GeoJsonTooltip(
+                    ["m", "p", "a", "b"],
+                    aliases=[f"{tr['minutes']} ({tr['min']})", tr["residents"], tr["p60"],
+                             tr["p03"]]),
+            ).add_to(fg)
+            fg.add_to(m)
+
+
+def _add_communities(ctx: _Ctx, communities: gpd.GeoDataFrame | None) -> None:
+    """Communities coloured by the served group's coverage, one layer per category."""
+    m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
+    gcj, ct, targets = ctx.gcj, ctx.ct, ctx.targets
+    _group = ctx.group
+    # communities by coverage rate
+    if communities is not None and len(communities):
+        cm = _to_map_crs(communities, gcj, 2.0)
+        for c in cats:
+            grp = "60plus" if c == "elderly" else "0to3"
+            col = f"{c}_cov{ct}_{grp}"
+            if col not in cm.columns:
+                continue
+            rate = cm[col].to_numpy(float)
+            fg = _group(tr["comm"].format(cat=_label(c, lang), t=ct,
+                                          grp=tr["p60"] if grp == "60plus" else tr["p03"]),
+                        show=False)
+            tips = []
+            for i in range(len(cm)):
+                r = rate[i]
+                row = cm.iloc[i]
+                pop_g = row.get("pop_60plus" if grp == "60plus" else "pop_0to3", np.nan)
+                state = (tr["undefined"] if not np.isfinite(r) else
+                         (tr["met"] if r >= targets.get(c, 0.9) else tr["short"]))
+                cap = row.get(f"{c}_capacity_per_1000", np.nan)
+                tips.append(
+                    f"<b>{html_text(row['community_name'])}</b><br>"
+                    f"{tr['residents']}: {_fmt(row.get('pop_total'))} · "
+                    f"{tr['p60'] if grp == '60plus' else tr['p03']}: {_fmt(pop_g)}<br>"
+                    f"{tr['rate']} ≤{ct} {tr['min']}: <b>{_pct(r)}</b> "
+                    f"({tr['target']} {_pct(targets.get(c, 0.9))}: {state})<br>"
+                    f"{tr['shortfall']}: {_fmt(row.get(f'{c}_shortfall_people'))} · "
+                    f"{tr['facilities']}: {_fmt(row.get(f'{c}_n_facilities'))} · "
+                    f"{tr['cap']}: {_fmt(cap, 1)}")
+            folium.GeoJson(
+                _geojson(cm, {"colour": [_rate_colour(r) for r in rate], "tip": tips}),
+                style_function=lambda f: {"color": "#333333", "weight": 1.2,
+                                          "fillColor": f["properties"]["colour"],
+                                          "fillOpacity": 0.45},
+                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+                popup=folium.GeoJsonPopup(["tip"], labels=False),
+            ).add_to(fg)
+            fg.add_to(m)
+
+
+def _add_gaps(ctx: _Ctx, gaps: gpd.GeoDataFrame | None) -> None:
+    """Gap clusters (dashed outlines), one layer per category."""
+    m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
+    gcj, point_groups = ctx.gcj, ctx.point_groups
+    _group = ctx.group
+    # gaps
+    if gaps is not None and len(gaps):
+        gp = _to_map_crs(gaps, gcj, 1.0)
+        for c in cats:
+            sel = gp.loc[gp["category"] == c]
+            if len(sel) == 0:
+                continue
+            fg = _group(tr["gaps"].format(cat=_label(c, lang)), show=(c == cats[0]))
+            point_groups.insert(0, fg.get_name())  # gap outlines above polygons, below points
+            tips = [f"<b>{tr['gaps'].format(cat=_label(c, lang))} #{int(r['rank'])}</b><br>"
+                    f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
+                    f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
+                    f"{tr['p03']} {_fmt(r['uncovered_pop_0to3'])}<br>"
+                    f"{tr['community']}: {html_text(r['community_name'])}<br>"
+                    f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
+                    for _, r in sel.iterrows()]
+            folium.GeoJson(
+                _geojson(sel, {"tip": tips}),
+                style_function=lambda _f: {"color": "#b2182b", "weight": 2.5, "dashArray": "6 4",
+                                           "fillColor": "#b2182b", "fillOpacity": 0.1},
+                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+                popup=folium.GeoJsonPopup(["tip"], labels=False),
+            ).add_to(fg)
+            fg.add_to(m)
+
+
+def _add_facilities(ctx: _Ctx, facilities: gpd.GeoDataFrame | None) -> None:
+    """Facility markers, one layer per sub-type."""
+    m, tr, lang, gcj = ctx.m, ctx.tr, ctx.lang, ctx.gcj
+    point_groups = ctx.point_groups
+    _group = ctx.group
+    # facilities by sub-type
+    if facilities is not None and len(facilities):
+        fc = _to_map_crs(facilities, gcj, 0.0)
+        for sub, sel in fc.groupby("subtype", sort=False):
+            fg = _group(tr["fac"].format(sub=_sublabel(sub, lang)), show=True)
+            point_groups.append(fg.get_name())
+            for _, r in sel.iterrows():
+                capcol = "beds" if r["category"] == "elderly" else "places"
+                pop = (f"<b>{html_text(r.get('name', ''))}</b><br>"
+                       f"{_label(r['category'], lang)} · {_sublabel(sub, lang)}<br>"
+                       f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
+                       f"{_fmt(r.get('floor_area_m2'))} m²")
+                folium.CircleMarker(
+                    [r.geometry.y, r.geometry.x], radius=7, weight=2, color="#222222",
+                    fill=True, fill_color=SUBTYPE_COLOURS.get(sub, "#444444"), fill_opacity=0.95,
+                    tooltip=folium.Tooltip(pop),
+                ).add_child(_Popup(pop)).add_to(fg)
+            fg.add_to(m)
+
+
+def _add_sites(ctx: _Ctx, sites: gpd.GeoDataFrame | None, sites_area: gpd.GeoDataFrame | None) -> None:
+    """Suggested sites and the area each adds."""
+    m, tr, gcj = ctx.m, ctx.tr, ctx.gcj
+    _group = ctx.group
+    # suggested sites
+    if sites_area is not None and len(sites_area):
+        sa = _to_map_crs(sites_area, gcj, 2.0)
+        fg = _group(tr["sites_area"], show=True)
+        folium.GeoJson(
+            _geojson(sa, {"tip": [f"{tr['rank']} {int(r)}" for r in sa["rank"]]}),
+            style_function=lambda _f: {"color": "#e7298a", "weight": 1, "fillColor": "#e7298a",
+                                       "fillOpacity": 0.25},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
+        fg.add_to(m)
+    if sites is not None and len(sites):
+        st = _to_map_crs(sites, gcj, 0.0)
+        fg = _group(tr["sites"], show=True)
+        for _, r in st.iterrows():
+            pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b> {html_text(r.get('name', ''))}"
+                   f"<br>{tr['new']}: {_fmt(r.get('newly_covered_target'))} · "
+                   f"{tr['cum']}: {_pct(r.get('cumulative_coverage', np.nan))}<br>"
+                   f"{tr['community']}: {html_text(r.get('community_name', ''))}<br>"
+                   f"{tr['nearest']}: {html_text(r.get('nearest_existing_facility', ''))}"
+                   f" ({_fmt(r.get('nearest_existing_walk_min'), 1)} {tr['min']})")
+            folium.Marker(
+                [r.geometry.y, r.geometry.x],
+                icon=folium.DivIcon(html=(f'<div class="c15-site">{int(r["rank"])}</div>'),
+                                    icon_size=(24, 24), icon_anchor=(12, 12)),
+                tooltip=folium.Tooltip(pop),
+            ).add_child(_Popup(pop)).add_to(fg)
+        fg.add_to(m)
+
+
 def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  communities: gpd.GeoDataFrame | None = None,
                  isochrones: gpd.GeoDataFrame | None = None,
@@ -301,7 +518,11 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
         tiles are kept unless ``tiles`` is given. Default: a new map.
     tiles
         A tile layer instead of ``basemap``: an ``xyzservices.TileProvider``, a name that
-        folium or xyzservices knows (``"CartoDB positron"``), or a URL template.
+        folium or xyzservices knows (``"OpenStreetMap"``), or a URL template.
+    streets
+        The walking network (:class:`~care15.network.WalkNetwork`) or street lines (a
+        GeoSeries or GeoDataFrame, any CRS), drawn as a light layer under everything else:
+        orientation without tiles (offline, ``basemap="none"``) or when tiles fail to load.
 
     Returns
     -------
@@ -363,163 +584,14 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                 "color": "#8c8c8c", "weight": 1, "opacity": 0.8}, interactive=False).add_to(fg)
             fg.add_to(m)
 
-    def _group(name: str, show: bool) -> folium.FeatureGroup:
-        fg = folium.FeatureGroup(name=name, show=show)
-        info["layers"].append(name)
-        return fg
-
-    # isochrones
-    if isochrones is not None and len(isochrones):
-        iso = _to_map_crs(isochrones, gcj, 2.0)
-        for c in cats:
-            for t in sorted(thresholds, reverse=True):
-                sel = iso.loc[(iso["category"] == c) & (iso["threshold_min"] == t)]
-                if len(sel) == 0:
-                    continue
-                name = tr["iso"].format(cat=_label(c, lang), t=t)
-                fg = _group(name, show=(c == cats[0] and t == ct))
-                op = {5: 0.3, 10: 0.2}.get(int(t), 0.06)
-                folium.GeoJson(
-                    _geojson(sel, {"label": [name] * len(sel),
-                                   "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
-                    style_function=lambda _f, col=CATEGORY_COLOURS[c], op=op: {
-                        "color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
-                    tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
-                ).add_to(fg)
-                fg.add_to(m)
-    # population cells by walking minutes
-    if cells is not None and len(cells):
-        cg = _to_map_crs(cells, gcj, 0.0)
-        for c in cats:
-            mins = cg[f"{c}_walk_min"].to_numpy(float)
-            bands = [_band(v, thresholds) for v in mins]
-            fg = _group(tr["cells"].format(cat=_label(c, lang)), show=(c == cats[0]))
-            # compact properties; the tooltip labels them (one copy of the words, not 1 per cell)
-            props = {
-                "band": bands,
-                "m": [round(float(v), 1) if np.isfinite(v) else tr["unreach"] for v in mins],
-                "p": np.round(cg["pop_total"].to_numpy(float)).astype(int).tolist(),
-                "a": np.round(cg["pop_60plus"].to_numpy(float)).astype(int).tolist(),
-                "b": np.round(cg["pop_0to3"].to_numpy(float)).astype(int).tolist()}
-            folium.GeoJson(
-                _geojson(cg, props),
-                style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
-                                          "weight": 0.3,
-                                          "fillColor": BAND_COLOURS[f["properties"]["band"]],
-                                          "fillOpacity": 0.7},
-                tooltip=folium.GeoJsonTooltip(
-                    ["m", "p", "a", "b"],
-                    aliases=[f"{tr['minutes']} ({tr['min']})", tr["residents"], tr["p60"],
-                             tr["p03"]]),
-            ).add_to(fg)
-            fg.add_to(m)
-    # communities by coverage rate
-    if communities is not None and len(communities):
-        cm = _to_map_crs(communities, gcj, 2.0)
-        for c in cats:
-            grp = "60plus" if c == "elderly" else "0to3"
-            col = f"{c}_cov{ct}_{grp}"
-            if col not in cm.columns:
-                continue
-            rate = cm[col].to_numpy(float)
-            fg = _group(tr["comm"].format(cat=_label(c, lang), t=ct,
-                                          grp=tr["p60"] if grp == "60plus" else tr["p03"]),
-                        show=False)
-            tips = []
-            for i in range(len(cm)):
-                r = rate[i]
-                row = cm.iloc[i]
-                pop_g = row.get("pop_60plus" if grp == "60plus" else "pop_0to3", np.nan)
-                state = (tr["undefined"] if not np.isfinite(r) else
-                         (tr["met"] if r >= targets.get(c, 0.9) else tr["short"]))
-                cap = row.get(f"{c}_capacity_per_1000", np.nan)
-                tips.append(
-                    f"<b>{html_text(row['community_name'])}</b><br>"
-                    f"{tr['residents']}: {_fmt(row.get('pop_total'))} · "
-                    f"{tr['p60'] if grp == '60plus' else tr['p03']}: {_fmt(pop_g)}<br>"
-                    f"{tr['rate']} ≤{ct} {tr['min']}: <b>{_pct(r)}</b> "
-                    f"({tr['target']} {_pct(targets.get(c, 0.9))}: {state})<br>"
-                    f"{tr['shortfall']}: {_fmt(row.get(f'{c}_shortfall_people'))} · "
-                    f"{tr['facilities']}: {_fmt(row.get(f'{c}_n_facilities'))} · "
-                    f"{tr['cap']}: {_fmt(cap, 1)}")
-            folium.GeoJson(
-                _geojson(cm, {"colour": [_rate_colour(r) for r in rate], "tip": tips}),
-                style_function=lambda f: {"color": "#333333", "weight": 1.2,
-                                          "fillColor": f["properties"]["colour"],
-                                          "fillOpacity": 0.45},
-                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-                popup=folium.GeoJsonPopup(["tip"], labels=False),
-            ).add_to(fg)
-            fg.add_to(m)
-    # gaps
-    if gaps is not None and len(gaps):
-        gp = _to_map_crs(gaps, gcj, 1.0)
-        for c in cats:
-            sel = gp.loc[gp["category"] == c]
-            if len(sel) == 0:
-                continue
-            fg = _group(tr["gaps"].format(cat=_label(c, lang)), show=(c == cats[0]))
-            point_groups.insert(0, fg.get_name())  # gap outlines above polygons, below points
-            tips = [f"<b>{tr['gaps'].format(cat=_label(c, lang))} #{int(r['rank'])}</b><br>"
-                    f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
-                    f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
-                    f"{tr['p03']} {_fmt(r['uncovered_pop_0to3'])}<br>"
-                    f"{tr['community']}: {html_text(r['community_name'])}<br>"
-                    f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
-                    for _, r in sel.iterrows()]
-            folium.GeoJson(
-                _geojson(sel, {"tip": tips}),
-                style_function=lambda _f: {"color": "#b2182b", "weight": 2.5, "dashArray": "6 4",
-                                           "fillColor": "#b2182b", "fillOpacity": 0.1},
-                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-                popup=folium.GeoJsonPopup(["tip"], labels=False),
-            ).add_to(fg)
-            fg.add_to(m)
-    # facilities by sub-type
-    if facilities is not None and len(facilities):
-        fc = _to_map_crs(facilities, gcj, 0.0)
-        for sub, sel in fc.groupby("subtype", sort=False):
-            fg = _group(tr["fac"].format(sub=_sublabel(sub, lang)), show=True)
-            point_groups.append(fg.get_name())
-            for _, r in sel.iterrows():
-                capcol = "beds" if r["category"] == "elderly" else "places"
-                pop = (f"<b>{html_text(r.get('name', ''))}</b><br>"
-                       f"{_label(r['category'], lang)} · {_sublabel(sub, lang)}<br>"
-                       f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
-                       f"{_fmt(r.get('floor_area_m2'))} m²")
-                folium.CircleMarker(
-                    [r.geometry.y, r.geometry.x], radius=7, weight=2, color="#222222",
-                    fill=True, fill_color=SUBTYPE_COLOURS.get(sub, "#444444"), fill_opacity=0.95,
-                    tooltip=folium.Tooltip(pop),
-                ).add_child(_Popup(pop)).add_to(fg)
-            fg.add_to(m)
-    # suggested sites
-    if sites_area is not None and len(sites_area):
-        sa = _to_map_crs(sites_area, gcj, 2.0)
-        fg = _group(tr["sites_area"], show=True)
-        folium.GeoJson(
-            _geojson(sa, {"tip": [f"{tr['rank']} {int(r)}" for r in sa["rank"]]}),
-            style_function=lambda _f: {"color": "#e7298a", "weight": 1, "fillColor": "#e7298a",
-                                       "fillOpacity": 0.25},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
-        fg.add_to(m)
-    if sites is not None and len(sites):
-        st = _to_map_crs(sites, gcj, 0.0)
-        fg = _group(tr["sites"], show=True)
-        for _, r in st.iterrows():
-            pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b> {html_text(r.get('name', ''))}"
-                   f"<br>{tr['new']}: {_fmt(r.get('newly_covered_target'))} · "
-                   f"{tr['cum']}: {_pct(r.get('cumulative_coverage', np.nan))}<br>"
-                   f"{tr['community']}: {html_text(r.get('community_name', ''))}<br>"
-                   f"{tr['nearest']}: {html_text(r.get('nearest_existing_facility', ''))}"
-                   f" ({_fmt(r.get('nearest_existing_walk_min'), 1)} {tr['min']})")
-            folium.Marker(
-                [r.geometry.y, r.geometry.x],
-                icon=folium.DivIcon(html=(f'<div class="c15-site">{int(r["rank"])}</div>'),
-                                    icon_size=(24, 24), icon_anchor=(12, 12)),
-                tooltip=folium.Tooltip(pop),
-            ).add_child(_Popup(pop)).add_to(fg)
-        fg.add_to(m)
+    ctx = _Ctx(m=m, info=info, tr=tr, lang=lang, cats=cats, gcj=gcj, thresholds=thresholds,
+               ct=ct, targets=targets, point_groups=point_groups)
+    _add_isochrones(ctx, isochrones)
+    _add_cells(ctx, cells)
+    _add_communities(ctx, communities)
+    _add_gaps(ctx, gaps)
+    _add_facilities(ctx, facilities)
+    _add_sites(ctx, sites, sites_area)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     if point_groups:
         # a polygon layer switched on later is drawn on top; keep the facilities above it
