@@ -216,6 +216,52 @@ def _options(tab: Any, base: Path, where: str, problems: list[str]) -> BatchOpti
     return BatchOptions(**kw)
 
 
+def _name_problems(name: Any, i: int, seen: dict[str, int], where: str) -> list[str]:
+    """A region's name must make a folder, unique and not a file the batch writes."""
+    if not isinstance(name, str) or not name.strip():
+        return [f"{where}: name: missing; every region needs a name (its output folder)"]
+    if not _NAME.match(name) or name.startswith(".") or name in (".", ".."):
+        return [f"{where}: name: {name!r} cannot be a folder name; use letters, digits, "
+                "spaces, '_', '-', '.' (not first), at most 100"]
+    if name.casefold() in RESERVED_NAMES:
+        return [f"{where}: name: {name!r} is the name of a file the batch writes "
+                f"({', '.join(RESERVED_NAMES)}); choose another name"]
+    if name.casefold() in seen:
+        return [f"{where}: name: {name!r} is already used by region "
+                f"{seen[name.casefold()]}; names must be unique"]
+    seen[name.casefold()] = i
+    return []
+
+
+def _layers_problems(v: Any, where: str) -> list[str]:
+    """``[region.layers]``: known keys, file paths, at least facilities and cells."""
+    if not isinstance(v, dict):
+        return [f"{where}: layers: must be a table, got {v!r}"]
+    p = []
+    for lk, lv in v.items():
+        if lk not in _LAYER_KEYS:
+            p.append(f"{where}: layers.{lk}: unknown key; allowed: {', '.join(_LAYER_KEYS)}")
+        elif not (isinstance(lv, str) and lv):
+            p.append(f"{where}: layers.{lk}: must be a file path, got {lv!r}")
+    p += [f"{where}: layers.{need}: missing; with [region.layers] give at least facilities "
+          "and cells (or drop the table to read everything from the scenario)"
+          for need in ("facilities", "cells") if need not in v]
+    return p
+
+
+def _region_key_problems(k: str, v: Any, where: str) -> list[str]:
+    """One key of a ``[[region]]`` table."""
+    if k not in _REGION_KEYS and k not in _SCENARIO_KEYS:
+        return [f"{where}: {k}: unknown key; allowed: {', '.join(_REGION_KEYS + _SCENARIO_KEYS)}"]
+    if k == "scenario" and not (isinstance(v, str) and v):
+        return [f"{where}: scenario: must be the path of a scenario file, got {v!r}"]
+    if k in ("max_nodes_per_task", "max_cells_per_task") and not (_is_int(v) and v >= 1):
+        return [f"{where}: {k}: must be an integer >= 1, got {v!r}"]
+    if k == "layers":
+        return _layers_problems(v, where)
+    return []
+
+
 def regions_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = None,
                       origin: str = "regions") -> tuple[list[RegionSpec], BatchOptions]:
     """Regions and batch options from parsed regions TOML (see the module docstring).
@@ -266,47 +312,10 @@ def regions_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = Non
     for i, r in enumerate(regions, start=1):
         name = r.get("name")
         label = f"region {i}" + (f" ({name!r})" if isinstance(name, str) else "")
-        if not isinstance(name, str) or not name.strip():
-            problems.append(f"{origin}: {label}: name: missing; every region needs a name "
-                            "(its output folder)")
-        elif not _NAME.match(name) or name.startswith(".") or name in (".", ".."):
-            problems.append(f"{origin}: {label}: name: {name!r} cannot be a folder name; use "
-                            "letters, digits, spaces, '_', '-', '.' (not first), at most 100")
-        elif name.casefold() in RESERVED_NAMES:
-            problems.append(f"{origin}: {label}: name: {name!r} is the name of a file the batch "
-                            f"writes ({', '.join(RESERVED_NAMES)}); choose another name")
-        elif name.casefold() in seen:
-            problems.append(f"{origin}: {label}: name: {name!r} is already used by region "
-                            f"{seen[name.casefold()]}; names must be unique")
-        else:
-            seen[name.casefold()] = i
+        where = f"{origin}: {label}"
+        problems += _name_problems(name, i, seen, where)
         for k, v in r.items():
-            if k not in _REGION_KEYS and k not in _SCENARIO_KEYS:
-                problems.append(f"{origin}: {label}: {k}: unknown key; allowed: "
-                                f"{', '.join(_REGION_KEYS + _SCENARIO_KEYS)}")
-            elif k == "scenario" and not (isinstance(v, str) and v):
-                problems.append(f"{origin}: {label}: scenario: must be the path of a scenario "
-                                f"file, got {v!r}")
-            elif k in ("max_nodes_per_task", "max_cells_per_task") and \
-                    not (_is_int(v) and v >= 1):
-                problems.append(f"{origin}: {label}: {k}: must be an integer >= 1, got {v!r}")
-            elif k == "layers":
-                if not isinstance(v, dict):
-                    problems.append(f"{origin}: {label}: layers: must be a table, got {v!r}")
-                    continue
-                for lk, lv in v.items():
-                    if lk not in _LAYER_KEYS:
-                        problems.append(f"{origin}: {label}: layers.{lk}: unknown key; allowed: "
-                                        f"{', '.join(_LAYER_KEYS)}")
-                    elif not (isinstance(lv, str) and lv):
-                        problems.append(f"{origin}: {label}: layers.{lk}: must be a file path, "
-                                        f"got {lv!r}")
-                for need in ("facilities", "cells"):
-                    if need not in v:
-                        problems.append(f"{origin}: {label}: layers.{need}: missing; with "
-                                        "[region.layers] give at least facilities and cells "
-                                        "(or drop the table to read everything from the "
-                                        "scenario)")
+            problems += _region_key_problems(k, v, where)
         raw.append((label, r))
     if problems:
         raise InputError(f"invalid regions file {origin}:\n  - " + "\n  - ".join(problems))
