@@ -165,11 +165,15 @@ def _assign_points(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> p
 def _snap_layers(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
                  max_access_m: float, *, cache: bool | str | Path | None = None
                  ) -> tuple[Snapped, Snapped]:
-    """Snap cell centres and facilities to the network; add ``access_m``, ``on_network`` and
-    ``network_piece`` to both frames (in place). ``cache`` reuses the cells' snap from disk
-    (a what-if changes facilities, not the population grid)."""
+    """Snap cell centres and facilities to the network where pedestrians can enter it.
+
+    Adds ``access_m``, ``on_network`` and ``network_piece`` to both frames (in place); the
+    returned :class:`Snapped` carry ``snap_class``/``skipped_class`` (see care15.network).
+    ``cache`` reuses the cells' snap from disk (a what-if changes facilities, not the
+    population grid).
+    """
     centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
-    if cache not in (None, False):
+    if cache is not None and cache is not False:
         from .cache import cached_snap_gdf
 
         csnap = cached_snap_gdf(network, centres, max_access_m=max_access_m,
@@ -254,8 +258,9 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
     off = ~csnap.ok
     if off.any():
         notes.append(f"{int(off.sum())} population cells ({cells.loc[off, 'pop_total'].sum():,.0f} "
-                     f"residents) are more than {max_acc:.0f} m from any walkable street; they "
-                     "are not attached across rivers or blocks and count as not covered.")
+                     f"residents) are more than {max_acc:.0f} m from any walkable street a "
+                     "pedestrian can enter (tunnels and indoor ways do not count); they are not "
+                     "attached across rivers or blocks and count as not covered.")
     if network.n_components > 1:
         pop_piece = cells.loc[csnap.ok].groupby("network_piece")["pop_total"].sum()
         main_share = pop_piece.get(0, 0.0) / max(cells["pop_total"].sum(), 1e-9)
@@ -267,6 +272,10 @@ def analyze(network: WalkNetwork, facilities: gpd.GeoDataFrame, cells: gpd.GeoDa
         names = facilities.loc[fac_off, "name"].astype(str).head(5).tolist()
         notes.append(f"{int(fac_off.sum())} facilities are more than {max_acc:.0f} m from any "
                      f"walkable street and are left out: {', '.join(names)}")
+    fac_names = (facilities["name"].where(facilities["name"].notna(), facilities["facility_id"])
+                 if "name" in facilities.columns else facilities["facility_id"])
+    notes.extend(network.entry_notes(csnap, fsnap_all, cell_pop=cells["pop_total"].to_numpy(),
+                                     facility_names=fac_names.astype(str).tolist()))
 
     walk_min: dict[str, np.ndarray] = {}
     nearest_id: dict[str, np.ndarray] = {}

@@ -370,7 +370,7 @@ def network_key(path: Path | str, *, crs: Any = None,
         "walk_filter_version": WALK_FILTER_VERSION,
         "walk_filter": [sorted(osm.NOT_WALKABLE_HIGHWAY), sorted(osm.NO_FOOT)],
         "code": _code_fingerprint(osm.walkable_mask, osm.walk_reasons, osm.edge_entry_class,
-                                  osm._walk_graph, fn, netmod.network_from_edges,
+                                  fn, netmod.network_from_edges,
                                   netmod.network_from_graph),
     }
     return _sha(parts)

@@ -6,8 +6,8 @@ oriented from ``edge_u`` to ``edge_v``, and their length in metres. Points join 
 their nearest point on the nearest *edge*, never at the nearest node, so a facility beside a
 long block is not given false access across it.
 
-Where a point may join the network
-----------------------------------
+Notes
+-----
 Every edge carries an entry class (:attr:`WalkNetwork.edge_class`, read from the OSM tags by
 :func:`care15.sources.osm.edge_entry_class`): an at-grade street (``EDGE_STREET``), a way on
 another level (``EDGE_GRADE_SEPARATED``: ``bridge=*`` other than ``no``, or a non-zero
@@ -31,6 +31,7 @@ count the points the rules moved.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -57,10 +58,11 @@ __all__ = [
     "SMALL_PIECE_REACH_M",
     "SNAP_CLASS_LABELS",
     "SNAP_GRADE_SEPARATED",
-    "SNAP_NO_ENTRY",
     "SNAP_NONE",
+    "SNAP_NO_ENTRY",
     "SNAP_SMALL_PIECE",
     "SNAP_STREET",
+    "CRSLike",
     "Snapped",
     "WalkNetwork",
     "network_from_edges",
@@ -68,6 +70,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: What a CRS may be given as: a pyproj CRS, an EPSG code, an authority string or WKT.
+CRSLike = pyproj.CRS | str | int | None
 
 #: Edge entry class: an at-grade street or path, where points may join the network.
 EDGE_STREET = 0
@@ -161,6 +166,7 @@ class Snapped:
     skipped_class: np.ndarray = field(default_factory=_int8_default)
 
     def __post_init__(self) -> None:
+        """Fill the point classes when they were not given."""
         n = len(self.edge)
         if len(self.snap_class) != n:
             object.__setattr__(self, "snap_class", np.where(
@@ -170,12 +176,24 @@ class Snapped:
 
     @property
     def moved(self) -> np.ndarray:
-        """Mask of points the entry rules kept off a nearer edge."""
+        """Points the entry rules kept off a nearer edge.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean mask, True where :attr:`skipped_class` is set.
+        """
         return np.asarray(self.skipped_class != SNAP_NONE)
 
     @property
     def ok(self) -> np.ndarray:
-        """Mask of points attached to the network."""
+        """Points attached to the network.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean mask, True where ``edge >= 0``.
+        """
         return self.edge >= 0
 
     def __len__(self) -> int:
@@ -241,6 +259,7 @@ class WalkNetwork:
     edge_class: np.ndarray = field(default_factory=_int8_default)
 
     def __post_init__(self) -> None:
+        """Check the edge classes (all streets when not given)."""
         ne = len(self.edge_u)
         ec = np.asarray(self.edge_class)
         if len(ec) == 0 and ne:
@@ -257,27 +276,53 @@ class WalkNetwork:
 
     @property
     def n_nodes(self) -> int:
-        """Number of nodes."""
+        """Number of nodes.
+
+        Returns
+        -------
+        int
+            The node count.
+        """
         return len(self.node_id)
 
     @property
     def n_edges(self) -> int:
-        """Number of edges."""
+        """Number of edges.
+
+        Returns
+        -------
+        int
+            The edge count.
+        """
         return len(self.edge_u)
 
     def __repr__(self) -> str:
+        """Sizes, length, pieces, CRS and source in one line."""
         return (f"WalkNetwork({self.n_nodes:,} nodes, {self.n_edges:,} edges, "
                 f"{self.total_length_m / 1000:,.1f} km, {self.n_components} components, "
                 f"crs={self.crs.to_string()}, source={self.source!r})")
 
     @property
     def total_length_m(self) -> float:
-        """Total street length in metres."""
+        """Total street length.
+
+        Returns
+        -------
+        float
+            Sum of the edge lengths in metres.
+        """
         return float(self.edge_length_m.sum())
 
     @cached_property
     def csr(self) -> sp.csr_matrix:
-        """Symmetric CSR adjacency (n × n) whose values are the shortest parallel edge lengths."""
+        """Symmetric adjacency matrix of the network.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            An n × n matrix; the values are the lengths in metres of the shortest of
+            parallel edges.
+        """
         u, v, w = self.edge_u, self.edge_v, self.edge_length_m
         keep = u != v
         u, v, w = u[keep], v[keep], w[keep]
@@ -297,7 +342,13 @@ class WalkNetwork:
 
     @cached_property
     def component(self) -> np.ndarray:
-        """Connected-component label of each node; 0 is the largest component."""
+        """Connected piece of each node.
+
+        Returns
+        -------
+        numpy.ndarray
+            Component label per node; 0 is the largest piece.
+        """
         n, labels = connected_components(self.csr, directed=False)
         sizes = np.bincount(labels, minlength=n)
         rank = np.empty(n, dtype=np.int32)
@@ -307,7 +358,13 @@ class WalkNetwork:
 
     @property
     def n_components(self) -> int:
-        """Number of connected pieces."""
+        """Number of connected pieces.
+
+        Returns
+        -------
+        int
+            The number of components (0 for an empty network).
+        """
         return int(self.component.max()) + 1 if self.n_nodes else 0
 
     def components_summary(self) -> pd.DataFrame:
@@ -338,10 +395,15 @@ class WalkNetwork:
 
     @cached_property
     def small_piece(self) -> np.ndarray:
-        """Whether each connected piece is a small island (indexed by component label).
+        """Whether each connected piece is a small island.
 
         A piece is small when it is not the largest and has fewer than
         :data:`SMALL_PIECE_JUNCTIONS` junctions.
+
+        Returns
+        -------
+        numpy.ndarray
+            One bool per component label.
         """
         small: np.ndarray = self._junctions_per_piece < SMALL_PIECE_JUNCTIONS
         if len(small):
@@ -350,11 +412,14 @@ class WalkNetwork:
 
     @cached_property
     def edge_entry(self) -> np.ndarray:
-        """Point class an edge gives to the points that join it (int8 per edge).
+        """Point class an edge gives to the points that join it.
 
-        :data:`SNAP_NO_ENTRY` for tunnels and indoor ways, else :data:`SNAP_SMALL_PIECE` on a
-        small piece, else :data:`SNAP_GRADE_SEPARATED` for bridges and other layers, else
-        :data:`SNAP_STREET`.
+        Returns
+        -------
+        numpy.ndarray
+            One int8 per edge: :data:`SNAP_NO_ENTRY` for tunnels and indoor ways, else
+            :data:`SNAP_SMALL_PIECE` on a small piece, else :data:`SNAP_GRADE_SEPARATED` for
+            bridges and other layers, else :data:`SNAP_STREET`.
         """
         kind = np.full(self.n_edges, SNAP_STREET, dtype=np.int8)
         kind[self.edge_class == EDGE_GRADE_SEPARATED] = SNAP_GRADE_SEPARATED
@@ -557,6 +622,66 @@ class WalkNetwork:
         out: np.ndarray = np.where(snapped.ok, self.component[np.maximum(snapped.node_u, 0)], -1)
         return out
 
+    def entry_notes(self, cells: Snapped, facilities: Snapped, *, cell_pop: np.ndarray,
+                    facility_names: Sequence[str], max_listed: int = 20) -> list[str]:
+        """Plain-language notes on where the entry rules moved points and what is left on islands.
+
+        Parameters
+        ----------
+        cells
+            Population cells snapped to this network.
+        facilities
+            Facilities snapped to this network.
+        cell_pop
+            Residents per cell (same order as ``cells``).
+        facility_names
+            Name of each facility (same order as ``facilities``), used to list the ones left on
+            small pieces.
+        max_listed
+            Most facilities named in a note; the rest are counted.
+
+        Returns
+        -------
+        list of str
+            Zero, one or two notes: how many points were kept off a nearer tunnel, bridge or
+            small piece, and which facilities and how many cells still lie on small pieces.
+        """
+        pop = np.asarray(cell_pop, dtype=float)
+        names = [str(n) for n in facility_names]
+        notes = []
+        why = {SNAP_NO_ENTRY: "a tunnel, covered or indoor way",
+               SNAP_GRADE_SEPARATED: f"a bridge or other level (an at-grade street within "
+                                     f"{GRADE_EXTRA_M:.0f} m more)",
+               SNAP_SMALL_PIECE: f"a small disconnected piece (a larger piece within "
+                                 f"{SMALL_PIECE_REACH_M:.0f} m)"}
+        if cells.moved.any() or facilities.moved.any():
+            parts = []
+            for code, text in why.items():
+                nc = int((cells.skipped_class == code).sum())
+                nf = int((facilities.skipped_class == code).sum())
+                if nc or nf:
+                    parts.append(f"{nc} cells and {nf} facilities nearest to {text}")
+            mc = cells.moved
+            notes.append(f"{int(mc.sum())} population cells ({pop[mc].sum():,.0f} residents) and "
+                         f"{int(facilities.moved.sum())} facilities were joined to the nearest "
+                         "street a pedestrian can enter rather than the nearest line: "
+                         + "; ".join(parts) + ".")
+        sc = cells.snap_class == SNAP_SMALL_PIECE
+        sf = facilities.snap_class == SNAP_SMALL_PIECE
+        if sc.any() or sf.any():
+            piece = self.component_of(facilities)
+            idx = np.flatnonzero(sf)
+            listed = ", ".join(f"{names[i]} (piece {int(piece[i])})" for i in idx[:max_listed])
+            more = f" and {len(idx) - max_listed} more" if len(idx) > max_listed else ""
+            who = f": {listed}{more}" if len(idx) else ""
+            notes.append(f"{len(idx)} facilities and {int(sc.sum())} population cells "
+                         f"({pop[sc].sum():,.0f} residents) could only be joined to small "
+                         f"disconnected street pieces (fewer than {SMALL_PIECE_JUNCTIONS} "
+                         f"junctions, no larger piece within {SMALL_PIECE_REACH_M:.0f} m); they "
+                         "reach and are reached only within their piece, so check the street "
+                         f"data there{who}.")
+        return notes
+
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame in the network CRS.
 
@@ -584,7 +709,13 @@ class WalkNetwork:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """(minx, miny, maxx, maxy) of the nodes in the network CRS."""
+        """Bounding box of the nodes in the network CRS.
+
+        Returns
+        -------
+        tuple of float
+            (minx, miny, maxx, maxy) in metres.
+        """
         return (float(self.x.min()), float(self.y.min()), float(self.x.max()), float(self.y.max()))
 
     def bounds_wgs84(self) -> tuple[float, float, float, float]:
@@ -601,7 +732,7 @@ class WalkNetwork:
 
 
 def network_from_edges(edges: gpd.GeoDataFrame, *, u: str = "u", v: str = "v",
-                       crs: pyproj.CRS | str | int | None = None, source: str = "",
+                       crs: CRSLike = None, source: str = "",
                        meta: dict[str, Any] | None = None,
                        edge_class: str | None = None) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from edge LineStrings with end-node ids.
@@ -701,7 +832,7 @@ def network_from_edges(edges: gpd.GeoDataFrame, *, u: str = "u", v: str = "v",
 
 
 def network_from_graph(G: nx.MultiDiGraph, *, source: str = "",
-                       crs: pyproj.CRS | str | int | None = None) -> WalkNetwork:
+                       crs: CRSLike = None) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from an OSMnx/networkx MultiDiGraph.
 
     The walking rule (:func:`care15.sources.osm.walkable_mask`) is applied to the edges and

@@ -14,8 +14,8 @@ import json
 import logging
 import time
 import warnings
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError
-from ..network import WalkNetwork, network_from_edges, network_from_graph
+from ..network import CRSLike, WalkNetwork, network_from_edges, network_from_graph
 
 __all__ = [
     "ENTRY_TAGS",
@@ -103,27 +103,36 @@ A way is walkable when all of these hold (the same rule for .osm.pbf files read 
 Tunnels, bridges and indoor ways stay in the network (people walk through them); they are
 only not places where a cell or a facility joins it (see care15.network)."""
 
-__doc__ = (__doc__ or "") + "\nThe walking rule\n----------------\n" + WALK_RULE + "\n"
+__doc__ = (__doc__ or "") + "\nNotes\n-----\n" + WALK_RULE + "\n"
 
 
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    """A tag column as strings ("" when absent), from a column or pyrosm's ``tags`` JSON."""
-    if name in df.columns:
-        s = df[name]
-        # osmnx may hold lists after simplification: the first value
-        s = s.map(lambda v: v[0] if isinstance(v, list) and v else v)
-    else:
-        s = pd.Series([None] * len(df), index=df.index, dtype="object")
-    if "tags" in df.columns and s.isna().any():  # pyrosm keeps the other tags as JSON text
-        tags = df["tags"]
-        needle = f'"{name}":'
-        has = tags.map(lambda t: isinstance(t, str) and needle in t) & s.isna()
-        if has.any():
-            vals = tags[has].map(lambda t: json.loads(t).get(name))
-            s = s.astype("object")
-            s[has] = vals
-    return s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                 else str(v).strip().lower()).astype("object")
+def _tags(df: pd.DataFrame, keys: tuple[str, ...]) -> dict[str, pd.Series]:
+    """Get tag columns as lower-case strings ("" when absent), also from pyrosm's JSON.
+
+    pyrosm puts common tags in columns and the others in a ``tags`` column of JSON text;
+    osmnx graphs carry tags as edge attributes (lists where simplification merged edges: the
+    first value is used).
+    """
+    extra: pd.DataFrame | None = None
+    out = {}
+    for k in keys:
+        if k in df.columns:
+            col = df[k]
+            if col.dtype == object:
+                col = col.map(lambda v: v[0] if isinstance(v, list) and v else v)
+        else:
+            col = pd.Series(None, index=df.index, dtype="object")
+        if "tags" in df.columns and col.isna().any():
+            if extra is None:  # parse the JSON once for all keys
+                tags = df["tags"]
+                has = tags.map(lambda t: isinstance(t, str) and t.startswith("{"))
+                recs = [json.loads(t) for t in tags[has]]
+                extra = pd.DataFrame.from_records(recs, columns=list(keys),
+                                                  index=tags.index[has.to_numpy()])
+                extra = extra.reindex(df.index)
+            col = col.astype("object").where(col.notna(), extra[k])
+        out[k] = col.where(col.notna(), "").astype(str).str.strip().str.lower()
+    return out
 
 
 def walk_reasons(edges: pd.DataFrame) -> pd.Series:
@@ -141,7 +150,7 @@ def walk_reasons(edges: pd.DataFrame) -> pd.Series:
         The first rule that excludes the way (``highway``, ``area``, ``foot``, ``access``,
         ``motorroad``, ``sidewalk``, ``separate sidewalk``, ``cycleway``), or "".
     """
-    t = {k: _col(edges, k) for k in WALK_TAGS}
+    t = _tags(edges, WALK_TAGS)
     hw = t["highway"]
     foot_yes = t["foot"].isin(FOOT_YES)
     no_sidewalk = (t["sidewalk"].isin(SIDEWALK_NONE) | t["sidewalk:both"].isin(SIDEWALK_NONE)
@@ -219,18 +228,16 @@ def edge_entry_class(edges: pd.DataFrame) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        int8 class per row.
+        The int8 entry class of each row.
     """
     from ..network import EDGE_GRADE_SEPARATED, EDGE_NO_ENTRY, EDGE_STREET
 
-    t = {k: _col(edges, k) for k in (*ENTRY_TAGS, "highway")}
+    t = _tags(edges, (*ENTRY_TAGS, "highway"))
 
-    def tagged(k: str) -> np.ndarray:
-        return ((t[k] != "") & (t[k] != "no")).to_numpy()
-
-    no_entry = tagged("tunnel") | tagged("covered") | tagged("indoor") \
+    tagged = {k: ((t[k] != "") & (t[k] != "no")).to_numpy() for k in ENTRY_TAGS}
+    no_entry = tagged["tunnel"] | tagged["covered"] | tagged["indoor"] \
         | (t["highway"] == "corridor").to_numpy()
-    other_level = tagged("bridge") | (_layer(t["layer"]) != 0)
+    other_level = tagged["bridge"] | (_layer(t["layer"]) != 0)
     out = np.full(len(edges), EDGE_STREET, dtype=np.int8)
     out[other_level] = EDGE_GRADE_SEPARATED
     out[no_entry] = EDGE_NO_ENTRY
@@ -247,7 +254,7 @@ def _check_file(path: Path | str, kinds: tuple[str, ...]) -> Path:
 
 
 def network_from_pbf(path: Path | str, *, bbox: tuple[float, float, float, float] | None = None,
-                     crs: Any = None) -> WalkNetwork:
+                     crs: CRSLike = None) -> WalkNetwork:
     """Read the walking network of an ``.osm.pbf`` file with pyrosm.
 
     Parameters
@@ -258,6 +265,16 @@ def network_from_pbf(path: Path | str, *, bbox: tuple[float, float, float, float
         Optional (west, south, east, north) in WGS-84 to clip to.
     crs
         Metric CRS; by default the local UTM zone.
+
+    Returns
+    -------
+    WalkNetwork
+        The walking network (rule: :data:`WALK_RULE`), with each edge's entry class.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, not a PBF, or has no walkable way.
 
     Examples
     --------
@@ -307,35 +324,12 @@ def _way_tags() -> Iterator[None]:
         ox.settings.useful_tags_way = old
 
 
-def _walk_graph(G: Any, source: str) -> Any:
-    """Drop the ways the walking rule excludes from an unsimplified osmnx graph, then simplify.
-
-    Filtering before simplification keeps a closed or tunnel stretch from being merged into
-    the street it continues; ``edge_attrs_differ`` keeps edges with different walking or entry
-    tags apart.
-    """
-    import osmnx as ox
-
-    if G.number_of_edges() == 0:
-        return G
-    attrs = [d for _, _, d in G.edges(data=True)]
-    table = pd.DataFrame.from_records(attrs, columns=list(WAY_TAGS))
-    ok = walkable_mask(table, source=source)
-    drop = [(u, v, k) for (u, v, k), keep in zip(G.edges(keys=True), ok, strict=True)
-            if not keep]
-    G = G.copy()
-    G.remove_edges_from(drop)
-    G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
-    if G.number_of_edges() == 0:
-        return G
-    return ox.simplify_graph(G, edge_attrs_differ=list(WAY_TAGS))
-
-
-def network_from_xml(path: Path | str, *, crs: Any = None) -> WalkNetwork:
+def network_from_xml(path: Path | str, *, crs: CRSLike = None) -> WalkNetwork:
     """Read the walking network of an ``.osm`` XML file (also ``.osm.bz2``) with osmnx.
 
-    Files saved by OSMnx itself (``generator="OSMnx"``) are read too. The walking rule
-    (:data:`WALK_RULE`) is applied before osmnx simplifies the graph.
+    Files saved by OSMnx itself (``generator="OSMnx"``) are read too. The graph is not
+    simplified: like the PBF reader, it keeps every OSM vertex, so both readers give the same
+    network and a closed or tunnel stretch is never merged into the street it continues.
 
     Parameters
     ----------
@@ -367,14 +361,31 @@ def network_from_xml(path: Path | str, *, crs: Any = None) -> WalkNetwork:
     except Exception as e:
         raise InputError(f"{p}: could not read it as OSM XML ({type(e).__name__}: {e}); "
                          "for .osm.pbf use network_from_pbf") from e
-    G = _walk_graph(G, p.name)
     net = network_from_graph(G, source=p.name, crs=crs)
     net.meta.update({"reader": "osmnx", "path": str(p), "load_seconds": time.perf_counter() - t0})
     return net
 
 
-def network_from_file(path: Path | str, *, crs: Any = None) -> WalkNetwork:
-    """Read a walking network from a PBF or XML OSM file, chosen by the file name."""
+def network_from_file(path: Path | str, *, crs: CRSLike = None) -> WalkNetwork:
+    """Read a walking network from a PBF or XML OSM file, chosen by the file name.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (pyrosm) or ``.osm``/``.osm.bz2``/``.xml`` (osmnx).
+    crs
+        Metric CRS; by default the local UTM zone.
+
+    Returns
+    -------
+    WalkNetwork
+        The walking network.
+
+    Raises
+    ------
+    InputError
+        When the file type is unknown or the file cannot be read.
+    """
     name = str(path).lower()
     if name.endswith(".pbf"):
         return network_from_pbf(path, crs=crs)
@@ -401,28 +412,82 @@ def _online_graph(fn_name: str, *args: Any) -> Any:
     try:
         with _way_tags():
             G = fn(*args, custom_filter=OVERPASS_WALK_FILTER, simplify=False, retain_all=True)
-        return _walk_graph(G, f"osmnx.{fn_name}")
     except Exception as e:
         raise InputError(f"osmnx.{fn_name}{args!r} failed ({type(e).__name__}: {e}); this needs "
                          "internet access to Overpass and Nominatim; offline, pass an OSM file "
                          "(--pbf or --osm)") from e
+    return G
 
 
-def network_from_place(place: str, *, crs: Any = None) -> WalkNetwork:
-    """Download the walking network of a named place (geocoded by Nominatim) with osmnx."""
+def network_from_place(place: str, *, crs: CRSLike = None) -> WalkNetwork:
+    """Download the walking network of a named place (geocoded by Nominatim) with osmnx.
+
+    Parameters
+    ----------
+    place
+        A place name Nominatim knows, e.g. ``"成都市锦江区"``.
+    crs
+        Metric CRS; by default the local UTM zone.
+
+    Returns
+    -------
+    WalkNetwork
+        The walking network, by the same rule as the file readers (:data:`WALK_RULE`).
+
+    Raises
+    ------
+    InputError
+        When the download fails (no internet, unknown place) or nothing is walkable.
+    """
     G = _online_graph("graph_from_place", place)
     return network_from_graph(G, source=f"place:{place}", crs=crs)
 
 
 def network_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon, *,
-                         crs: Any = None) -> WalkNetwork:
-    """Download the walking network inside a WGS-84 polygon with osmnx."""
+                         crs: CRSLike = None) -> WalkNetwork:
+    """Download the walking network inside a polygon with osmnx.
+
+    Parameters
+    ----------
+    polygon
+        The area, in WGS-84 (EPSG:4326) degrees.
+    crs
+        Metric CRS; by default the local UTM zone.
+
+    Returns
+    -------
+    WalkNetwork
+        The walking network, by the same rule as the file readers (:data:`WALK_RULE`).
+
+    Raises
+    ------
+    InputError
+        When the download fails (no internet, unknown place) or nothing is walkable.
+    """
     G = _online_graph("graph_from_polygon", polygon)
     return network_from_graph(G, source="polygon", crs=crs)
 
 
-def network_from_bbox(bbox: tuple[float, float, float, float], *, crs: Any = None) -> WalkNetwork:
-    """Download the walking network of a (west, south, east, north) WGS-84 box with osmnx."""
+def network_from_bbox(bbox: tuple[float, float, float, float], *, crs: CRSLike = None) -> WalkNetwork:
+    """Download the walking network of a box with osmnx.
+
+    Parameters
+    ----------
+    bbox
+        (west, south, east, north) in WGS-84 degrees.
+    crs
+        Metric CRS; by default the local UTM zone.
+
+    Returns
+    -------
+    WalkNetwork
+        The walking network, by the same rule as the file readers (:data:`WALK_RULE`).
+
+    Raises
+    ------
+    InputError
+        When the download fails (no internet, unknown place) or nothing is walkable.
+    """
     G = _online_graph("graph_from_bbox", tuple(bbox))
     return network_from_graph(G, source=f"bbox:{tuple(bbox)}", crs=crs)
 
@@ -435,7 +500,7 @@ def features_from_file(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFra
     path
         ``.osm.pbf`` (read with pyrosm) or ``.osm``/``.osm.bz2`` (read with osmnx).
     tags
-        osmnx-style filter: ``{"amenity": ["kindergarten", ...], "building": True}``.
+        An osmnx-style filter: ``{"amenity": ["kindergarten", ...], "building": True}``.
 
     Returns
     -------
@@ -512,8 +577,24 @@ OnlineSource = tuple[str, Any]
 def features_online(source: OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFrame:
     """OSM features matching ``tags`` downloaded with osmnx for a place, box or polygon.
 
-    Returns the same table as :func:`features_from_file` (``osm_type``, ``osm_id``, tag
-    columns, geometry in EPSG:4326); empty when Overpass has nothing.
+    Parameters
+    ----------
+    source
+        ``("place", name)``, ``("bbox", (west, south, east, north))`` or
+        ``("polygon", polygon)``, in WGS-84.
+    tags
+        An osmnx-style filter: ``{"amenity": ["kindergarten", ...]}``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same table as :func:`features_from_file` (``osm_type``, ``osm_id``, tag columns,
+        geometry in EPSG:4326); empty when Overpass has nothing.
+
+    Raises
+    ------
+    InputError
+        When the source kind is unknown or the download fails.
     """
     import osmnx as ox
 
@@ -530,14 +611,38 @@ def features_online(source: OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFr
 
 
 def features(source: Path | str | OnlineSource, tags: dict[str, Any]) -> gpd.GeoDataFrame:
-    """Features from an OSM file (path) or an online source (``("place", name)`` …)."""
+    """Features from an OSM file (path) or an online source (``("place", name)`` …).
+
+    Parameters
+    ----------
+    source
+        A file path, or an online source as in :func:`features_online`.
+    tags
+        An osmnx-style filter: ``{"amenity": ["kindergarten", ...]}``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        See :func:`features_from_file`.
+    """
     if isinstance(source, tuple):
         return features_online(source, tags)
     return features_from_file(source, tags)
 
 
 def source_name(source: Path | str | OnlineSource) -> str:
-    """A short label of an OSM source for messages and reports."""
+    """A short label of an OSM source for messages and reports.
+
+    Parameters
+    ----------
+    source
+        A file path or an online source.
+
+    Returns
+    -------
+    str
+        The file name, or ``kind:value`` for an online source.
+    """
     if isinstance(source, tuple):
         return f"{source[0]}:{source[1]}"
     return Path(source).name
