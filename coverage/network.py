@@ -105,16 +105,17 @@ SNAP_CLASS_LABELS = {SNAP_NONE: "none", SNAP_STREET: "street",
 GRADE_EXTRA_M = 50.0
 #: A connected piece other than the largest is *small* (an island, R5's and OpenTripPlanner's
 #: "floating subgraph") when it has fewer than this many junctions (nodes whose number of
-#: distinct neighbours is not 2: crossings and dead ends). Junctions rather than nodes, because
-#: a PBF network keeps every OSM vertex while an osmnx graph keeps only junctions; counted this
-#: way a 3-node footbridge has 2 and a clipped 23-node path fragment a handful. 40 is the order
-#: of the limits R5 and OpenTripPlanner use to prune islands (about 40 vertices in their
-#: intersection-only graphs): a piece of that size is a compound or a few blocks, not a town.
+#: distinct neighbours is not 2: crossings and dead ends). R5 removes subgraphs of fewer than
+#: 40 vertices (``StreetLayer.MIN_SUBGRAPH_SIZE``), and its vertices are nearly such
+#: junctions (ways are split at intersections and end at way ends only); OpenTripPlanner
+#: prunes islands the same way. Junctions rather than nodes, because a PBF network keeps every OSM vertex: counted so,
+#: a 3-node footbridge has 2 and the clipped fragments of Shenzhen Longgang 2 to 6, while a
+#: piece of 40 junctions is a mapped compound or a few blocks, which is kept as a network.
 SMALL_PIECE_JUNCTIONS = 40
 #: A point near a small piece joins a large piece instead when one lies within this many metres
 #: (and within the caller's ``max_access_m``). 250 m is care15's default longest access leg
-#: (standard ``max_access_m``): a point that far from every large piece would be unattached
-#: even if the island were not there.
+#: (standard ``max_access_m``; R5 links points to streets within 300 m): a point that far from
+#: every large piece would be unattached even if the island were not there.
 SMALL_PIECE_REACH_M = 250.0
 
 

@@ -128,3 +128,36 @@ def test_longgang_walk_rule_on_real_ways():
     assert (net.edge_class == 2).sum() > 0  # tunnels stay in the routing graph
     walk_m = ways.loc[ok, "length"].sum()
     assert net.total_length_m == pytest.approx(walk_m, rel=0.01)
+
+
+def test_overpass_path_uses_the_same_rule(monkeypatch):
+    """Downloads ask Overpass for a superset and apply walkable_mask on the kept tags."""
+    import networkx as nx
+    import osmnx as ox
+    import shapely
+
+    seen = {}
+
+    def fake_graph_from_bbox(bbox, **kw):
+        seen.update(kw, tags=list(ox.settings.useful_tags_way))
+        G = nx.MultiDiGraph(crs="EPSG:4326")
+        for n, (x, y) in enumerate([(114.0, 22.0), (114.001, 22.0), (114.002, 22.0),
+                                    (114.003, 22.0)]):
+            G.add_node(n, x=x, y=y)
+
+        def edge(u, v, **tags):
+            geom = shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
+                                       (G.nodes[v]["x"], G.nodes[v]["y"])])
+            for a, b in ((u, v), (v, u)):
+                G.add_edge(a, b, geometry=geom, length=100.0, osmid=u * 10 + v, **tags)
+
+        edge(0, 1, highway="trunk")
+        edge(1, 2, highway="trunk", sidewalk="no")  # dropped by the rule
+        edge(2, 3, highway="footway", tunnel="yes")
+        return G
+
+    monkeypatch.setattr(ox, "graph_from_bbox", fake_graph_from_bbox)
+    net = osm.network_from_bbox((114.0, 22.0, 114.01, 22.01))
+    assert seen["custom_filter"] == osm.OVERPASS_WALK_FILTER and seen["simplify"] is False
+    assert set(osm.WAY_TAGS) <= set(seen["tags"])
+    assert net.n_edges == 2 and sorted(net.edge_class.tolist()) == [0, 2]
