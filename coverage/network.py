@@ -789,13 +789,22 @@ def network_from_edges(edges: gpd.GeoDataFrame, *, u: str = "u", v: str = "v",
                          f"columns are {list(edges.columns)}")
     eclass = (edges[edge_class].to_numpy().astype(np.int8) if edge_class is not None
               else np.full(len(edges), EDGE_STREET, dtype=np.int8))
+    uid = edges[u].to_numpy().astype(np.int64)
+    vid = edges[v].to_numpy().astype(np.int64)
+    # the same street twice (pyrosm repeats ways an OSMnx-saved file lists once per direction):
+    # one edge, so lengths and counts do not depend on the reader
+    dup = pd.DataFrame({"a": np.minimum(uid, vid), "b": np.maximum(uid, vid),
+                        "ln": np.round(shapely.length(geom), 9)}).duplicated().to_numpy()
+    if dup.any():
+        log.info("%s: dropped %d repeated edges (same ends and length)", source, int(dup.sum()))
+        keep = ~dup
+        geom, eclass, uid, vid = geom[keep], eclass[keep], uid[keep], vid[keep]
+        edges = edges.loc[keep]
     if crs is None:
         crs = gpd.GeoSeries(shapely.centroid(geom[:: max(1, len(geom) // 2000)]),
                             crs=edges.crs).estimate_utm_crs()
     crs = pyproj.CRS.from_user_input(crs)
     local = gpd.GeoSeries(geom, crs=edges.crs).to_crs(crs).values
-    uid = edges[u].to_numpy().astype(np.int64)
-    vid = edges[v].to_numpy().astype(np.int64)
     node_id, inv = np.unique(np.concatenate([uid, vid]), return_inverse=True)
     ne = len(uid)
     eu = inv[:ne].astype(np.int32)

@@ -342,3 +342,12 @@ def test_longgang_bridge_rule_matches_brute_force(longgang):
     np.testing.assert_array_equal(s.snap_class == SNAP_STREET, expect_street)
     np.testing.assert_allclose(s.access_m, np.where(expect_street, d_street, d_bridge),
                                atol=1e-6)
+
+
+def test_repeated_edges_count_once_parallel_ones_stay():
+    rows = [{"u": 1, "v": 2, "geometry": shapely.LineString([(0, 0), (100, 0)])},
+            {"u": 2, "v": 1, "geometry": shapely.LineString([(100, 0), (0, 0)])},  # repeated
+            {"u": 1, "v": 2, "geometry": shapely.LineString([(0, 0), (50, 30), (100, 0)])}]
+    net = network_from_edges(gpd.GeoDataFrame(rows, crs=UTM), crs=UTM)
+    assert net.n_edges == 2
+    assert net.total_length_m == pytest.approx(100 + 2 * np.hypot(50, 30))
