@@ -19,7 +19,8 @@ where a population cell or a facility may *enter* the network:
 * never on an ``EDGE_NO_ENTRY`` edge;
 * on a bridge or other level only when no at-grade street lies within
   :data:`GRADE_EXTRA_M` (50 m) more than it: a footbridge 3 m away does not win over the
-  street 20 m away below it, the only street of a flyover district still does;
+  street 20 m away below it, but a bridge is used where the nearest at-grade street is more
+  than 50 m farther;
 * on a small disconnected piece (an "island", see :data:`SMALL_PIECE_JUNCTIONS`) only when no
   edge of a large piece lies within :data:`SMALL_PIECE_REACH_M` (250 m) of the point.
 
@@ -146,8 +147,10 @@ class Snapped:
         Input coordinates in the network CRS.
     snap_class
         What the point joined: :data:`SNAP_STREET`, :data:`SNAP_GRADE_SEPARATED`,
-        :data:`SNAP_SMALL_PIECE` or :data:`SNAP_NONE` (not snapped). Filled from ``edge``
-        (``SNAP_STREET`` where snapped) when not given.
+        :data:`SNAP_SMALL_PIECE` or :data:`SNAP_NONE` (not snapped); without the entry rules
+        (``snap(..., entry_rules=False)``) the class of the nearest edge, which may be
+        :data:`SNAP_NO_ENTRY`. Filled from ``edge`` (``SNAP_STREET`` where snapped) when not
+        given.
     skipped_class
         The class of a *nearer* edge the entry rules kept the point off (:data:`SNAP_NO_ENTRY`,
         :data:`SNAP_GRADE_SEPARATED`, :data:`SNAP_SMALL_PIECE`), or :data:`SNAP_NONE` when the
