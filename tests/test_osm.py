@@ -162,3 +162,8 @@ def test_overpass_path_uses_the_same_rule(monkeypatch):
     assert seen["custom_filter"] == osm.OVERPASS_WALK_FILTER and seen["simplify"] is False
     assert set(osm.WAY_TAGS) <= set(seen["tags"])
     assert net.n_edges == 2 and sorted(net.edge_class.tolist()) == [0, 2]
+
+
+def test_walk_rule_text_names_every_excluded_highway_value():
+    for v in osm.NOT_WALKABLE_HIGHWAY:
+        assert f"``{v}``" in WALK_RULE

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import textwrap
 import time
 import warnings
 from collections.abc import Iterator
@@ -78,15 +79,19 @@ ENTRY_TAGS = ("tunnel", "covered", "indoor", "bridge", "layer")
 #: Every way tag the readers keep (osmnx's ``useful_tags_way`` is widened to these).
 WAY_TAGS = WALK_TAGS + ENTRY_TAGS
 
-WALK_RULE = """\
+_MOTORWAYS = ("motorway", "motorway_link", "motorway_junction")
+_RULE_1 = textwrap.fill(
+    "1. it has a ``highway`` tag, and it is not a motorway ("
+    + ", ".join(f"``{v}``" for v in _MOTORWAYS) + ") or a way that is not a public path ("
+    + ", ".join(f"``{v}``" for v in sorted(NOT_WALKABLE_HIGHWAY - set(_MOTORWAYS)))
+    + "). Trunk roads are walkable, as in osmnx's ``walk`` network;",
+    width=92, subsequent_indent="   ", break_on_hyphens=False)
+#: The walking rule in words: the text the README's Definitions section quotes.
+WALK_RULE = f"""\
 A way is walkable when all of these hold (the same rule for .osm.pbf files read with pyrosm,
 .osm XML read with osmnx and Overpass downloads):
 
-1. it has a ``highway`` tag, and it is not a motorway (``motorway``, ``motorway_link``) or a
-   way that is not a public path (``abandoned``, ``bus_guideway``, ``construction``,
-   ``planned``, ``platform``, ``proposed``, ``raceway``, ``razed``, ``no``, ``rest_area``,
-   ``services``, ``escape``, ``bus_stop``, ``emergency_bay``, ``disused``). Trunk roads are
-   walkable, as in osmnx's ``walk`` network;
+{_RULE_1}
 2. it is not ``area=yes`` (the outline of a square, as in osmnx);
 3. it is not ``foot=no|private|use_sidepath|discouraged_no``;
 4. it is not ``access=no|private`` and not ``service=private``, unless
