@@ -107,17 +107,28 @@ GRADE_EXTRA_M = 50.0
 #: A connected piece other than the largest is *small* (an island, R5's and OpenTripPlanner's
 #: "floating subgraph") when it has fewer than this many junctions (nodes whose number of
 #: distinct neighbours is not 2: crossings and dead ends). R5 removes subgraphs of fewer than
-#: 40 vertices (``StreetLayer.MIN_SUBGRAPH_SIZE``), and its vertices are nearly such
-#: junctions (ways are split at intersections and end at way ends only); OpenTripPlanner
-#: prunes islands the same way. Junctions rather than nodes, because a PBF network keeps every OSM vertex: counted so,
-#: a 3-node footbridge has 2 and the clipped fragments of Shenzhen Longgang 2 to 6, while a
-#: piece of 40 junctions is a mapped compound or a few blocks, which is kept as a network.
+#: 40 vertices (``StreetLayer.MIN_SUBGRAPH_SIZE``), and its vertices are nearly such junctions
+#: (ways are split at intersections and end at way ends only); OpenTripPlanner prunes islands
+#: the same way. Junctions rather than nodes, because a PBF network keeps every OSM vertex:
+#: counted so, a 3-node footbridge has 2 and the clipped fragments of Shenzhen Longgang 2 to 6,
+#: while a piece of 40 junctions is a mapped compound or a few blocks, kept as a network.
 SMALL_PIECE_JUNCTIONS = 40
 #: A point near a small piece joins a large piece instead when one lies within this many metres
 #: (and within the caller's ``max_access_m``). 250 m is care15's default longest access leg
 #: (standard ``max_access_m``; R5 links points to streets within 300 m): a point that far from
 #: every large piece would be unattached even if the island were not there.
 SMALL_PIECE_REACH_M = 250.0
+
+
+def _count_phrase(n_cells: int, n_facilities: int, residents: float | None = None) -> str:
+    """Say "3 population cells (120 residents) and 1 facility", leaving out zero counts."""
+    parts = []
+    if n_cells:
+        r = f" ({residents:,.0f} residents)" if residents is not None else ""
+        parts.append(f"{n_cells} population cell{'s' if n_cells != 1 else ''}{r}")
+    if n_facilities:
+        parts.append(f"{n_facilities} facilit{'ies' if n_facilities != 1 else 'y'}")
+    return " and ".join(parts)
 
 
 def _int8_default() -> np.ndarray:
@@ -652,24 +663,24 @@ class WalkNetwork:
         """
         pop = np.asarray(cell_pop, dtype=float)
         names = [str(n) for n in facility_names]
+
         notes = []
         why = {SNAP_NO_ENTRY: "a tunnel, covered or indoor way",
                SNAP_GRADE_SEPARATED: f"a bridge or other level (an at-grade street within "
                                      f"{GRADE_EXTRA_M:.0f} m more)",
                SNAP_SMALL_PIECE: f"a small disconnected piece (a larger piece within "
                                  f"{SMALL_PIECE_REACH_M:.0f} m)"}
-        if cells.moved.any() or facilities.moved.any():
+        mc, mf = cells.moved, facilities.moved
+        if mc.any() or mf.any():
             parts = []
-            for code, text in why.items():
-                nc = int((cells.skipped_class == code).sum())
-                nf = int((facilities.skipped_class == code).sum())
+            for k, text in why.items():
+                nc = int((cells.skipped_class == k).sum())
+                nf = int((facilities.skipped_class == k).sum())
                 if nc or nf:
-                    parts.append(f"{nc} cells and {nf} facilities nearest to {text}")
-            mc = cells.moved
-            notes.append(f"{int(mc.sum())} population cells ({pop[mc].sum():,.0f} residents) and "
-                         f"{int(facilities.moved.sum())} facilities were joined to the nearest "
-                         "street a pedestrian can enter rather than the nearest line: "
-                         + "; ".join(parts) + ".")
+                    parts.append(f"{_count_phrase(nc, nf)} next to {text}")
+            moved = _count_phrase(int(mc.sum()), int(mf.sum()), float(pop[mc].sum()))
+            notes.append(f"{moved} joined the nearest street a pedestrian can enter instead of "
+                         "a nearer way: " + "; ".join(parts) + ".")
         sc = cells.snap_class == SNAP_SMALL_PIECE
         sf = facilities.snap_class == SNAP_SMALL_PIECE
         if sc.any() or sf.any():
@@ -678,12 +689,11 @@ class WalkNetwork:
             listed = ", ".join(f"{names[i]} (piece {int(piece[i])})" for i in idx[:max_listed])
             more = f" and {len(idx) - max_listed} more" if len(idx) > max_listed else ""
             who = f": {listed}{more}" if len(idx) else ""
-            notes.append(f"{len(idx)} facilities and {int(sc.sum())} population cells "
-                         f"({pop[sc].sum():,.0f} residents) could only be joined to small "
-                         f"disconnected street pieces (fewer than {SMALL_PIECE_JUNCTIONS} "
-                         f"junctions, no larger piece within {SMALL_PIECE_REACH_M:.0f} m); they "
-                         "reach and are reached only within their piece, so check the street "
-                         f"data there{who}.")
+            left = _count_phrase(int(sc.sum()), len(idx), float(pop[sc].sum()))
+            notes.append(f"{left} could only be joined to small disconnected street pieces "
+                         f"(fewer than {SMALL_PIECE_JUNCTIONS} junctions, no larger piece within "
+                         f"{SMALL_PIECE_REACH_M:.0f} m); they reach and are reached only within "
+                         f"their piece, so check the street data there{who}.")
         return notes
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:

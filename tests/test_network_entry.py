@@ -217,10 +217,17 @@ def test_entry_notes_name_facilities_left_on_small_pieces():
     notes = net.entry_notes(cells, fac, cell_pop=np.array([120.0, 80.0]),
                             facility_names=["幼儿园甲", "养老院乙", "托育丙"])
     assert len(notes) == 2
-    assert "1 population cells (80 residents) and 1 facilities were joined" in notes[0]
-    assert "tunnel" in notes[0]
+    assert notes[0].startswith("1 population cell (80 residents) and 1 facility joined the "
+                               "nearest street a pedestrian can enter instead of a nearer way: "
+                               "1 population cell and 1 facility next to a tunnel")
     assert "幼儿园甲 (piece 1)" in notes[1] and "养老院乙" not in notes[1]
-    assert "1 facilities and 1 population cells (120 residents)" in notes[1]
+    assert notes[1].startswith("1 population cell (120 residents) and 1 facility could only be "
+                               "joined to small disconnected street pieces")
+    many = net.snap(np.full(25, 320.0), np.full(25, far + 2))
+    more = net.entry_notes(cells.subset(np.array([], int)), many, cell_pop=np.array([]),
+                           facility_names=[f"站{i}" for i in range(25)])
+    assert more == [more[0]] and more[0].startswith("25 facilities could only")
+    assert "站19 (piece 1) and 5 more." in more[0] and "站20" not in more[0]
     assert net.entry_notes(cells.subset(np.array([], int)), fac.subset(np.array([1])),
                            cell_pop=np.array([]), facility_names=["养老院乙"]) == []
 
@@ -292,7 +299,7 @@ def test_helsinki_demo_tunnel_cell_joins_the_street(demo_region, demo_result):
     snap = demo_result.cell_snap
     assert snap is not None and not np.isin(
         snap.edge[snap.ok], np.flatnonzero(net.edge_class == EDGE_NO_ENTRY)).any()
-    assert any("joined to the nearest street a pedestrian can enter" in n
+    assert any("joined the nearest street a pedestrian can enter" in n
                for n in demo_result.notes)
 
 

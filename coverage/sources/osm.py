@@ -252,7 +252,8 @@ def edge_entry_class(edges: pd.DataFrame) -> np.ndarray:
 def _check_file(path: Path | str, kinds: tuple[str, ...]) -> Path:
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: file not found; give the path of an OSM extract ({', '.join(kinds)})")
+        raise InputError(f"{p}: file not found; give the path of an OSM extract "
+                         f"({', '.join(kinds)})")
     if p.stat().st_size == 0:
         raise InputError(f"{p}: the file is empty; download the extract again")
     return p
@@ -473,7 +474,8 @@ def network_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon, *,
     return network_from_graph(G, source="polygon", crs=crs)
 
 
-def network_from_bbox(bbox: tuple[float, float, float, float], *, crs: CRSLike = None) -> WalkNetwork:
+def network_from_bbox(bbox: tuple[float, float, float, float], *,
+                      crs: CRSLike = None) -> WalkNetwork:
     """Download the walking network of a box with osmnx.
 
     Parameters
