@@ -160,6 +160,7 @@ def test_overpass_path_uses_the_same_rule(monkeypatch):
     monkeypatch.setattr(ox, "graph_from_bbox", fake_graph_from_bbox)
     net = osm.network_from_bbox((114.0, 22.0, 114.01, 22.01))
     assert seen["custom_filter"] == osm.OVERPASS_WALK_FILTER and seen["simplify"] is False
+    assert seen["network_type"] == "walk"
     assert set(osm.WAY_TAGS) <= set(seen["tags"])
     assert net.n_edges == 2 and sorted(net.edge_class.tolist()) == [0, 2]
 

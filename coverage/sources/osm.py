@@ -417,7 +417,10 @@ def _online_graph(fn_name: str, *args: Any) -> Any:
     fn = getattr(ox, fn_name)
     try:
         with _way_tags():
-            G = fn(*args, custom_filter=OVERPASS_WALK_FILTER, simplify=False, retain_all=True)
+            # network_type="walk" makes osmnx keep both directions of one-way streets; the
+            # custom filter replaces its way filter
+            G = fn(*args, network_type="walk", custom_filter=OVERPASS_WALK_FILTER,
+                   simplify=False, retain_all=True)
     except Exception as e:
         raise InputError(f"osmnx.{fn_name}{args!r} failed ({type(e).__name__}: {e}); this needs "
                          "internet access to Overpass and Nominatim; offline, pass an OSM file "
