@@ -454,7 +454,7 @@ def network_fingerprint(network: WalkNetwork) -> str:
         fp = _sha(network.crs.to_wkt(), np.asarray(network.node_id), np.asarray(network.x),
                   np.asarray(network.y), np.asarray(network.edge_u), np.asarray(network.edge_v),
                   np.asarray(network.edge_length_m), coords, idx,
-                  np.asarray(network.edge_class, dtype=np.int8))
+                  np.asarray(network.edge_entry, dtype=np.int8))
         _FINGERPRINTS[network] = fp
     return fp
 

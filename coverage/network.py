@@ -259,6 +259,10 @@ class WalkNetwork:
     edge_class
         Entry class of each edge (int8): :data:`EDGE_STREET`, :data:`EDGE_GRADE_SEPARATED` or
         :data:`EDGE_NO_ENTRY`; all ``EDGE_STREET`` when not given.
+    parent_edge_entry
+        For a part cut from a larger network (:meth:`subnetwork`): each edge's
+        :attr:`edge_entry` in that network, so that a piece cut by the part's border is not
+        taken for a small island. ``None`` for a whole network.
     """
 
     crs: pyproj.CRS
@@ -272,6 +276,7 @@ class WalkNetwork:
     source: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     edge_class: np.ndarray = field(default_factory=_int8_default)
+    parent_edge_entry: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Check the edge classes (all streets when not given)."""
@@ -288,6 +293,9 @@ class WalkNetwork:
                              f"{EDGE_STREET}, {EDGE_GRADE_SEPARATED}, {EDGE_NO_ENTRY}: "
                              f"{sorted(set(ec[bad].tolist()))[:5]}")
         self.edge_class = ec.astype(np.int8, copy=False)
+        if self.parent_edge_entry is not None and len(self.parent_edge_entry) != ne:
+            raise InputError(f"{self.source or 'network'}: parent_edge_entry has "
+                             f"{len(self.parent_edge_entry)} entries for {ne} edges")
 
     @property
     def n_nodes(self) -> int:
@@ -436,6 +444,8 @@ class WalkNetwork:
             :data:`SNAP_SMALL_PIECE` on a small piece, else :data:`SNAP_GRADE_SEPARATED` for
             bridges and other layers, else :data:`SNAP_STREET`.
         """
+        if self.parent_edge_entry is not None:
+            return np.asarray(self.parent_edge_entry, dtype=np.int8)
         kind = np.full(self.n_edges, SNAP_STREET, dtype=np.int8)
         kind[self.edge_class == EDGE_GRADE_SEPARATED] = SNAP_GRADE_SEPARATED
         if self.n_edges:
@@ -636,6 +646,41 @@ class WalkNetwork:
         """
         out: np.ndarray = np.where(snapped.ok, self.component[np.maximum(snapped.node_u, 0)], -1)
         return out
+
+    def subnetwork(self, edges: np.ndarray, *,
+                   source: str | None = None) -> tuple[WalkNetwork, np.ndarray]:
+        """The network made of some of its edges (whole) and their end nodes.
+
+        The part keeps each edge's entry class and the entry rules of the whole network
+        (:attr:`edge_entry`): a point snapped to the part joins the same edge as on the whole,
+        as long as the part holds every edge within reach of the point.
+
+        Parameters
+        ----------
+        edges
+            Edge indices (any order, repeats allowed).
+        source
+            Name of the part; by default the network's.
+
+        Returns
+        -------
+        sub : WalkNetwork
+            The part, edges and nodes in their original order.
+        nodes : numpy.ndarray
+            For each node of the part, its position in this network.
+        """
+        e = np.unique(np.asarray(edges, dtype=np.int64))
+        nodes = np.unique(np.concatenate([self.edge_u[e], self.edge_v[e]]))
+        sub = WalkNetwork(crs=self.crs, node_id=self.node_id[nodes], x=self.x[nodes],
+                          y=self.y[nodes],
+                          edge_u=np.searchsorted(nodes, self.edge_u[e]).astype(np.int32),
+                          edge_v=np.searchsorted(nodes, self.edge_v[e]).astype(np.int32),
+                          edge_length_m=self.edge_length_m[e],
+                          edge_geometry=self.edge_geometry[e],
+                          source=self.source if source is None else source,
+                          meta={"parent": self.source}, edge_class=self.edge_class[e],
+                          parent_edge_entry=self.edge_entry[e])
+        return sub, nodes
 
     def entry_notes(self, cells: Snapped, facilities: Snapped, *, cell_pop: np.ndarray,
                     facility_names: Sequence[str], max_listed: int = 20) -> list[str]:

@@ -358,3 +358,47 @@ def test_repeated_edges_count_once_parallel_ones_stay():
     net = network_from_edges(gpd.GeoDataFrame(rows, crs=UTM), crs=UTM)
     assert net.n_edges == 2
     assert net.total_length_m == pytest.approx(100 + 2 * np.hypot(50, 30))
+
+
+def test_subnetwork_keeps_the_entry_rules_of_the_whole():
+    edges = _long_street()
+    edges[(1, 2)] = [(300.0, 100.0), (320.0, 100.0)]  # a small piece of the whole
+    edges[(2, 3)] = [(320.0, 100.0), (340.0, 100.0)]
+    edges[(7, 8)] = [(100.0, 2.0), (400.0, 2.0)]
+    edges[(7, 1002)] = [(100.0, 2.0), (100.0, 0.0)]
+    net = classed_net(edges, {(7, 8): EDGE_NO_ENTRY})
+    # a part with two street edges (x 250-350) and the small piece: two 3-node pieces, so on
+    # its own the part could take either for the island
+    keep = np.flatnonzero(np.isin(net.node_id[net.edge_u], [1005, 1006, 1, 2]))
+    sub, nodes = net.subnetwork(keep)
+    assert sub.n_components == 2 and sorted(sub.components_summary()["n_nodes"]) == [3, 3]
+    np.testing.assert_array_equal(sub.node_id, net.node_id[nodes])
+    np.testing.assert_array_equal(sub.edge_class, net.edge_class[keep])
+    np.testing.assert_array_equal(sub.edge_entry, net.edge_entry[keep])
+    x, y = np.array([320.0, 330.0, 290.0]), np.array([101.0, -20.0, 99.0])
+    a, b = net.snap(x, y), sub.snap(x, y)
+    assert list(a.skipped_class) == [SNAP_SMALL_PIECE, SNAP_NONE, SNAP_SMALL_PIECE]
+    np.testing.assert_array_equal(keep[b.edge], a.edge)
+    np.testing.assert_array_equal(b.snap_class, a.snap_class)
+    np.testing.assert_array_equal(b.skipped_class, a.skipped_class)
+
+
+def test_tiled_equals_untiled_on_helsinki_with_entry_rules(helsinki_net, monkeypatch):
+    """Tiles cut from the network keep its entry rules (tiling.network_subset must delegate to
+    WalkNetwork.subnetwork; patched here until tiling.py does)."""
+    from test_tiling import assert_tiled_equals_untiled, synthetic_layers
+
+    from care15 import tiling
+    from care15.analysis import analyze
+    from care15.scenario import Scenario, Targets
+
+    monkeypatch.setattr(tiling, "network_subset",
+                        lambda network, edges, *, source=None: network.subnetwork(
+                            edges, source=source))
+    sc = Scenario(thresholds_min=(3.0, 5.0), targets=Targets(coverage_threshold_min=5.0))
+    fac, cells, comm = synthetic_layers(helsinki_net, n_fac=12, n_cells=200, cell_size_m=100,
+                                        seed=2)
+    plain = analyze(helsinki_net, fac, cells, comm, sc)
+    tiled = tiling.analyze_tiled(helsinki_net, fac, cells, comm, sc, max_cells=60)
+    assert tiled.summary["tiling"]["tiles"] >= 3
+    assert_tiled_equals_untiled(plain, tiled, sc)
