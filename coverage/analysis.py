@@ -29,7 +29,14 @@ from .rates import GROUPS, cell_table, community_table, e2sfca, summary, tlabel
 from .region import Region
 from .scenario import Scenario
 
-__all__ = ["CoverageResult", "analyze", "overlay_shares", "summary_table"]
+__all__ = [
+    "CoverageResult",
+    "analyze",
+    "data_notes",
+    "overlay_shares",
+    "summary_table",
+    "supply_mask",
+]
 
 log = logging.getLogger(__name__)
 
@@ -200,16 +207,22 @@ def _assign_points(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> p
 def _snap_layers(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
                  max_access_m: float, *, cache: bool | str | Path | None = None
                  ) -> tuple[Snapped, Snapped]:
-    """Snap cell centres and facilities to the network; add ``access_m``, ``on_network`` and
-    ``network_piece`` to both frames (in place). ``cache`` reuses the cells' snap from disk
-    (a what-if changes facilities, not the population grid).
+    """Snap cell centres and facilities to the network where pedestrians can enter it.
+
+    Adds ``access_m``, ``on_network`` and ``network_piece`` to both frames (in place); the
+    returned :class:`Snapped` carry ``snap_class``/``skipped_class`` (see care15.network).
+    ``cache`` reuses the cells' snap from disk (a what-if changes facilities, not the
+    population grid).
     """
     centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
-    if cache not in (None, False):
+    from .cache import cache_dir_of
+
+    use_cache, cache_dir = cache_dir_of(cache)
+    if use_cache:
         from .cache import cached_snap_gdf
 
         csnap = cached_snap_gdf(network, centres, max_access_m=max_access_m,
-                                cache_dir=None if cache is True else cache)
+                                cache_dir=cache_dir)
     else:
         csnap = network.snap_gdf(centres, max_access_m=max_access_m)
     fsnap = network.snap_gdf(facilities, max_access_m=max_access_m) if len(facilities) \
@@ -219,6 +232,86 @@ def _snap_layers(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.
         df["on_network"] = sn.ok
         df["network_piece"] = network.component_of(sn)
     return csnap, fsnap
+
+
+def supply_mask(facilities: pd.DataFrame, category: str) -> np.ndarray:
+    """The facilities that count as supply of a category.
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``category`` (and ``counts_as_supply``, True where missing).
+    category
+        ``"elderly"`` or ``"childcare"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the rows.
+    """
+    sel: np.ndarray = (facilities["category"] == category).to_numpy()
+    if "counts_as_supply" in facilities.columns:
+        sel = sel & facilities["counts_as_supply"].fillna(True).astype(bool).to_numpy()
+    return sel
+
+
+def data_notes(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+               csnap: Snapped, fsnap: Snapped, scenario: Scenario) -> list[str]:
+    """What the snapping found about the data, in plain language (one text for every path).
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    cells
+        Population cells (``pop_total``), in the order of ``csnap``.
+    facilities
+        Facilities (``category``, ``facility_id``, ``name``), in the order of ``fsnap``.
+    csnap, fsnap
+        Where the cells' centres and the facilities join the network.
+    scenario
+        Its categories and ``max_access_m``.
+
+    Returns
+    -------
+    list of str
+        Cells and facilities too far from an enterable street, disconnected pieces, points the
+        entry rules moved or left on small pieces, categories without a reachable facility.
+    """
+    notes: list[str] = []
+    max_acc = scenario.analysis.max_access_m
+    off = ~csnap.ok
+    if off.any():
+        notes.append(f"{int(off.sum())} population cells ({cells.loc[off, 'pop_total'].sum():,.0f} "
+                     f"residents) are more than {max_acc:.0f} m from any walkable street a "
+                     "pedestrian can enter (tunnels and indoor ways do not count); they are not "
+                     "attached across rivers or blocks and count as not covered.")
+    if network.n_components > 1:
+        piece = network.component_of(csnap)
+        pop_piece = cells.loc[csnap.ok].groupby(piece[csnap.ok])["pop_total"].sum()
+        main_share = pop_piece.get(0, 0.0) / max(cells["pop_total"].sum(), 1e-9)
+        notes.append(f"The street network has {network.n_components} disconnected pieces; the "
+                     f"largest holds {int((network.component == 0).sum()):,} of "
+                     f"{network.n_nodes:,} nodes and {main_share:.1%} of residents.")
+    names = (facilities["name"].where(facilities["name"].notna(), facilities["facility_id"])
+             if "name" in facilities.columns else facilities["facility_id"]).astype(str)
+    fac_off = ~fsnap.ok
+    if fac_off.any():
+        notes.append(f"{int(fac_off.sum())} facilities are more than {max_acc:.0f} m from any "
+                     f"walkable street and are left out: "
+                     f"{', '.join(names[fac_off].head(5).tolist())}")
+    notes.extend(network.entry_notes(csnap, fsnap, cell_pop=cells["pop_total"].to_numpy(),
+                                     facility_names=names.tolist()))
+    for c in scenario.categories:
+        cat = std.CATEGORIES[c]
+        idx = np.flatnonzero(supply_mask(facilities, c))
+        if len(idx) == 0:
+            notes.append(f"No {cat.label_en.lower()} facility ({cat.label_zh}) in the data: "
+                         "every resident is a gap (0% coverage).")
+        elif not fsnap.subset(idx).ok.any():
+            notes.append(f"None of the {len(idx)} {cat.label_en.lower()} facilities is within "
+                         f"{max_acc:.0f} m of a street: every resident is a gap.")
+    return notes
 
 
 def _check_layers(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
@@ -302,22 +395,7 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     max_acc = sc.analysis.max_access_m
     with step("snapping cells and facilities to the network", verbose=verbose):
         csnap, fsnap_all = _snap_layers(network, cells, facilities, max_acc, cache=cache)
-    off = ~csnap.ok
-    if off.any():
-        notes.append(f"{int(off.sum())} population cells ({cells.loc[off, 'pop_total'].sum():,.0f} "
-                     f"residents) are more than {max_acc:.0f} m from any walkable street; they "
-                     "are not attached across rivers or blocks and count as not covered.")
-    if network.n_components > 1:
-        pop_piece = cells.loc[csnap.ok].groupby("network_piece")["pop_total"].sum()
-        main_share = pop_piece.get(0, 0.0) / max(cells["pop_total"].sum(), 1e-9)
-        notes.append(f"The street network has {network.n_components} disconnected pieces; the "
-                     f"largest holds {int((network.component == 0).sum()):,} of "
-                     f"{network.n_nodes:,} nodes and {main_share:.1%} of residents.")
-    fac_off = ~fsnap_all.ok
-    if fac_off.any():
-        names = facilities.loc[fac_off, "name"].astype(str).head(5).tolist()
-        notes.append(f"{int(fac_off.sum())} facilities are more than {max_acc:.0f} m from any "
-                     f"walkable street and are left out: {', '.join(names)}")
+    notes.extend(data_notes(network, cells, facilities, csnap, fsnap_all, sc))
 
     walk_min: dict[str, np.ndarray] = {}
     nearest_id: dict[str, np.ndarray] = {}
@@ -328,17 +406,8 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     for c in sc.categories:
         cat = std.CATEGORIES[c]
         speed = sc.speed_for(c)
-        sel = (facilities["category"] == c).to_numpy()
-        if "counts_as_supply" in facilities.columns:
-            sel = sel & facilities["counts_as_supply"].fillna(True).astype(bool).to_numpy()
-        idx = np.flatnonzero(sel)
+        idx = np.flatnonzero(supply_mask(facilities, c))
         fs = fsnap_all.subset(idx)
-        if len(idx) == 0:
-            notes.append(f"No {cat.label_en.lower()} facility ({cat.label_zh}) in the data: "
-                         "every resident is a gap (0% coverage).")
-        elif not fs.ok.any():
-            notes.append(f"None of the {len(idx)} {cat.label_en.lower()} facilities is within "
-                         f"{max_acc:.0f} m of a street: every resident is a gap.")
         with step(f"{c}: network travel times", verbose=verbose):
             nd = nearest_facility(network, fs)
             nds[c] = nd

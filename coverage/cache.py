@@ -93,17 +93,18 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the cache folder.
 CACHE_ENV = "CARE15_CACHE"
 #: Layout version of the cache entries; bump it when the stored arrays change.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Version of the walkability rule and network builders; bump it when their meaning changes
 #: in a way the source fingerprint cannot see (e.g. a change inside pyrosm's use).
-WALK_FILTER_VERSION = 1
+WALK_FILTER_VERSION = 2
 
 _KINDS = ("networks", "snaps", "node_distances", "hashes")
 _CHUNK = 1 << 20
 _HASHES: dict[tuple[str, int, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
 _FINGERPRINTS: weakref.WeakKeyDictionary[WalkNetwork, str] = weakref.WeakKeyDictionary()
-_SNAP_FIELDS = ("edge", "along_m", "to_u_m", "to_v_m", "access_m", "node_u", "node_v", "x", "y")
+_SNAP_FIELDS = ("edge", "along_m", "to_u_m", "to_v_m", "access_m", "node_u", "node_v", "x", "y",
+                "snap_class", "skipped_class")
 
 
 # --------------------------------------------------------------------------- folders, hashes
@@ -316,6 +317,7 @@ def _network_arrays(network: WalkNetwork) -> dict[str, np.ndarray]:
             "y": np.asarray(network.y, dtype=float), "edge_u": np.asarray(network.edge_u),
             "edge_v": np.asarray(network.edge_v),
             "edge_length_m": np.asarray(network.edge_length_m, dtype=float),
+            "edge_class": np.asarray(network.edge_class, dtype=np.int8),
             "geometry_wkb": blob, "geometry_offsets": offsets,
             "crs_wkt": np.asarray(network.crs.to_wkt()), "source": np.asarray(network.source),
             "meta_json": np.asarray(json.dumps(meta, default=str))}
@@ -330,7 +332,8 @@ def _network_from_arrays(a: Mapping[str, np.ndarray]) -> WalkNetwork:
     return WalkNetwork(crs=pyproj.CRS.from_wkt(str(a["crs_wkt"])), node_id=a["node_id"],
                        x=a["x"], y=a["y"], edge_u=a["edge_u"], edge_v=a["edge_v"],
                        edge_length_m=a["edge_length_m"], edge_geometry=geom,
-                       source=str(a["source"]), meta=json.loads(str(a["meta_json"])))
+                       source=str(a["source"]), meta=json.loads(str(a["meta_json"])),
+                       edge_class=a["edge_class"] if "edge_class" in a else np.empty(0, np.int8))
 
 
 def network_to_npz(network: WalkNetwork, path: Path | str) -> Path:
@@ -453,7 +456,8 @@ def network_key(path: Path | str, *, crs: Any = None,
         "bbox": None if bbox is None else [float(v) for v in bbox],
         "walk_filter_version": WALK_FILTER_VERSION,
         "walk_filter": [sorted(osm.NOT_WALKABLE_HIGHWAY), sorted(osm.NO_FOOT)],
-        "code": _code_fingerprint(osm.walkable_mask, fn, netmod.network_from_edges,
+        "code": _code_fingerprint(osm.walkable_mask, osm.walk_reasons, osm.edge_entry_class,
+                                  fn, netmod.network_from_edges,
                                   netmod.network_from_graph),
     }
     return _sha(parts)
@@ -546,7 +550,8 @@ def network_fingerprint(network: WalkNetwork) -> str:
                        if network.n_edges else (np.empty((0, 2)), np.empty(0, np.int64)))
         fp = _sha(network.crs.to_wkt(), np.asarray(network.node_id), np.asarray(network.x),
                   np.asarray(network.y), np.asarray(network.edge_u), np.asarray(network.edge_v),
-                  np.asarray(network.edge_length_m), coords, idx)
+                  np.asarray(network.edge_length_m), coords, idx,
+                  np.asarray(network.edge_entry, dtype=np.int8))
         _FINGERPRINTS[network] = fp
     return fp
 

@@ -78,9 +78,11 @@ from .analysis import (
     _compare,
     _snap_layers,
     analyze,
+    data_notes,
+    supply_mask,
 )
 from .gaps import gap_clusters, short_communities
-from .network import WalkNetwork
+from .network import Snapped, WalkNetwork
 from .rates import band_labels, community_table, e2sfca, summary, tlabel
 from .region import Region
 from .scenario import Scenario
@@ -340,29 +342,12 @@ def network_subset(network: WalkNetwork, edges: np.ndarray, *,
         The sub-network (edges and nodes in their original order) and, for each of its
         nodes, the node's position in ``network``.
     """
-    e = np.unique(np.asarray(edges, dtype=np.int64))
-    nodes = np.unique(np.concatenate([network.edge_u[e], network.edge_v[e]]))
-    sub = WalkNetwork(crs=network.crs, node_id=network.node_id[nodes], x=network.x[nodes],
-                      y=network.y[nodes],
-                      edge_u=np.searchsorted(nodes, network.edge_u[e]).astype(np.int32),
-                      edge_v=np.searchsorted(nodes, network.edge_v[e]).astype(np.int32),
-                      edge_length_m=network.edge_length_m[e], edge_geometry=network.edge_geometry[e],
-                      source=network.source if source is None else source,
-                      meta={"parent": network.source})
-    return sub, nodes
-
-
-def _supply_mask(facilities: pd.DataFrame, category: str) -> np.ndarray:
-    """The facilities :func:`analyze` counts as supply of a category (same rule)."""
-    sel = (facilities["category"] == category).to_numpy()
-    if "counts_as_supply" in facilities.columns:
-        sel = sel & facilities["counts_as_supply"].fillna(True).astype(bool).to_numpy()
-    return sel
+    return network.subnetwork(edges, source=source)  # keeps the edges' entry classes
 
 
 def _capacity(facilities: pd.DataFrame, category: str) -> np.ndarray:
     col = std.CATEGORIES[category].capacity_column
-    idx = np.flatnonzero(_supply_mask(facilities, category))
+    idx = np.flatnonzero(supply_mask(facilities, category))
     if col not in facilities.columns:
         return np.full(len(idx), np.nan)
     return pd.to_numeric(facilities[col], errors="coerce").to_numpy(dtype=float)[idx]
@@ -468,7 +453,7 @@ def analyze_tile(inp: TileInput) -> TileOutput:
     for c in inp.e2sfca_categories:
         nd = res.node_distances[c]
         frow = inp.facilities["_frow"].to_numpy()[np.flatnonzero(
-            _supply_mask(inp.facilities.reset_index(drop=True), c))]
+            supply_mask(inp.facilities.reset_index(drop=True), c))]
         if len(frow) != len(nd.sources):  # pragma: no cover - analyze changed its selection
             raise RuntimeError(f"tile {inp.tile.index}: {c} facilities do not line up "
                                f"({len(frow)} vs {len(nd.sources)})")
@@ -483,37 +468,9 @@ def analyze_tile(inp: TileInput) -> TileOutput:
 
 
 def _notes(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-           csnap: Any, fsnap: Any, sc: Scenario, plan: TilePlan) -> list[str]:
+           csnap: Snapped, fsnap: Snapped, sc: Scenario, plan: TilePlan) -> list[str]:
     """The region-wide findings analyze would report, plus what tiling changes."""
-    notes: list[str] = []
-    max_acc = sc.analysis.max_access_m
-    off = ~csnap.ok
-    if off.any():
-        notes.append(f"{int(off.sum())} population cells ({cells.loc[off, 'pop_total'].sum():,.0f} "
-                     f"residents) are more than {max_acc:.0f} m from any walkable street; they "
-                     "are not attached across rivers or blocks and count as not covered.")
-    if network.n_components > 1:
-        piece = network.component_of(csnap)
-        pop_piece = cells.loc[csnap.ok].groupby(piece[csnap.ok])["pop_total"].sum()
-        main_share = pop_piece.get(0, 0.0) / max(cells["pop_total"].sum(), 1e-9)
-        notes.append(f"The street network has {network.n_components} disconnected pieces; the "
-                     f"largest holds {int((network.component == 0).sum()):,} of "
-                     f"{network.n_nodes:,} nodes and {main_share:.1%} of residents.")
-    fac_off = ~fsnap.ok
-    if fac_off.any():
-        names = (facilities.loc[fac_off, "name"].astype(str).head(5).tolist()
-                 if "name" in facilities.columns else [])
-        notes.append(f"{int(fac_off.sum())} facilities are more than {max_acc:.0f} m from any "
-                     f"walkable street and are left out: {', '.join(names)}")
-    for c in sc.categories:
-        cat = std.CATEGORIES[c]
-        idx = np.flatnonzero(_supply_mask(facilities, c))
-        if len(idx) == 0:
-            notes.append(f"No {cat.label_en.lower()} facility ({cat.label_zh}) in the data: "
-                         "every resident is a gap (0% coverage).")
-        elif not fsnap.subset(idx).ok.any():
-            notes.append(f"None of the {len(idx)} {cat.label_en.lower()} facilities is within "
-                         f"{max_acc:.0f} m of a street: every resident is a gap.")
+    notes = data_notes(network, cells, facilities, csnap, fsnap, sc)
     notes.append(f"Analysed in {len(plan.tiles)} tiles of {plan.side_m / 1000:.1f} km with a "
                  f"{plan.halo_m:.0f} m halo: walking times up to {tlabel(plan.longest_threshold_min)}"
                  " minutes are exact; longer ones are not computed (shown as blank, band "
@@ -573,7 +530,7 @@ def combine_tiles(outputs: list[TileOutput], plan: TilePlan, network: WalkNetwor
         for c, p in o.pairs.items():
             pairs_by_c.setdefault(c, []).append(p)
     for c in sc.categories:
-        idx = np.flatnonzero(_supply_mask(fac, c))
+        idx = np.flatnonzero(supply_mask(fac, c))
         fs = fsnap.subset(idx)
         pieces = np.unique(network.component_of(fs)[fs.ok])
         reachable = csnap.ok & np.isin(cpiece, pieces)
