@@ -238,10 +238,25 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
             unit = ("托位/千人" if c == "childcare" else "床位/千名老人") if zh else \
                 ("places per 1,000 residents" if c == "childcare" else "beds per 1,000 aged 60+")
             print(f"  {d['capacity_per_1000']:.2f} {unit} "
-                  f"({'目标' if zh else 'target'} {d['capacity_target_per_1000']})")
+                  f"({'目标' if zh else 'target'} {d['capacity_target_per_1000']}; "
+                  + _capacity_basis(d, zh) + ")")
+        elif d.get("capacity_left_out_facilities"):
+            print("  " + _capacity_basis(d, zh))
         print(f"  {'缺口片区' if zh else 'gap clusters'}: {n_gaps.get(c, 0)}")
     _print_notes(summ.get("notes", []))
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
+
+
+def _capacity_basis(d: dict[str, Any], zh: bool) -> str:
+    """"from N of M facilities with a recorded capacity" and what was left out."""
+    n, m = d.get("capacity_known_facilities", 0), d.get("capacity_counted_facilities", 0)
+    left = d.get("capacity_left_out_facilities", 0)
+    s = (f"来自研究区内接入路网的 {m} 处设施中 {n} 处有容量记录" if zh else
+         f"from {n} of {m} facilities with a recorded capacity")
+    if left:
+        s += (f"; {left} 处不可达或在研究区外, 不计" if zh else
+              f"; {left} unreachable or outside the area not counted")
+    return s
 
 
 _METHODS = {"buildings": ("住宅建筑面积", "residential floor area"),
