@@ -139,9 +139,10 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
     o.add_argument("--offline", action="store_true",
                    help="embed the map's JavaScript and CSS (no CDN; opens on an intranet)")
-    o.add_argument("--coords-out", choices=COORD_SYSTEMS, default="wgs84",
+    o.add_argument("--coords-out", choices=COORD_SYSTEMS, default=None,
                    help="also write lon/lat of tables in this system: gcj02 for AMap/Tencent, "
-                        "bd09 for Baidu (files stay in WGS-84)")
+                        "bd09 for Baidu, wgs84 for none (files stay in WGS-84); default: the "
+                        "system of --facilities-crs (or --candidates-crs)")
     o.add_argument("--allow-empty", action="store_true",
                    help="analyse a facility list with no usable row or a population with no "
                         "resident instead of stopping")

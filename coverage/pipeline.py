@@ -45,6 +45,7 @@ __all__ = [
     "RunResult",
     "SuggestRunResult",
     "input_problems",
+    "output_coords",
     "run",
     "run_suggest",
 ]
@@ -71,8 +72,10 @@ class RunOptions:
     offline
         Embed the map's JavaScript and CSS (no CDN).
     coords_out
-        Also write lon/lat in this system in the tables (``"gcj02"``, ``"bd09"``); files stay
-        in WGS-84.
+        Also write lon/lat in this system in the tables (``lon_gcj02``, ``centroid_lon_bd09``
+        …); files stay in WGS-84. None (default): the system the facility list (or, for
+        :func:`run_suggest`, the candidates) was declared in, so a planner's GCJ-02 list
+        comes back in GCJ-02; ``"wgs84"``: no extra columns.
     cache
         Reuse parsed networks and cell snaps from the on-disk cache: True (default folder,
         ``$CARE15_CACHE`` or ``~/.cache/care15``), False, or a folder.
@@ -93,7 +96,7 @@ class RunOptions:
     basemap: str = "osm"
     tianditu_key: str | None = None
     offline: bool = False
-    coords_out: str = "wgs84"
+    coords_out: str | None = None
     cache: bool | Path = True
     maps: bool = True
     figures: bool = True
@@ -112,6 +115,7 @@ class RunOptions:
         """
         p = [m for m in (check_choice(self.lang, LANGS, "lang"),
                          check_choice(self.basemap, BASEMAPS, "basemap"),
+                         None if self.coords_out is None else
                          check_choice(self.coords_out, COORD_SYSTEMS, "coords_out")) if m]
         if self.basemap == "tianditu" and not self.tianditu_key:
             p.append("basemap 'tianditu' needs a 天地图 key (tianditu_key)")
@@ -236,6 +240,33 @@ def map_options(scenario: Scenario) -> dict[str, Any]:
             "targets": {c: scenario.coverage_target(c) for c in scenario.categories}}
 
 
+def output_coords(options: RunOptions, scenario: Scenario, declared: str | None = None) -> str:
+    """The coordinate system the tables also carry: ``coords_out``, else the input's.
+
+    Parameters
+    ----------
+    options
+        The run's options (``coords_out`` None: as the input).
+    scenario
+        The scenario (``inputs.facilities_crs``, the facility list's declared system).
+    declared
+        Another input's declared system that wins over the facility list's (the candidates'
+        of :func:`run_suggest`), when it is not WGS-84.
+
+    Returns
+    -------
+    str
+        ``"wgs84"`` (no extra columns), ``"gcj02"`` or ``"bd09"``.
+    """
+    if options.coords_out is not None:
+        return options.coords_out
+    if declared not in (None, "wgs84"):
+        return str(declared)
+    if scenario.inputs.facilities is not None:
+        return scenario.inputs.facilities_crs or "wgs84"
+    return "wgs84"
+
+
 def _analyse(region: Region, scenario: Scenario, options: RunOptions,
              tile_client: Callable[[], contextlib.AbstractContextManager[Any]] | None
              ) -> tuple[CoverageResult, int]:
@@ -260,7 +291,7 @@ def _write(stage: Path, res: CoverageResult, scenario: Scenario, options: RunOpt
     write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
                   "short_communities": res.short, "facilities": res.facilities,
                   "isochrones": res.isochrones}, stage, lang=options.lang,
-                 coords_out=options.coords_out)
+                 coords_out=output_coords(options, scenario))
     if options.maps:
         from .maps import coverage_map, save_map
 
@@ -360,6 +391,7 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     if pop_report.get("warning"):  # an implausible density or a total beyond the housing
         summ["notes"].append(str(pop_report["warning"]))
     summ["attribution"] = ATTRIBUTION
+    summ["coords_out"] = output_coords(options, scenario)
     if tiles > 1:
         summ["tiles"] = tiles
     summ.update(extra or {})
@@ -485,10 +517,14 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
             "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
             "message": sug.message, "n_sites": len(sug.sites),
             "notes": data_notes + list(region.notes) + list(res.notes),
+            "unreachable": sug.extra.get("unreachable"),
+            "new_site_places": sug.extra.get("new_site_places"),
             "attribution": ATTRIBUTION}
+    coords_out = output_coords(options, scenario, candidates_crs if candidates else None)
+    info["coords_out"] = coords_out
     with staged_folder(out, locked=True) as stage:
         write_tables({"sites": sug.sites}, stage, formats=("csv", "geojson", "xlsx"),
-                     lang=options.lang, coords_out=options.coords_out)
+                     lang=options.lang, coords_out=coords_out)
         if options.maps:
             m = coverage_map(cells=res.cells, communities=res.communities,
                              isochrones=res.isochrones, facilities=res.facilities, gaps=res.gaps,

@@ -132,3 +132,17 @@ def test_suggest_separates_unreachable_residents_from_the_policy_shortfall():
     assert row["newly_covered_target"] == pytest.approx(60.0)
     u2 = s2.extra["unreachable"]
     assert u2["on_pieces_without_candidate"] == 0 and u2["far_from_street"] == 20.0
+
+
+def test_output_coords_default_is_the_declared_system(tmp_path):
+    from care15.pipeline import RunOptions, output_coords
+
+    p = tmp_path / "f.csv"
+    p.write_text("name,lon,lat\nA幼儿园,104.07,30.66\n", encoding="utf-8")
+    sc = Scenario().with_(inputs__facilities=p, inputs__facilities_crs="bd09")
+    assert output_coords(RunOptions(), sc) == "bd09"
+    assert output_coords(RunOptions(coords_out="wgs84"), sc) == "wgs84"  # none
+    assert output_coords(RunOptions(coords_out="gcj02"), sc) == "gcj02"
+    assert output_coords(RunOptions(), sc, "gcj02") == "gcj02"  # the candidates' system
+    assert output_coords(RunOptions(), Scenario()) == "wgs84"  # OSM facilities
+    assert RunOptions().problems() == []
