@@ -252,8 +252,12 @@ def _capacity_basis(d: dict[str, Any], zh: bool) -> str:
     """"from N of M facilities with a recorded capacity" and what was left out."""
     n, m = d.get("capacity_known_facilities", 0), d.get("capacity_counted_facilities", 0)
     left = d.get("capacity_left_out_facilities", 0)
-    s = (f"来自研究区内接入路网的 {m} 处设施中 {n} 处有容量记录" if zh else
-         f"from {n} of {m} facilities with a recorded capacity")
+    if m == 0:
+        s = ("研究区内没有接入路网的设施, 容量不计" if zh else
+             "no facility attached to the network inside the area: no capacity counted")
+    else:
+        s = (f"来自研究区内接入路网的 {m} 处设施中 {n} 处有容量记录" if zh else
+             f"from {n} of {m} facilities with a recorded capacity")
     if left:
         s += (f"; {left} 处不可达或在研究区外, 不计" if zh else
               f"; {left} unreachable or outside the area not counted")
