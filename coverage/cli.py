@@ -361,9 +361,18 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     _print_notes(r.info["notes"])
     print(sug.message)
     if len(sug.sites):
-        cols = [c for c in ("rank", "community_name", "lon", "lat", "newly_covered_target",
-                            "cumulative_coverage") if c in sug.sites.columns]
-        print(sug.sites[cols].head(20).to_string(index=False))
+        sites = sug.sites
+        co = r.info.get("coords_out", "wgs84")
+        if co != "wgs84":  # the planner's system, to paste into AMap/Baidu
+            from .chinacoords import from_wgs84
+
+            sites = sites.copy()
+            x, y = from_wgs84(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), co)
+            sites[f"lon_{co}"], sites[f"lat_{co}"] = x.round(6), y.round(6)
+        cols = [c for c in ("rank", "community_name", "lon", "lat", f"lon_{co}", f"lat_{co}",
+                            "newly_covered_target", "cumulative_coverage")
+                if c in sites.columns]
+        print(sites[cols].head(20).to_string(index=False))
     print(f"\n{'输出目录' if zh else 'Written to'}: {r.out}")
     return 0
 

@@ -921,16 +921,20 @@ def _unreachable_text(u: Unreachable) -> str:
     if t <= 0 or u["residents"] <= 0:
         return "Every uncovered target resident is within reach of some candidate."
     parts = []
+
+    def _pct(v: float) -> str:
+        return f"{v / t:.1%}" if v / t >= 5e-4 else f"{v:,.0f} residents"
+
     if u["on_pieces_without_candidate"] > 0:
-        parts.append(f"{u['on_pieces_without_candidate'] / t:.1%} live on "
+        parts.append(f"{_pct(u['on_pieces_without_candidate'])} live on "
                      f"{u['pieces_without_candidate']} street pieces no candidate reaches (data: "
                      "those streets are not joined to the rest in OSM; add the missing links "
                      "or supply candidates on them)")
     if u["far_from_street"] > 0:
-        parts.append(f"{u['far_from_street'] / t:.1%} live farther than max_access_m from any "
+        parts.append(f"{_pct(u['far_from_street'])} live farther than max_access_m from any "
                      "walkable street (data: streets missing in OSM there)")
     if u["beyond_every_candidate"] > 0:
-        parts.append(f"{u['beyond_every_candidate'] / t:.1%} have no candidate within the "
+        parts.append(f"{_pct(u['beyond_every_candidate'])} have no candidate within the "
                      "threshold on their streets (candidate set: supply candidates nearer)")
     return (f"{u['share']:.1%} of the target group cannot be reached by any candidate: "
             + "; ".join(parts) + ".")
