@@ -964,7 +964,8 @@ def _shortfall_text(u: Unreachable, short: float, total: float) -> str:
                    "the number of sites or the solver's limit)")
     if not out:
         return ""
-    return f"Of the {short:.1%} short: " + "; ".join(out) + "."
+    return (f"Of the {short:.1%} short: " + "; ".join(out) + f". In all {u['share']:.1%} of "
+            "the target group live where no candidate can reach them.")
 
 
 def _places_per_1000(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> float:

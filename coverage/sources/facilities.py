@@ -576,6 +576,9 @@ def _street_structure(network: WalkNetwork, lon: np.ndarray,
 #: distance) than the declared one, at a p-value below :data:`_DATUM_P`, to be reported.
 _DATUM_MARGIN = 0.15
 _DATUM_P = 0.01
+#: ... and exceed the most structured of 8 decoy readings (the declared one moved 600 m) by
+#: this much.
+_DECOY_MARGIN = 0.05
 #: Longer lists are checked on a fixed random sample of this many points.
 _DATUM_SAMPLE = 400
 
@@ -593,8 +596,13 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
     distance alone cannot tell the readings apart. The statistic is the Kolmogorov-Smirnov
     distance of the ranks from the uniform law (``street_structure``, 0 = like random places).
 
+    Edges of the extract and uneven street density can make any shifted reading look
+    structured, so the same statistic is computed for 8 decoys: the declared reading moved
+    600 m in directions away from the readings under test (``decoy_structure_max``).
+
     A :class:`DataWarning` is emitted when another reading (a) departs from random places by
-    at least 0.15 more than the declared one, with a p-value below 0.01, or (b) has a median distance less than a third of the declared one when that
+    at least 0.15 more than the declared one and 0.05 more than every decoy, with a p-value
+    below 0.01, or (b) has a median distance less than a third of the declared one when that
     is more than 20 m (a POI export declared WGS-84 in a dense network).
 
     Parameters
@@ -616,8 +624,8 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
         ``declared``, ``median_access_m`` (as declared), ``other`` (the best other reading),
         ``median_access_m_other``, ``suggested`` (the system to declare, None when the
         declared one is fine) and ``readings``: per system ``median_access_m``,
-        ``share_within_30m``, ``street_structure`` and ``p_value``. None when there are too
-        few points or all lie outside China.
+        ``share_within_30m``, ``street_structure`` and ``p_value``; ``decoy_structure_max``.
+        None when there are too few points or all lie outside China.
 
     Warns
     -----
@@ -649,10 +657,26 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
                             "share_within_30m": float(np.mean(d <= 30.0)),
                             "street_structure": ks, "p_value": pv}
     mine = readings[declared]
+    # decoys: the declared reading moved as far as a datum shift, in 8 other directions; a
+    # reading must stand out from them too (edges of the extract and uneven street density
+    # make shifted readings look structured at times)
+    k = 111_320.0
+    shifts = [np.c_[(to_wgs84(raw[0], raw[1], s)[0] - lon) * k * np.cos(np.radians(lat)),
+                    (to_wgs84(raw[0], raw[1], s)[1] - lat) * k].mean(axis=0)
+              for s in COORD_SYSTEMS if s != declared]
+    decoys = []
+    for a in np.linspace(0.0, 2.0 * np.pi, 8, endpoint=False) + np.pi / 8:
+        v = 600.0 * np.array([np.cos(a), np.sin(a)])
+        if min(np.hypot(*(v - s)) for s in shifts) < 250.0:
+            continue  # too near a reading under test
+        dlon = lon + v[0] / (k * np.cos(np.radians(lat)))
+        decoys.append(_street_structure(network, dlon, lat + v[1] / k)[1])
+    ceiling = float(max(decoys)) if decoys else 0.0
 
     def _better(r: dict[str, float]) -> bool:
         structured = (r["street_structure"] >= mine["street_structure"] + _DATUM_MARGIN
-                      and r["p_value"] < _DATUM_P)
+                      and r["p_value"] < _DATUM_P
+                      and r["street_structure"] >= ceiling + _DECOY_MARGIN)
         closer = mine["median_access_m"] > 20 and \
             r["median_access_m"] * 3 < mine["median_access_m"]
         return structured or closer
@@ -664,7 +688,8 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
     res: dict[str, Any] = {"declared": declared, "median_access_m": mine["median_access_m"],
                            "other": best,
                            "median_access_m_other": readings[best]["median_access_m"],
-                           "suggested": suggested, "readings": readings}
+                           "suggested": suggested, "readings": readings,
+                           "decoy_structure_max": ceiling}
     if suggested is not None:
         o = readings[suggested]
         src = facilities["source"].iloc[0] if "source" in facilities else "facilities"
