@@ -506,6 +506,10 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
         water = None
         if candidates is not None:
             cand = candidates_from_file(candidates, coords=candidates_crs)
+            from .sources.facilities import check_datum_offset
+
+            check_datum_offset(cand.assign(source=Path(candidates).name), region.network,
+                               declared=candidates_crs, flag="--candidates-crs")
             osm_file = scenario.area.pbf or scenario.area.osm
             if osm_file is not None:
                 water = water_from_osm(osm_file)

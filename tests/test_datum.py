@@ -93,3 +93,14 @@ def test_chengdu_street_side_wgs84_declared_gcj02_warns(tmp_path, chengdu_net):
         res = check_datum_offset(facilities_from_file(p, coords="gcj02"), chengdu_net,
                                  declared="gcj02")
     assert res["suggested"] == "wgs84"
+
+
+def test_candidates_list_names_its_own_flag(tmp_path, chengdu_net, compound):
+    from care15.candidates import candidates_from_file
+
+    p = _list(tmp_path, *compound, "gcj02", "cand")
+    cand = candidates_from_file(p, coords="wgs84")
+    with pytest.warns(DataWarning, match=r"--candidates-crs gcj02.*coords='gcj02'"):
+        res = check_datum_offset(cand.assign(source=p.name), chengdu_net,
+                                 flag="--candidates-crs")
+    assert res["suggested"] == "gcj02"

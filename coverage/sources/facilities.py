@@ -584,7 +584,8 @@ _DATUM_SAMPLE = 400
 
 
 def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
-                       declared: str = "wgs84", min_points: int = 5) -> dict[str, Any] | None:
+                       declared: str = "wgs84", min_points: int = 5,
+                       flag: str = "--facilities-crs") -> dict[str, Any] | None:
     """Warn when another coordinate system fits the street network markedly better.
 
     The points are read back to the numbers of the file (``declared``) and read again in each
@@ -617,6 +618,8 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
     min_points
         Fewer facilities than this are not checked. Lists longer than 400 are checked on a
         fixed random sample of 400.
+    flag
+        The command-line flag the warning names (``--candidates-crs`` for candidate sites).
 
     Returns
     -------
@@ -700,7 +703,7 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
             f"random places (street structure {mine['street_structure']:.2f}, p = "
             f"{mine['p_value']:.2g}), as {suggested} they do not ({o['street_structure']:.2f}, "
             f"p = {o['p_value']:.2g}). The list was probably exported from a Chinese web map. "
-            f"Declare its coordinate system: --facilities-crs {suggested} on the command line, "
+            f"Declare its coordinate system: {flag} {suggested} on the command line, "
             f"coords={suggested!r} in Python.",
             DataWarning, stacklevel=2)
     return res
