@@ -146,3 +146,21 @@ def test_output_coords_default_is_the_declared_system(tmp_path):
     assert output_coords(RunOptions(), sc, "gcj02") == "gcj02"  # the candidates' system
     assert output_coords(RunOptions(), Scenario()) == "wgs84"  # OSM facilities
     assert RunOptions().problems() == []
+
+
+def test_new_site_capacity_is_a_scenario_value_printed_in_the_message():
+    from care15 import standards as std
+
+    net, fac, cells, comms = street_case(with_childcare=True)
+    region = Region(name="t", network=net, facilities=fac, cells=cells, communities=comms)
+    sc = Scenario()
+    assert sc.analysis.new_site_places == std.get("childcare_new_site_places") == 30
+    res = analyze(region, sc)
+    s = suggest_sites(res, net, sc, "childcare", n_sites=1, capacity_aware=True)
+    assert s.sites["capacity_places"].iloc[0] == 30
+    assert "counted at 30 托位 each (analysis.new_site_places" in s.message
+    sc45 = sc.with_(analysis__new_site_places=45)
+    s45 = suggest_sites(analyze(region, sc45), net, sc45, "childcare", n_sites=1,
+                        capacity_aware=True)
+    assert s45.sites["capacity_places"].iloc[0] == 45 and "45 托位 each" in s45.message
+    assert s45.extra["new_site_places"] == 45
