@@ -144,9 +144,10 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     cdn.add_argument("--cdn", action="store_true",
                      help="link Leaflet from a CDN instead of embedding it (smaller maps that "
                           "need internet)")
-    o.add_argument("--coords-out", choices=COORD_SYSTEMS, default="wgs84",
+    o.add_argument("--coords-out", choices=COORD_SYSTEMS, default=None,
                    help="also write lon/lat of tables in this system: gcj02 for AMap/Tencent, "
-                        "bd09 for Baidu (files stay in WGS-84)")
+                        "bd09 for Baidu, wgs84 for none (files stay in WGS-84); default: the "
+                        "system of --facilities-crs (or --candidates-crs)")
     o.add_argument("--allow-empty", action="store_true",
                    help="analyse a facility list with no usable row or a population with no "
                         "resident instead of stopping")
@@ -243,10 +244,29 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
             unit = ("托位/千人" if c == "childcare" else "床位/千名老人") if zh else \
                 ("places per 1,000 residents" if c == "childcare" else "beds per 1,000 aged 60+")
             print(f"  {d['capacity_per_1000']:.2f} {unit} "
-                  f"({'目标' if zh else 'target'} {d['capacity_target_per_1000']})")
+                  f"({'目标' if zh else 'target'} {d['capacity_target_per_1000']}; "
+                  + _capacity_basis(d, zh) + ")")
+        elif d.get("capacity_left_out_facilities"):
+            print("  " + _capacity_basis(d, zh))
         print(f"  {'缺口片区' if zh else 'gap clusters'}: {n_gaps.get(c, 0)}")
     _print_notes(summ.get("notes", []))
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
+
+
+def _capacity_basis(d: dict[str, Any], zh: bool) -> str:
+    """"from N of M facilities with a recorded capacity" and what was left out."""
+    n, m = d.get("capacity_known_facilities", 0), d.get("capacity_counted_facilities", 0)
+    left = d.get("capacity_left_out_facilities", 0)
+    if m == 0:
+        s = ("研究区内没有接入路网的设施, 容量不计" if zh else
+             "no facility attached to the network inside the area: no capacity counted")
+    else:
+        s = (f"来自研究区内接入路网的 {m} 处设施中 {n} 处有容量记录" if zh else
+             f"from {n} of {m} facilities with a recorded capacity")
+    if left:
+        s += (f"; {left} 处不可达或在研究区外, 不计" if zh else
+              f"; {left} unreachable or outside the area not counted")
+    return s
 
 
 _METHODS = {"buildings": ("住宅建筑面积", "residential floor area"),
@@ -346,9 +366,18 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     _print_notes(r.info["notes"])
     print(sug.message)
     if len(sug.sites):
-        cols = [c for c in ("rank", "community_name", "lon", "lat", "newly_covered_target",
-                            "cumulative_coverage") if c in sug.sites.columns]
-        print(sug.sites[cols].head(20).to_string(index=False))
+        sites = sug.sites
+        co = r.info.get("coords_out", "wgs84")
+        if co != "wgs84":  # the planner's system, to paste into AMap/Baidu
+            from .chinacoords import from_wgs84
+
+            sites = sites.copy()
+            x, y = from_wgs84(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), co)
+            sites[f"lon_{co}"], sites[f"lat_{co}"] = x.round(6), y.round(6)
+        cols = [c for c in ("rank", "community_name", "lon", "lat", f"lon_{co}", f"lat_{co}",
+                            "newly_covered_target", "cumulative_coverage")
+                if c in sites.columns]
+        print(sites[cols].head(20).to_string(index=False))
     print(f"\n{'输出目录' if zh else 'Written to'}: {r.out}")
     return 0
 

@@ -92,6 +92,14 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
     "lat_gcj02": ("纬度(GCJ-02)", "Latitude (GCJ-02)", "Latitude for AMap/Tencent maps"),
     "lon_bd09": ("经度(BD-09)", "Longitude (BD-09)", "Longitude for Baidu maps"),
     "lat_bd09": ("纬度(BD-09)", "Latitude (BD-09)", "Latitude for Baidu maps"),
+    "centroid_lon_gcj02": ("中心经度(GCJ-02)", "Centre longitude (GCJ-02)",
+                           "Longitude of the centroid for AMap/Tencent maps"),
+    "centroid_lat_gcj02": ("中心纬度(GCJ-02)", "Centre latitude (GCJ-02)",
+                           "Latitude of the centroid for AMap/Tencent maps"),
+    "centroid_lon_bd09": ("中心经度(BD-09)", "Centre longitude (BD-09)",
+                          "Longitude of the centroid for Baidu maps"),
+    "centroid_lat_bd09": ("中心纬度(BD-09)", "Centre latitude (BD-09)",
+                          "Latitude of the centroid for Baidu maps"),
     "gap_id": ("缺口编号", "Gap id", "<category>-<rank>"),
     "rank": ("排名", "Rank", "1 = largest gap / first site to build"),
     "n_cells": ("网格数", "Cells", "Number of population cells"),
@@ -285,7 +293,8 @@ def _decimals(col: str) -> int | None:
     Residents are not rounded, so that table sums match the summary exactly; spreadsheets
     show them with one decimal through a number format instead.
     """
-    if col in ("lon", "lat", "centroid_lon", "centroid_lat") or col.startswith(("lon_", "lat_")):
+    if col in ("lon", "lat", "centroid_lon", "centroid_lat") or col.startswith(
+            ("lon_", "lat_", "centroid_lon_", "centroid_lat_")):
         return 7
     if re.search(r"(_cov\d+_|_overlay\d+$|coverage$|_rate$|^share|_share)", col):
         return 6

@@ -45,6 +45,7 @@ __all__ = [
     "RunResult",
     "SuggestRunResult",
     "input_problems",
+    "output_coords",
     "run",
     "run_suggest",
 ]
@@ -73,8 +74,10 @@ class RunOptions:
         the walking network drawn for orientation when tiles cannot load. False links
         Leaflet from a CDN (smaller files).
     coords_out
-        Also write lon/lat in this system in the tables (``"gcj02"``, ``"bd09"``); files stay
-        in WGS-84.
+        Also write lon/lat in this system in the tables (``lon_gcj02``, ``centroid_lon_bd09``
+        …); files stay in WGS-84. None (default): the system the facility list (or, for
+        :func:`run_suggest`, the candidates) was declared in, so a planner's GCJ-02 list
+        comes back in GCJ-02; ``"wgs84"``: no extra columns.
     cache
         Reuse parsed networks and cell snaps from the on-disk cache: True (default folder,
         ``$CARE15_CACHE`` or ``~/.cache/care15``), False, or a folder.
@@ -97,7 +100,7 @@ class RunOptions:
     basemap: str = "osm"
     tianditu_key: str | None = None
     offline: bool = True
-    coords_out: str = "wgs84"
+    coords_out: str | None = None
     cache: bool | Path = True
     maps: bool = True
     figures: bool = True
@@ -117,6 +120,7 @@ class RunOptions:
         """
         p = [m for m in (check_choice(self.lang, LANGS, "lang"),
                          check_choice(self.basemap, BASEMAPS, "basemap"),
+                         None if self.coords_out is None else
                          check_choice(self.coords_out, COORD_SYSTEMS, "coords_out")) if m]
         if self.basemap == "tianditu" and not self.tianditu_key:
             p.append("basemap 'tianditu' needs a 天地图 key (tianditu_key)")
@@ -241,6 +245,33 @@ def map_options(scenario: Scenario) -> dict[str, Any]:
             "targets": {c: scenario.coverage_target(c) for c in scenario.categories}}
 
 
+def output_coords(options: RunOptions, scenario: Scenario, declared: str | None = None) -> str:
+    """The coordinate system the tables also carry: ``coords_out``, else the input's.
+
+    Parameters
+    ----------
+    options
+        The run's options (``coords_out`` None: as the input).
+    scenario
+        The scenario (``inputs.facilities_crs``, the facility list's declared system).
+    declared
+        Another input's declared system that wins over the facility list's (the candidates'
+        of :func:`run_suggest`), when it is not WGS-84.
+
+    Returns
+    -------
+    str
+        ``"wgs84"`` (no extra columns), ``"gcj02"`` or ``"bd09"``.
+    """
+    if options.coords_out is not None:
+        return options.coords_out
+    if declared not in (None, "wgs84"):
+        return str(declared)
+    if scenario.inputs.facilities is not None:
+        return scenario.inputs.facilities_crs or "wgs84"
+    return "wgs84"
+
+
 def _analyse(region: Region, scenario: Scenario, options: RunOptions,
              tile_client: Callable[[], contextlib.AbstractContextManager[Any]] | None
              ) -> tuple[CoverageResult, int]:
@@ -266,7 +297,7 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
     write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
                   "short_communities": res.short, "facilities": res.facilities,
                   "isochrones": res.isochrones}, stage, lang=options.lang,
-                 coords_out=options.coords_out)
+                 coords_out=output_coords(options, scenario))
     if options.maps:
         from .maps import coverage_map, save_map
 
@@ -366,6 +397,7 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     if pop_report.get("warning"):  # an implausible density or a total beyond the housing
         summ["notes"].append(str(pop_report["warning"]))
     summ["attribution"] = ATTRIBUTION
+    summ["coords_out"] = output_coords(options, scenario)
     if tiles > 1:
         summ["tiles"] = tiles
     summ.update(extra or {})
@@ -377,7 +409,8 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
             from .report import report_html
 
             write_text_atomic(stage / "report.html", report_html(
-                res, scenario, summ, lang=options.lang, coords_out=options.coords_out,
+                res, scenario, summ, lang=options.lang,
+                coords_out=output_coords(options, scenario),
                 figures=stage / "figures" if options.figures else None))
         seconds = {"read": round(t_read, 2), "analyze": round(t_an, 2),
                    "write": round(time.perf_counter() - t2, 2),
@@ -487,6 +520,10 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
         water = None
         if candidates is not None:
             cand = candidates_from_file(candidates, coords=candidates_crs)
+            from .sources.facilities import check_datum_offset
+
+            check_datum_offset(cand.assign(source=Path(candidates).name), region.network,
+                               declared=candidates_crs, flag="--candidates-crs")
             osm_file = scenario.area.pbf or scenario.area.osm
             if osm_file is not None:
                 water = water_from_osm(osm_file)
@@ -498,10 +535,14 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
             "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
             "message": sug.message, "n_sites": len(sug.sites),
             "notes": data_notes + list(region.notes) + list(res.notes),
+            "unreachable": sug.extra.get("unreachable"),
+            "new_site_places": sug.extra.get("new_site_places"),
             "attribution": ATTRIBUTION}
+    coords_out = output_coords(options, scenario, candidates_crs if candidates else None)
+    info["coords_out"] = coords_out
     with staged_folder(out, locked=True) as stage:
         write_tables({"sites": sug.sites}, stage, formats=("csv", "geojson", "xlsx"),
-                     lang=options.lang, coords_out=options.coords_out)
+                     lang=options.lang, coords_out=coords_out)
         if options.maps:
             m = coverage_map(cells=res.cells, communities=res.communities,
                              isochrones=res.isochrones, facilities=res.facilities, gaps=res.gaps,

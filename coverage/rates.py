@@ -55,6 +55,7 @@ __all__ = [
     "band_labels",
     "cell_table",
     "community_table",
+    "counted_facilities",
     "e2sfca",
     "summary",
     "tlabel",
@@ -160,6 +161,57 @@ def cell_table(cells: gpd.GeoDataFrame, walk_min: dict[str, np.ndarray],
     return out
 
 
+def counted_facilities(facilities: gpd.GeoDataFrame, category: str,
+                       cells: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """The facilities of ``category`` whose capacity counts towards the study area.
+
+    A facility counts when it is full-day supply (``counts_as_supply``), was attached to the
+    walking network (``on_network``, set by the analysis: within ``max_access_m`` of a
+    walkable street) and lies inside the study area (the extent of ``cells``). Facilities left
+    out as unreachable or outside the area serve none of the area's residents, so their places
+    or beds are not part of the area's capacity per 1,000.
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``category`` (and, after the analysis, ``on_network``).
+    category
+        ``"elderly"`` or ``"childcare"``.
+    cells
+        The population cells that make up the study area; None: no area test.
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows of ``facilities`` that count (same columns and CRS).
+
+    Examples
+    --------
+    >>> from care15.sources.facilities import facility_table
+    >>> f = facility_table(facility_id=["a", "b"], name=["A", "B"],
+    ...                    category=["childcare"] * 2, subtype=["nursery"] * 2,
+    ...                    places=[40, 60], lon=[104.07, 104.08], lat=[30.66, 30.67])
+    >>> f["on_network"] = [True, False]
+    >>> counted_facilities(f, "childcare")["facility_id"].tolist()
+    ['a']
+    """
+    keep = np.array(facilities["category"] == category, dtype=bool)  # a writable copy
+    if "counts_as_supply" in facilities.columns:
+        keep &= np.array(facilities["counts_as_supply"].fillna(True), dtype=bool)
+    if "on_network" in facilities.columns:
+        keep &= np.array(facilities["on_network"].fillna(False), dtype=bool)
+    if cells is not None and len(cells) and keep.any() and facilities.crs is not None \
+            and cells.crs is not None:
+        x0, y0, x1, y1 = cells.total_bounds
+        pts = facilities.geometry[keep].to_crs(cells.crs)
+        inside = np.zeros(len(facilities), dtype=bool)
+        inside[np.flatnonzero(keep)] = ((pts.x >= x0) & (pts.x <= x1) & (pts.y >= y0)
+                                        & (pts.y <= y1)).to_numpy()
+        keep &= inside
+    out: gpd.GeoDataFrame = facilities.loc[keep]
+    return out
+
+
 def _rate(covered: pd.Series, total: pd.Series) -> pd.Series:
     r = covered / total.where(total > 0)
     return r.clip(0, 1)
@@ -231,7 +283,9 @@ def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         comm[f"{c}_n_facilities"] = comm["community_id"].map(n).fillna(0).astype(int)
         comm[f"{c}_has_facility"] = comm[f"{c}_n_facilities"] > 0
         capcol = cat.capacity_column
-        cap = fc.groupby("community_id")[capcol].sum(min_count=1) if capcol in fc else pd.Series()
+        fcap = counted_facilities(facilities, c)  # attached to the network, full-day supply
+        cap = fcap.groupby("community_id")[capcol].sum(min_count=1) if capcol in fcap \
+            else pd.Series()
         comm[f"{c}_capacity"] = comm["community_id"].map(cap).astype(float)
         # 托位 per 1,000 residents (national target); beds per 1,000 residents 60+
         per = comm["pop_total"] if c == "childcare" else comm["pop_60plus"]
@@ -256,8 +310,8 @@ def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
             comm["childcare_places_target_met"] = _met(
                 comm["childcare_capacity_per_1000"], scenario.targets.childcare_places_per_1000)
         if c == "elderly":
-            area = fc.groupby("community_id")["floor_area_m2"].sum(min_count=1) \
-                if "floor_area_m2" in fc else pd.Series(dtype=float)
+            area = fcap.groupby("community_id")["floor_area_m2"].sum(min_count=1) \
+                if "floor_area_m2" in fcap else pd.Series(dtype=float)
             hh = comm["households"]
             comm["elderly_area_m2_per_100_households"] = (
                 comm["community_id"].map(area).astype(float) / hh.where(hh > 0) * 100)
@@ -416,12 +470,22 @@ def summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, facilities: gpd.Geo
         tgt_share = d["thresholds"][tl][_group_key(grp)]["share"]
         d["target_share"] = tgt_share
         d["target_met"] = None if tgt_share is None else bool(tgt_share >= d["coverage_target"])
-        cap = fc[cat.capacity_column].sum(min_count=1) if cat.capacity_column in fc else np.nan
+        capcol = cat.capacity_column
+        counted = counted_facilities(facilities, c, cells)
+        known = counted[capcol].notna().to_numpy() if capcol in counted else \
+            np.zeros(len(counted), dtype=bool)
+        cap = counted[capcol].sum(min_count=1) if capcol in counted else np.nan
         base = out["residents"]["total" if c == "childcare" else "60plus"]
         d["capacity"] = None if pd.isna(cap) else float(cap)
         d["capacity_per_1000"] = (None if pd.isna(cap) or base <= 0 else float(cap / base * 1000))
-        d["capacity_known_facilities"] = int(fc[cat.capacity_column].notna().sum()) \
-            if cat.capacity_column in fc else 0
+        # "from N of M facilities with a recorded capacity": M attached inside the area
+        d["capacity_known_facilities"] = int(known.sum())
+        d["capacity_counted_facilities"] = len(counted)
+        left = fc.loc[~fc.index.isin(counted.index)]
+        if "counts_as_supply" in left.columns:
+            left = left.loc[left["counts_as_supply"].fillna(True).astype(bool)]
+        d["capacity_left_out_facilities"] = len(left)
+        d["capacity_left_out"] = float(left[capcol].sum()) if capcol in left else 0.0
         if c == "childcare":
             d["capacity_target_per_1000"] = scenario.targets.childcare_places_per_1000
         else:

@@ -11,7 +11,8 @@ The regions file::
     basemap = "osm"                # osm | tianditu | amap | none
     maps = true                    # write each region's map.html
     figures = true                 # write each region's report figures
-    coords_out = "wgs84"           # also lon/lat in gcj02 or bd09 in the tables
+    coords_out = "gcj02"           # also lon/lat in gcj02 or bd09 (default: as the facility
+                                   # list was declared; "wgs84": no extra columns)
     offline = true                 # embed the maps' JavaScript (default; false: link a CDN)
 
     [defaults]                     # scenario keys every region starts from
@@ -105,7 +106,7 @@ class BatchOptions:
     maps: bool = True
     figures: bool = True
     offline: bool = True
-    coords_out: str = "wgs84"
+    coords_out: str | None = None
 
     def run_options(self, spec: RegionSpec, *, verbose: bool = False) -> RunOptions:
         """The options of :func:`care15.pipeline.run` for one region of the batch.

@@ -124,6 +124,7 @@ class Analysis:
     coverage_method: str = "network"
     household_size: float = std.get("household_size")
     enrolment_rate: float = std.get("childcare_enrolment_rate")
+    new_site_places: float = std.get("childcare_new_site_places")
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,7 @@ def _validate(s: Scenario) -> list[str]:
     a = s.analysis
     for name, lo, hi in (("cell_size_m", 10, 2000), ("max_access_m", 1, 5000),
                          ("isochrone_walkoff_m", 0, 500), ("household_size", 1, 10),
-                         ("enrolment_rate", 0, 1)):
+                         ("enrolment_rate", 0, 1), ("new_site_places", 1, 1000)):
         v = getattr(a, name)
         if not (isinstance(v, int | float) and lo <= v <= hi):
             p.append(f"analysis.{name}: {v!r} is not allowed; must be in [{lo}, {hi}]")

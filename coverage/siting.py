@@ -50,18 +50,22 @@ __all__ = [
     "CoverageProblem",
     "SiteSuggestion",
     "SolveResult",
+    "Unreachable",
     "coverage_problem",
     "lp_bound",
     "solve_exact",
     "solve_greedy",
     "suggest_sites",
+    "unreachable_residents",
 ]
 
 log = logging.getLogger(__name__)
 
 MODELS = ("mclp", "target", "capacity")
-#: default size of a new childcare point in places: the middle of seed 002's "31–60" band
-DEFAULT_NEW_SITE_PLACES = 30.0
+#: Default size of a new childcare point in places (standard ``childcare_new_site_places``:
+#: the top of seed 002's smallest 配建 band, ≤30 托位); scenarios set
+#: ``analysis.new_site_places``.
+DEFAULT_NEW_SITE_PLACES = float(std.get("childcare_new_site_places"))
 
 
 @dataclass(frozen=True)
@@ -739,7 +743,8 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
         demand = np.where(covered, 0.0, demand)
         cap = candidates["capacity_places"].to_numpy(dtype=float) \
             if "capacity_places" in candidates else np.full(len(candidates), np.nan)
-        cap = np.where(np.isfinite(cap) & (cap > 0), cap, DEFAULT_NEW_SITE_PLACES)
+        n_default_cap = int((~(np.isfinite(cap) & (cap > 0))).sum())
+        cap = np.where(np.isfinite(cap) & (cap > 0), cap, scenario.analysis.new_site_places)
         tot_d = total * scenario.analysis.enrolment_rate
         already_d = float((pop * scenario.analysis.enrolment_rate)[covered].sum())
     else:
@@ -753,6 +758,7 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
     r = reach(network, csnap, cell_snap, limit, verbose=verbose)
     A = r.to_csr().astype(bool)
     P = coverage_problem(A, demand, capacity=cap, already_covered=already_d, total=tot_d)
+    unreach = unreachable_residents(network, cell_snap, csnap, A, pop, covered)
     t_matrix = time.perf_counter() - t0
     zh_label = cat.label_zh
     if model != "mclp" and target is not None and total > 0 and rate0 is not None \
@@ -791,6 +797,9 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
         short = math.ceil(target * total - final * total)
         parts.append(f"The target {target:.0%} cannot be reached with these candidates: the best "
                      f"achievable is {final:.1%}, {short:,} residents short.")
+        parts.append(_shortfall_text(unreach, target - final, total))
+    elif unreach["share"] > 0:
+        parts.append(_unreachable_text(unreach))
     if sol.gap is not None:
         parts.append(f"Optimality gap {sol.gap:.2%}.")
     if capacity_aware and total > 0 and P.capacity is not None:
@@ -800,6 +809,12 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
             if cells["pop_total"].sum() > 0 else before
         parts.append(f"托位 per 1,000 residents: {before:.2f} → {after:.2f} (target "
                      f"{scenario.targets.childcare_places_per_1000}).")
+        if n_default_cap:
+            parts.append(f"New sites without a capacity_places of their own are counted at "
+                         f"{scenario.analysis.new_site_places:g} 托位 each "
+                         f"(analysis.new_site_places; default: the top of the smallest 配建 "
+                         f"band ≤30 托位, seed 002 Qujing, see care15.standards "
+                         f"'childcare_new_site_places').")
     if any(dropped.values()):
         parts.append(f"Candidates: {n_given} given, left out " + ", ".join(
             f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
@@ -810,11 +825,153 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
                           extra={"matrix_seconds": t_matrix, "solve_seconds": t_solve,
                                  "n_candidates": P.n_candidates,
                                  "candidates_dropped": dropped,
-                                 "matrix_nnz": int(A.nnz)})
+                                 "matrix_nnz": int(A.nnz), "unreachable": unreach,
+                                 "new_site_places": (scenario.analysis.new_site_places
+                                                     if capacity_aware else None)})
+
+
+class Unreachable(TypedDict):
+    """Target residents no candidate can serve, by reason (see :func:`unreachable_residents`)."""
+
+    target_residents: float
+    uncovered: float
+    residents: float
+    share: float
+    far_from_street: float
+    on_pieces_without_candidate: float
+    pieces_without_candidate: int
+    beyond_every_candidate: float
+
+
+def unreachable_residents(network: WalkNetwork, cell_snap: Snapped, cand_snap: Snapped,
+                          cover: sp.spmatrix, pop: np.ndarray,
+                          covered: np.ndarray) -> Unreachable:
+    """Uncovered target residents that no candidate can bring within the threshold, and why.
+
+    Three reasons, in this order: the cell is farther than ``max_access_m`` from any walkable
+    street (it was never attached: data); it lies on a network piece that holds no candidate
+    (streets not joined to the rest in OSM, or no candidate supplied there: data); or every
+    candidate on its piece is beyond the walking threshold (too few candidates there).
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    cell_snap
+        The cells' positions on the network (``ok`` False: farther than ``max_access_m``).
+    cand_snap
+        The candidates' positions on the network.
+    cover
+        Candidates × cells, True where the candidate is within the threshold of the cell.
+    pop
+        Target-group residents of each cell.
+    covered
+        Cells already within the threshold of an existing facility.
+
+    Returns
+    -------
+    Unreachable
+        ``target_residents`` (all), ``uncovered``, ``residents`` no candidate can reach and
+        their ``share`` of all, split into ``far_from_street``,
+        ``on_pieces_without_candidate`` (with the number of such pieces that hold residents,
+        ``pieces_without_candidate``) and ``beyond_every_candidate`` (residents).
+
+    Examples
+    --------
+    Two streets that do not meet; the candidate is on the first, 10 residents on the second:
+
+    >>> import geopandas as gpd, numpy as np, scipy.sparse as sp, shapely
+    >>> from care15.network import network_from_edges
+    >>> from care15.siting import unreachable_residents
+    >>> e = gpd.GeoDataFrame({"u": [0, 2], "v": [1, 3]}, crs="EPSG:32650", geometry=[
+    ...     shapely.LineString([(0, 0), (500, 0)]), shapely.LineString([(0, 900), (500, 900)])])
+    >>> net = network_from_edges(e, crs="EPSG:32650")
+    >>> cells = net.snap(np.array([100.0, 100.0]), np.array([10.0, 890.0]), max_access_m=250)
+    >>> cand = net.snap(np.array([0.0]), np.array([0.0]))
+    >>> r = unreachable_residents(net, cells, cand, sp.csr_matrix(np.array([[True, False]])),
+    ...                           np.array([10.0, 10.0]), np.zeros(2, bool))
+    >>> r["on_pieces_without_candidate"], r["pieces_without_candidate"], r["share"]
+    (10.0, 1, 0.5)
+    """
+    pop = np.asarray(pop, dtype=float)
+    total = float(pop.sum())
+    open_ = ~np.asarray(covered, dtype=bool) & (pop > 0)
+    reached = np.zeros(len(pop), dtype=bool)
+    csr = sp.csr_matrix(cover)
+    if csr.nnz:
+        reached[np.unique(csr.indices)] = True
+    cell_ok = np.asarray(cell_snap.ok, dtype=bool)
+    cell_piece = np.asarray(network.component_of(cell_snap))
+    cand_pieces = np.unique(np.asarray(network.component_of(cand_snap))[cand_snap.ok])
+    far = open_ & ~cell_ok
+    no_piece = open_ & cell_ok & ~np.isin(cell_piece, cand_pieces) & ~reached
+    beyond = open_ & cell_ok & np.isin(cell_piece, cand_pieces) & ~reached
+    res = float(pop[far | no_piece | beyond].sum())
+    return Unreachable(
+        target_residents=total, uncovered=float(pop[open_].sum()), residents=res,
+        share=res / total if total > 0 else 0.0, far_from_street=float(pop[far].sum()),
+        on_pieces_without_candidate=float(pop[no_piece].sum()),
+        pieces_without_candidate=len(np.unique(cell_piece[no_piece])),
+        beyond_every_candidate=float(pop[beyond].sum()))
+
+
+def _unreachable_text(u: Unreachable) -> str:
+    """Who no candidate can reach, by reason (data or candidate set)."""
+    t = u["target_residents"]
+    if t <= 0 or u["residents"] <= 0:
+        return "Every uncovered target resident is within reach of some candidate."
+    parts = []
+
+    def _pct(v: float) -> str:
+        return f"{v / t:.1%}" if v / t >= 5e-4 else f"{v:,.0f} residents"
+
+    if u["on_pieces_without_candidate"] > 0:
+        parts.append(f"{_pct(u['on_pieces_without_candidate'])} live on "
+                     f"{u['pieces_without_candidate']} street pieces no candidate reaches (data: "
+                     "those streets are not joined to the rest in OSM; add the missing links "
+                     "or supply candidates on them)")
+    if u["far_from_street"] > 0:
+        parts.append(f"{_pct(u['far_from_street'])} live farther than max_access_m from any "
+                     "walkable street (data: streets missing in OSM there)")
+    if u["beyond_every_candidate"] > 0:
+        parts.append(f"{_pct(u['beyond_every_candidate'])} have no candidate within the "
+                     "threshold on their streets (candidate set: supply candidates nearer)")
+    return (f"{u['share']:.1%} of the target group cannot be reached by any candidate: "
+            + "; ".join(parts) + ".")
+
+
+def _shortfall_text(u: Unreachable, short: float, total: float) -> str:
+    """Split a shortfall (rate) into its data part, candidate part and the rest."""
+    if total <= 0:
+        return ""
+    pieces = u["on_pieces_without_candidate"] / total
+    far = u["far_from_street"] / total
+    beyond = u["beyond_every_candidate"] / total
+    rest = short
+    out = []
+    for share, what in ((pieces, f"live on street pieces no candidate reaches (data: "
+                                 f"{u['pieces_without_candidate']} pieces not joined to the rest "
+                                 "in OSM; supply candidates on them or fix the links)"),
+                        (far, "live farther than max_access_m from any walkable street (data)"),
+                        (beyond, "have no candidate within the threshold on their streets "
+                                 "(candidate set)")):
+        part = min(rest, share)
+        if part > 5e-4:
+            out.append(f"{part:.1%} {what}")
+        rest -= part
+    if rest > 5e-4:
+        out.append(f"{rest:.1%} could be reached by more sites among these candidates (policy: "
+                   "the number of sites or the solver's limit)")
+    if not out:
+        return ""
+    return (f"Of the {short:.1%} short: " + "; ".join(out) + f". In all {u['share']:.1%} of "
+            "the target group live where no candidate can reach them.")
 
 
 def _places_per_1000(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> float:
-    f = facilities.loc[facilities["category"] == "childcare"]
+    from .rates import counted_facilities
+
+    f = counted_facilities(facilities, "childcare", cells)
     places = float(f["places"].sum()) if "places" in f else 0.0
     pop = float(cells["pop_total"].sum())
     return places / pop * 1000 if pop > 0 else float("nan")

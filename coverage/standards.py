@@ -113,6 +113,15 @@ _RAW: tuple[Standard, ...] = (
     Standard("childcare_enrolment_rate", 0.06, "share", "婴幼儿入托率", "enrolment rate of under-3s",
              "national figure: about 6% of families enrolled, >30% want care (2021) ✅",
              "demand for capacity-aware siting = pop_0to3 × rate"),
+    Standard("childcare_new_site_places", 30.0, "places", "新增托育点托位数",
+             "places of a new childcare site",
+             "seed 002 Qujing 一老一小整体解决方案 (2022): 配建 size bands ≤30, 31–60, 61–90, "
+             "91–150 托位 ✅; class sizes 托小班 ≤ 15, 托大班 ≤ 20 in 托育机构设置标准(试行), "
+             "国卫人口发〔2019〕58号 Art. 19 ⚠️",
+             "default for --capacity-aware siting: the top of the smallest band, a community "
+             "childcare point in 配建 space (two classes of 15), the kind of site an existing "
+             "neighbourhood can add; it does not overstate what one site brings. A candidate's "
+             "own capacity_places wins; set analysis.new_site_places for larger centres"),
     # -- technical defaults ----------------------------------------------------------------
     Standard("cell_size_m", 100.0, "m", "人口网格边长", "population grid cell size",
              "care15 default (WorldPop 100 m grids)"),

@@ -85,7 +85,24 @@ def test_analyze_chengdu_with_a_gcj02_list(tmp_path, chengdu_pbf, chengdu_net, c
     assert len(gaps) > 0
     for _, g in gaps.groupby("category"):  # ranked worst first
         assert g["uncovered_target"].is_monotonic_decreasing and g["rank"].iloc[0] == 1
-    assert "Written to" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Written to" in printed
+    # the planner's GCJ-02 comes back: every table with coordinates carries them by default
+    assert s["coords_out"] == "gcj02"
+    assert {"centroid_lon_gcj02", "centroid_lat_gcj02"} <= set(gaps.columns)
+    for t in ("cells", "communities", "facilities"):
+        cols = pd.read_csv(out / f"{t}.csv", encoding="utf-8-sig", nrows=1).columns
+        assert {"lon_gcj02", "lat_gcj02"} <= set(cols), t
+    f_out = pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")
+    f_in = pd.read_csv(fac, encoding="utf-8-sig")
+    back = f_in.set_index("机构名称").loc[f_out["name"]]
+    assert np.abs(f_out["lon_gcj02"].to_numpy() - back["经度"].to_numpy()).max() < 2e-6
+    assert np.abs(f_out["lat_gcj02"].to_numpy() - back["纬度"].to_numpy()).max() < 2e-6
+    # capacity: from N of M facilities with a recorded capacity (4 childcare, all with 托位)
+    cc = s["categories"]["childcare"]
+    assert cc["capacity_counted_facilities"] + cc["capacity_left_out_facilities"] == 4
+    assert f"from {cc['capacity_known_facilities']} of {cc['capacity_counted_facilities']} " \
+        "facilities with a recorded capacity" in printed
 
 
 def test_suggest_demo_and_scenario_file(tmp_path, helsinki_pbf):

@@ -91,3 +91,15 @@ def test_atomic_writes_leave_nothing_half_written(tmp_path):
         raise RuntimeError("disk full")
     assert json.loads(target.read_text())["a"] == 1  # the old file is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]  # no temp files left
+
+
+def test_centroid_columns_in_the_declared_system_are_named_and_rounded(tmp_path):
+    import shapely
+
+    g = gpd.GeoDataFrame({"gap_id": ["elderly-1"], "centroid_lon": [104.0861512345678],
+                          "centroid_lat": [30.6615481234567]},
+                         geometry=[shapely.box(104.08, 30.66, 104.09, 30.67)], crs=4326)
+    write_tables({"gaps": g}, tmp_path, formats=("csv",), coords_out="bd09")
+    back = pd.read_csv(tmp_path / "gaps.csv", encoding="utf-8-sig", dtype=str)
+    assert len(back["centroid_lon_bd09"].iloc[0].split(".")[1]) <= 7
+    assert column_info("centroid_lon_gcj02")[0] == "中心经度(GCJ-02)"

@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 from .._errors import DataWarning, InputError
 from .._tables import pick_column as _pick
 from .._tables import read_layer
-from ..chinacoords import COORD_SYSTEMS, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
+from ..chinacoords import COORD_SYSTEMS, to_wgs84
 from ..standards import CATEGORIES, Subtype
 
 if TYPE_CHECKING:
@@ -536,17 +536,75 @@ def facilities_from_osm(path: str | Path | tuple[str, Any], *,
 # datum check
 # --------------------------------------------------------------------------------------------
 
-def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
-                       declared: str = "wgs84", min_points: int = 5) -> dict[str, Any] | None:
-    """Warn when points sit systematically off the street network in a way GCJ-02 explains.
+#: Directions and radii (metres) of the nearby places each point is compared with: 24
+#: displacements on two rings, as far as a GCJ-02/BD-09 offset moves a point (300-700 m).
+_NULL_ANGLES = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
+_NULL_RADII = np.where(np.arange(24) % 2 == 1, 300.0, 450.0)
 
-    Compares the median distance from the facilities to the nearest walkable edge as declared
-    with the median after treating the coordinates as GCJ-02 (or, for points declared GCJ-02,
-    as WGS-84). A POI export from a Chinese web map declared as WGS-84 sits 300-700 m off the
-    streets; converted, it snaps within metres. Returns the two medians (None when there are
-    too few points or the area is outside China) and emits a :class:`DataWarning` when the
-    other reading fits the network at least three times better and the declared one is more
-    than 20 m off.
+
+def _street_distances(network: WalkNetwork, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    g = gpd.GeoDataFrame(geometry=shapely.points(lon, lat), crs=4326)
+    return np.asarray(network.snap_gdf(g, max_access_m=np.inf).access_m, dtype=float)
+
+
+def _street_structure(network: WalkNetwork, lon: np.ndarray,
+                      lat: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Distances to the nearest street, and how unlike random nearby places they are.
+
+    For each point, its distance to the nearest walkable edge is ranked among the distances
+    of 24 places 300-450 m around it (``u`` in (0, 1)). Points placed with no relation to the
+    streets (a list read in the wrong datum: every point moved by the same few hundred metres)
+    rank uniformly; real facilities do not, whether they sit at the kerb (low ranks) or 60 m
+    inside compounds (middle ranks). The Kolmogorov-Smirnov distance of the ranks from the
+    uniform law measures that, and its p-value says how unlikely it is for random places.
+    """
+    from scipy import stats
+
+    d = _street_distances(network, lon, lat)
+    k = 111_320.0
+    dx = _NULL_RADII * np.cos(_NULL_ANGLES)
+    dy = _NULL_RADII * np.sin(_NULL_ANGLES)
+    nlon = lon[:, None] + dx[None, :] / (k * np.cos(np.radians(lat[:, None])))
+    nlat = lat[:, None] + dy[None, :] / k
+    nd = _street_distances(network, nlon.ravel(), nlat.ravel()).reshape(len(lon), -1)
+    u = ((nd < d[:, None]).sum(1) + 0.5 * (nd == d[:, None]).sum(1) + 0.5) / (nd.shape[1] + 1)
+    r = stats.kstest(u, "uniform")
+    return d, float(r.statistic), float(r.pvalue)
+
+
+#: The other reading must depart from random places by this much more (Kolmogorov-Smirnov
+#: distance) than the declared one, at a p-value below :data:`_DATUM_P`, to be reported.
+_DATUM_MARGIN = 0.15
+_DATUM_P = 0.01
+#: ... and exceed the most structured of 8 decoy readings (the declared one moved 600 m) by
+#: this much.
+_DECOY_MARGIN = 0.05
+#: Longer lists are checked on a fixed random sample of this many points.
+_DATUM_SAMPLE = 400
+
+
+def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
+                       declared: str = "wgs84", min_points: int = 5,
+                       flag: str = "--facilities-crs") -> dict[str, Any] | None:
+    """Warn when another coordinate system fits the street network markedly better.
+
+    The points are read back to the numbers of the file (``declared``) and read again in each
+    other system (WGS-84, GCJ-02, BD-09). For every reading the check measures the distance of
+    each point to the nearest walkable edge and ranks it among 24 places 300-450 m around the
+    point. A list read in the wrong datum has every point moved by the same few hundred metres,
+    so its distances look like those of random places (uniform ranks); the right reading does
+    not, whether the facilities sit at the kerb or 60 m inside compounds, where the median
+    distance alone cannot tell the readings apart. The statistic is the Kolmogorov-Smirnov
+    distance of the ranks from the uniform law (``street_structure``, 0 = like random places).
+
+    Edges of the extract and uneven street density can make any shifted reading look
+    structured, so the same statistic is computed for 8 decoys: the declared reading moved
+    600 m in directions away from the readings under test (``decoy_structure_max``).
+
+    A :class:`DataWarning` is emitted when another reading (a) departs from random places by
+    at least 0.15 more than the declared one and 0.05 more than every decoy, with a p-value
+    below 0.01, or (b) has a median distance less than a third of the declared one when that
+    is more than 20 m (a POI export declared WGS-84 in a dense network).
 
     Parameters
     ----------
@@ -558,55 +616,94 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
         The coordinate system the list was declared in (``"wgs84"``, ``"gcj02"``,
         ``"bd09"``).
     min_points
-        Fewer facilities than this are not checked.
+        Fewer facilities than this are not checked. Lists longer than 400 are checked on a
+        fixed random sample of 400.
+    flag
+        The command-line flag the warning names (``--candidates-crs`` for candidate sites).
 
     Returns
     -------
     dict or None
-        ``declared``, ``median_access_m`` (as declared), ``other`` (the other reading) and
-        ``median_access_m_other``; None when there are too few points or all lie outside
-        China.
+        ``declared``, ``median_access_m`` (as declared), ``other`` (the best other reading),
+        ``median_access_m_other``, ``suggested`` (the system to declare, None when the
+        declared one is fine) and ``readings``: per system ``median_access_m``,
+        ``share_within_30m``, ``street_structure`` and ``p_value``; ``decoy_structure_max``.
+        None when there are too few points or all lie outside China.
 
     Warns
     -----
     DataWarning
-        When the other reading fits the streets much better; it names the ``coords`` value
-        to declare.
+        When another reading fits the streets markedly better; it names the flag
+        (``--facilities-crs``) and the ``coords`` value to declare.
     """
+    from ..chinacoords import from_wgs84, out_of_china
+
     if len(facilities) < min_points:
         return None
     lon = facilities["lon"].to_numpy(float) if "lon" in facilities else \
         facilities.to_crs(4326).geometry.x.to_numpy()
     lat = facilities["lat"].to_numpy(float) if "lat" in facilities else \
         facilities.to_crs(4326).geometry.y.to_numpy()
-    from ..chinacoords import out_of_china
-
-    if out_of_china(lon, lat).all():
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if len(lon) < min_points or out_of_china(lon, lat).all():
         return None
-    if declared == "wgs84":
-        # the points as read may really be GCJ-02: convert them as such
-        alon, alat = gcj02_to_wgs84(lon, lat)
-        other = "gcj02"
-    else:
-        # the points were converted from GCJ-02/BD-09: maybe they were WGS-84 all along
-        alon, alat = wgs84_to_gcj02(lon, lat)
-        other = "wgs84"
+    if len(lon) > _DATUM_SAMPLE:  # a fixed sample keeps long lists fast (25 snaps a point)
+        pick = np.sort(np.random.default_rng(0).choice(len(lon), _DATUM_SAMPLE, replace=False))
+        lon, lat = lon[pick], lat[pick]
+    raw = from_wgs84(lon, lat, declared)  # the numbers of the file
+    readings: dict[str, dict[str, float]] = {}
+    for system in COORD_SYSTEMS:
+        rlon, rlat = (lon, lat) if system == declared else to_wgs84(raw[0], raw[1], system)
+        d, ks, pv = _street_structure(network, rlon, rlat)
+        readings[system] = {"median_access_m": float(np.median(d)),
+                            "share_within_30m": float(np.mean(d <= 30.0)),
+                            "street_structure": ks, "p_value": pv}
+    mine = readings[declared]
+    # decoys: the declared reading moved as far as a datum shift, in 8 other directions; a
+    # reading must stand out from them too (edges of the extract and uneven street density
+    # make shifted readings look structured at times)
+    k = 111_320.0
+    shifts = [np.c_[(to_wgs84(raw[0], raw[1], s)[0] - lon) * k * np.cos(np.radians(lat)),
+                    (to_wgs84(raw[0], raw[1], s)[1] - lat) * k].mean(axis=0)
+              for s in COORD_SYSTEMS if s != declared]
+    decoys = []
+    for a in np.linspace(0.0, 2.0 * np.pi, 8, endpoint=False) + np.pi / 8:
+        v = 600.0 * np.array([np.cos(a), np.sin(a)])
+        if min(np.hypot(*(v - s)) for s in shifts) < 250.0:
+            continue  # too near a reading under test
+        dlon = lon + v[0] / (k * np.cos(np.radians(lat)))
+        decoys.append(_street_structure(network, dlon, lat + v[1] / k)[1])
+    ceiling = float(max(decoys)) if decoys else 0.0
 
-    def _median(lo: np.ndarray, la: np.ndarray) -> float:
-        g = gpd.GeoDataFrame(geometry=shapely.points(lo, la), crs=4326)
-        s = network.snap_gdf(g, max_access_m=np.inf)
-        return float(np.median(s.access_m))
+    def _better(r: dict[str, float]) -> bool:
+        structured = (r["street_structure"] >= mine["street_structure"] + _DATUM_MARGIN
+                      and r["p_value"] < _DATUM_P
+                      and r["street_structure"] >= ceiling + _DECOY_MARGIN)
+        closer = mine["median_access_m"] > 20 and \
+            r["median_access_m"] * 3 < mine["median_access_m"]
+        return structured or closer
 
-    d_decl, d_other = _median(lon, lat), _median(alon, alat)
-    res = {"declared": declared, "median_access_m": d_decl, "other": other,
-           "median_access_m_other": d_other}
-    if d_decl > 20 and d_other * 3 < d_decl:
+    others = [s for s in COORD_SYSTEMS if s != declared]
+    best = max(others, key=lambda s: (readings[s]["street_structure"],
+                                      -readings[s]["median_access_m"]))
+    suggested = best if _better(readings[best]) else None
+    res: dict[str, Any] = {"declared": declared, "median_access_m": mine["median_access_m"],
+                           "other": best,
+                           "median_access_m_other": readings[best]["median_access_m"],
+                           "suggested": suggested, "readings": readings,
+                           "decoy_structure_max": ceiling}
+    if suggested is not None:
+        o = readings[suggested]
         src = facilities["source"].iloc[0] if "source" in facilities else "facilities"
         warnings.warn(
-            f"{src}: facilities sit a median {d_decl:.0f} m from the nearest street as "
-            f"declared ({declared}), but {d_other:.0f} m if read as {other}; the list was "
-            f"probably exported from a Chinese web map. Declare its coordinate system: "
-            f"--facilities-crs {other if declared == 'wgs84' else 'wgs84'} on the command "
-            f"line, coords={other if declared == 'wgs84' else 'wgs84'!r} in Python.",
+            f"{src}: the facilities fit the streets better read as {suggested} than as declared "
+            f"({declared}): median distance to the nearest street {mine['median_access_m']:.0f} m "
+            f"as declared, {o['median_access_m']:.0f} m as {suggested}; as declared they sit like "
+            f"random places (street structure {mine['street_structure']:.2f}, p = "
+            f"{mine['p_value']:.2g}), as {suggested} they do not ({o['street_structure']:.2f}, "
+            f"p = {o['p_value']:.2g}). The list was probably exported from a Chinese web map. "
+            f"Declare its coordinate system: {flag} {suggested} on the command line, "
+            f"coords={suggested!r} in Python.",
             DataWarning, stacklevel=2)
     return res
