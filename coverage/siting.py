@@ -691,8 +691,8 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
     ('mclp', 'greedy')
     >>> s.sites[["rank", "candidate_id", "cumulative_coverage"]].round(3)
        rank candidate_id  cumulative_coverage
-    0     1          g10                0.923
-    1     2          g32                0.934
+    0     1          g10                0.988
+    1     2          g32                1.000
     >>> s.sites.crs.to_epsg()
     4326
     """
