@@ -218,11 +218,15 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                 notes.append(f"Communities: {len(comm)} OSM administrative areas.")
         area_km2 = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / 1e6
         size = 500 if area_km2 < 16 else 1000  # at least a few districts on a small area
+        # the grid covers every cell: cells reach up to a cell beyond the streets' bounds
+        cb = cells.to_crs(net.crs).total_bounds if len(cells) else bounds
+        gb = (min(bounds[0], cb[0]), min(bounds[1], cb[1]), max(bounds[2], cb[2]),
+              max(bounds[3], cb[3]))
         if comm is not None and len(comm) and sc.inputs.communities is None:
-            comm = _fill_with_grid(comm.to_crs(net.crs), cells.to_crs(net.crs), bounds, size,
+            comm = _fill_with_grid(comm.to_crs(net.crs), cells.to_crs(net.crs), gb, size,
                                    notes)
         if comm is None or len(comm) == 0:
-            comm = communities_grid(bounds, size_m=size, crs=net.crs)
+            comm = communities_grid(gb, size_m=size, crs=net.crs)
             notes.append(f"Communities: no boundaries given or mapped; using a regular grid of "
                          f"{len(comm)} districts of {size} m.")
         cells = assign_cells(cells.to_crs(net.crs), comm.to_crs(net.crs))
