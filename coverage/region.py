@@ -102,6 +102,37 @@ def _network(sc: Scenario, *, cache: bool | str | Path | None = None) -> WalkNet
                      "(or pass --pbf/--osm/--place)")
 
 
+def _fill_with_grid(comm: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
+                    bounds: tuple[float, float, float, float], size: float,
+                    notes: list[str]) -> gpd.GeoDataFrame:
+    """OSM areas plus grid districts where they leave more than 5% of the residents out.
+
+    An extract often reaches beyond the mapped 街道 (Harbin: 40% of the residents; Monaco's
+    quarters: 86%); those residents are reported in the grid districts, cut to the parts no
+    OSM area covers, instead of one "outside communities" row.
+    """
+    import pandas as pd
+    import shapely
+
+    from .communities import communities_grid
+
+    covered = shapely.union_all(comm.geometry.to_numpy())
+    centres = shapely.centroid(cells.geometry.to_numpy())
+    out = ~shapely.intersects(covered, centres)
+    pop = cells["pop_total"].to_numpy(float)
+    if pop.sum() <= 0 or pop[out].sum() <= 0.05 * pop.sum():
+        return comm
+    grid = communities_grid(bounds, size_m=size, crs=comm.crs)
+    grid = grid.set_geometry(shapely.difference(grid.geometry.to_numpy(), covered))
+    tree = shapely.STRtree(grid.geometry.to_numpy())
+    hit = np.unique(tree.query(centres[out], predicate="intersects")[1])
+    grid = grid.iloc[hit]
+    notes.append(f"Communities: the OSM administrative areas leave {pop[out].sum():,.0f} "
+                 f"residents ({pop[out].sum() / pop.sum():.0%}) outside; they are reported in "
+                 f"{len(grid)} grid districts of {size:.0f} m (the parts no OSM area covers).")
+    return gpd.GeoDataFrame(pd.concat([comm, grid], ignore_index=True), crs=comm.crs)
+
+
 def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                          cache: bool | str | Path | None = None) -> Region:
     """Read the network, facilities, population and communities a scenario names.
@@ -232,37 +263,6 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
         cells = assign_cells(cells.to_crs(net.crs), comm.to_crs(net.crs))
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
                   communities=comm, notes=notes, reports=reports)
-
-
-def _fill_with_grid(comm: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
-                    bounds: tuple[float, float, float, float], size: float,
-                    notes: list[str]) -> gpd.GeoDataFrame:
-    """OSM areas plus grid districts where they leave more than 5% of the residents out.
-
-    An extract often reaches beyond the mapped 街道 (Harbin: 40% of the residents; Monaco's
-    quarters: 86%); those residents are reported in the grid districts, cut to the parts no
-    OSM area covers, instead of one "outside communities" row.
-    """
-    import pandas as pd
-    import shapely
-
-    from .communities import communities_grid
-
-    covered = shapely.union_all(comm.geometry.to_numpy())
-    centres = shapely.centroid(cells.geometry.to_numpy())
-    out = ~shapely.intersects(covered, centres)
-    pop = cells["pop_total"].to_numpy(float)
-    if pop.sum() <= 0 or pop[out].sum() <= 0.05 * pop.sum():
-        return comm
-    grid = communities_grid(bounds, size_m=size, crs=comm.crs)
-    grid = grid.set_geometry(shapely.difference(grid.geometry.to_numpy(), covered))
-    tree = shapely.STRtree(grid.geometry.to_numpy())
-    hit = np.unique(tree.query(centres[out], predicate="intersects")[1])
-    grid = grid.iloc[hit]
-    notes.append(f"Communities: the OSM administrative areas leave {pop[out].sum():,.0f} "
-                 f"residents ({pop[out].sum() / pop.sum():.0%}) outside; they are reported in "
-                 f"{len(grid)} grid districts of {size:.0f} m (the parts no OSM area covers).")
-    return gpd.GeoDataFrame(pd.concat([comm, grid], ignore_index=True), crs=comm.crs)
 
 
 def _read_layer(path: Path, what: str, sc: Scenario) -> gpd.GeoDataFrame:
