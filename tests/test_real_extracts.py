@@ -260,7 +260,7 @@ def _check_outputs(o: Outcome) -> dict[str, Any]:
     cell_ha = rep["cell_size_m"] ** 2 / 1e4
     densest = float(cells["pop_total"].max()) / cell_ha
     o.extra["densest_per_ha"] = densest
-    assert densest <= _ceiling_per_ha(), (
+    assert densest <= _ceiling_per_ha() * (1 + 1e-9), (  # filled cells sit at the ceiling
         f"densest cell holds {densest:,.0f} residents per ha (ceiling {_ceiling_per_ha():,.0f})")
     # every rate in [0, 1] (NaN where undefined: communities without residents)
     for name in ("cells.csv", "communities.csv", "short_communities.csv"):
