@@ -38,10 +38,6 @@ from care15.chinacoords import from_wgs84
 
 CARE15 = Path(sys.executable).parent / "care15"
 
-#: Residents in a 100 m cell that no estimate may exceed. Used only while
-#: ``care15.standards`` defines no per-hectare ceiling (``max_residents_per_ha``); TIGHTEN to
-#: that standard (issue 10 item 4: about 1,500 per hectare) once it is merged.
-FALLBACK_MAX_RESIDENTS_PER_HA = 20_000.0
 
 
 @dataclass(frozen=True)
@@ -166,8 +162,7 @@ def run_extract(ex: Extract, tmp_root: Path, *, facilities: bool = True) -> Outc
 def _ceiling_per_ha() -> float:
     from care15 import standards
 
-    s = getattr(standards, "STANDARDS", {}).get("max_residents_per_ha")
-    return float(s.value) if s is not None else FALLBACK_MAX_RESIDENTS_PER_HA
+    return float(standards.STANDARDS["max_residents_per_ha"].value)
 
 
 def _is_rate(col: str) -> bool:
@@ -418,10 +413,6 @@ def test_clipped_ways_make_no_phantom_edges(work: Path):
             "phantom edge across the missing nodes of way 674204110")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sources/osm.py _col/walkable_mask: an osmnx-simplified edge that merges ways keeps "
-    "highway=[...] in set order (hash seed), and the filter looks at its first value only, so "
-    "the walk filter keeps or drops such edges at random; see the e2e report"))
 def test_xml_network_is_the_same_in_every_process():
     """Reading the same ``.osm`` twice gives the same network (and so the same answers).
 
