@@ -352,6 +352,9 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         problems.append(f"--time-limit {args.time_limit}: must be a positive number of seconds")
     if args.candidates is not None and not Path(args.candidates).is_file():
         problems.append(f"--candidates {args.candidates}: file not found")
+    if args.capacity_aware and args.category != "childcare":
+        problems.append(f"--capacity-aware is for childcare places (托位), not --category "
+                        f"{args.category}; use --category childcare")
     if args.category not in sc.categories:
         problems.append(f"--category {args.category}: not among the scenario's categories "
                         f"{list(sc.categories)}")

@@ -176,6 +176,7 @@ def test_input_problems_name_the_flags(tmp_path):
     (["--sites", "0"], "--sites 0: must be at least 1"),
     (["--target", "1.5"], "--target 1.5"),
     (["--sites", "2", "--time-limit", "-5"], "--time-limit -5.0"),
+    (["--sites", "2", "--capacity-aware"], "--capacity-aware is for childcare places"),
 ])
 def test_suggest_options_are_checked_before_any_work(tmp_path, args, words):
     r = subprocess.run([str(CARE15), "suggest", "--demo", "--out", str(tmp_path / "o"), *args],
