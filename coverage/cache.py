@@ -458,7 +458,7 @@ def network_key(path: Path | str, *, crs: Any = None,
         "walk_filter": [sorted(osm.NOT_WALKABLE_HIGHWAY), sorted(osm.NO_FOOT)],
         "code": _code_fingerprint(osm.walkable_mask, osm.walk_reasons, osm.edge_entry_class,
                                   fn, netmod.network_from_edges,
-                                  netmod.network_from_graph),
+                                  osm.network_from_graph),
     }
     return _sha(parts)
 

@@ -35,7 +35,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,9 +46,6 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from ._errors import InputError
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 __all__ = [
     "EDGE_GRADE_SEPARATED",
@@ -67,7 +64,6 @@ __all__ = [
     "Snapped",
     "WalkNetwork",
     "network_from_edges",
-    "network_from_graph",
 ]
 
 log = logging.getLogger(__name__)
@@ -897,57 +893,3 @@ def network_from_edges(edges: gpd.GeoDataFrame, *, u: str = "u", v: str = "v",
     return WalkNetwork(crs=crs, node_id=node_id, x=x, y=y, edge_u=eu, edge_v=ev,
                        edge_length_m=length.astype(float), edge_geometry=local,
                        source=source, meta=dict(meta or {}), edge_class=eclass)
-
-
-def network_from_graph(G: nx.MultiDiGraph, *, source: str = "",
-                       crs: CRSLike = None) -> WalkNetwork:
-    """Build a :class:`WalkNetwork` from an OSMnx/networkx MultiDiGraph.
-
-    The walking rule (:func:`care15.sources.osm.walkable_mask`) is applied to the edges and
-    their entry classes are read from their tags (:func:`care15.sources.osm.edge_entry_class`);
-    the graph should carry the tags those read (``care15.sources.osm.WAY_TAGS``), else the
-    missing ones count as absent. Edges without a ``geometry`` attribute get a straight line
-    between their nodes. Both directions of a street collapse into one undirected edge.
-
-    Parameters
-    ----------
-    G
-        An osmnx graph (``graph_from_*``), simplified or not.
-    source
-        Name of the input, used in messages.
-    crs
-        Target metric CRS; by default the local UTM zone.
-
-    Returns
-    -------
-    WalkNetwork
-        The undirected walking network.
-
-    Raises
-    ------
-    InputError
-        When the graph has no edges, or none a pedestrian may use.
-    """
-    import osmnx as ox
-
-    from .sources.osm import edge_entry_class, walkable_mask
-
-    if G.number_of_edges() == 0:
-        raise InputError(f"{source or 'graph'}: no walkable ways (the graph has no edges)")
-    nodes, edges = ox.graph_to_gdfs(G, nodes=True, edges=True, fill_edge_geometry=True)
-    edges = edges.reset_index()
-    edges = edges.loc[walkable_mask(edges, source=source)]
-    if len(edges) == 0:
-        raise InputError(f"{source or 'graph'}: no walkable ways after removing motorways, "
-                         "private and foot=no ways")
-    # one undirected edge per (min(u,v), max(u,v), geometry length)
-    a = np.minimum(edges["u"].to_numpy(), edges["v"].to_numpy())
-    b = np.maximum(edges["u"].to_numpy(), edges["v"].to_numpy())
-    ln = np.round(shapely.length(edges.geometry.values), 9)
-    key = pd.DataFrame({"a": a, "b": b, "ln": ln})
-    keep = ~key.duplicated().to_numpy()
-    edges = edges.loc[keep]
-    eclass = edge_entry_class(edges)
-    edges = gpd.GeoDataFrame(edges[["u", "v", "geometry"]].assign(edge_class=eclass),
-                             geometry="geometry", crs=nodes.crs)
-    return network_from_edges(edges, source=source, crs=crs, edge_class="edge_class")

@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +25,10 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError
-from ..network import CRSLike, WalkNetwork, network_from_edges, network_from_graph
+from ..network import CRSLike, WalkNetwork, network_from_edges
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "ENTRY_TAGS",
@@ -39,6 +42,7 @@ __all__ = [
     "features_online",
     "network_from_bbox",
     "network_from_file",
+    "network_from_graph",
     "network_from_pbf",
     "network_from_place",
     "network_from_polygon",
@@ -657,3 +661,54 @@ def source_name(source: Path | str | OnlineSource) -> str:
         return f"{source[0]}:{source[1]}"
     return Path(source).name
 
+
+def network_from_graph(G: nx.MultiDiGraph, *, source: str = "",
+                       crs: CRSLike = None) -> WalkNetwork:
+    """Build a :class:`WalkNetwork` from an OSMnx/networkx MultiDiGraph.
+
+    The walking rule (:func:`care15.sources.osm.walkable_mask`) is applied to the edges and
+    their entry classes are read from their tags (:func:`care15.sources.osm.edge_entry_class`);
+    the graph should carry the tags those read (``care15.sources.osm.WAY_TAGS``), else the
+    missing ones count as absent. Edges without a ``geometry`` attribute get a straight line
+    between their nodes. Both directions of a street collapse into one undirected edge.
+
+    Parameters
+    ----------
+    G
+        An osmnx graph (``graph_from_*``), simplified or not.
+    source
+        Name of the input, used in messages.
+    crs
+        Target metric CRS; by default the local UTM zone.
+
+    Returns
+    -------
+    WalkNetwork
+        The undirected walking network.
+
+    Raises
+    ------
+    InputError
+        When the graph has no edges, or none a pedestrian may use.
+    """
+    import osmnx as ox
+
+    if G.number_of_edges() == 0:
+        raise InputError(f"{source or 'graph'}: no walkable ways (the graph has no edges)")
+    nodes, edges = ox.graph_to_gdfs(G, nodes=True, edges=True, fill_edge_geometry=True)
+    edges = edges.reset_index()
+    edges = edges.loc[walkable_mask(edges, source=source)]
+    if len(edges) == 0:
+        raise InputError(f"{source or 'graph'}: no walkable ways after removing motorways, "
+                         "private and foot=no ways")
+    # one undirected edge per (min(u,v), max(u,v), geometry length)
+    a = np.minimum(edges["u"].to_numpy(), edges["v"].to_numpy())
+    b = np.maximum(edges["u"].to_numpy(), edges["v"].to_numpy())
+    ln = np.round(shapely.length(edges.geometry.values), 9)
+    key = pd.DataFrame({"a": a, "b": b, "ln": ln})
+    keep = ~key.duplicated().to_numpy()
+    edges = edges.loc[keep]
+    eclass = edge_entry_class(edges)
+    edges = gpd.GeoDataFrame(edges[["u", "v", "geometry"]].assign(edge_class=eclass),
+                             geometry="geometry", crs=nodes.crs)
+    return network_from_edges(edges, source=source, crs=crs, edge_class="edge_class")
