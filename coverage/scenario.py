@@ -265,14 +265,22 @@ def _type_problem(section: str | None, key: str, value: object) -> str | None:
 
 
 def _validate(s: Scenario) -> list[str]:
+    """Every problem of a scenario: types first (the value checks assume them), then values."""
     p: list[str] = [m for m in (_type_problem(None, k, getattr(s, k)) for k in sorted(_TOP)) if m]
     for sec in _SECTIONS:
         for f in fields(_SECTIONS[sec]):
             m = _type_problem(sec, f.name, getattr(getattr(s, sec), f.name))
             if m:
                 p.append(m)
-    if p:  # the value checks below assume the right types
+    if p:
         return p
+    return (_area_inputs_problems(s) + _list_problems(s) + _rate_problems(s)
+            + _analysis_problems(s.analysis))
+
+
+def _area_inputs_problems(s: Scenario) -> list[str]:
+    """One network source, files that exist, a sane box, a known datum, a positive total."""
+    p: list[str] = []
     sources = [k for k in ("pbf", "osm", "place", "bbox") if getattr(s.area, k) is not None]
     if len(sources) > 1:
         p.append(f"area: give only one of pbf, osm, place, bbox (got {', '.join(sources)})")
@@ -281,57 +289,61 @@ def _validate(s: Scenario) -> list[str]:
         if path is not None and not Path(path).is_file():
             what = "is a folder, not a file" if Path(path).is_dir() else "file not found"
             p.append(f"{sec}.{key} ({FLAGS[f'{sec}.{key}']}): {what}: {path}")
-    if s.area.bbox is not None:
-        b = s.area.bbox
-        if len(b) != 4 or not (b[0] < b[2] and b[1] < b[3]):
-            p.append(f"area.bbox: expected [west, south, east, north] with west<east, south<north; got {list(b)}")
+    b = s.area.bbox
+    if b is not None and (len(b) != 4 or not (b[0] < b[2] and b[1] < b[3])):
+        p.append("area.bbox: expected [west, south, east, north] with west<east, "
+                 f"south<north; got {list(b)}")
     if s.inputs.facilities_crs not in COORD_SYSTEMS:
         p.append(f"inputs.facilities_crs: {s.inputs.facilities_crs!r} is not one of {COORD_SYSTEMS}")
     if s.inputs.total_population is not None and not s.inputs.total_population > 0:
         p.append(f"inputs.total_population: must be > 0, got {s.inputs.total_population}")
+    return p
+
+
+def _list_problems(s: Scenario) -> list[str]:
+    """Known categories; thresholds in (0, 120] minutes, increasing and distinct."""
+    p: list[str] = []
     if not s.categories:
         p.append("categories: give at least one of " + ", ".join(std.CATEGORIES))
-    for c in s.categories:
-        if c not in std.CATEGORIES:
-            p.append(f"categories: unknown category {c!r}; allowed: {', '.join(std.CATEGORIES)}")
+    p += [f"categories: unknown category {c!r}; allowed: {', '.join(std.CATEGORIES)}"
+          for c in s.categories if c not in std.CATEGORIES]
     if not s.thresholds_min:
         p.append("thresholds_min: give at least one threshold in minutes, e.g. [5, 10, 15]")
-    for t in s.thresholds_min:
-        if not (isinstance(t, int | float) and 0 < t <= 120):
-            shown = f"{t:g}" if isinstance(t, int | float) else repr(t)
-            p.append(f"thresholds_min: {shown} is not allowed; each threshold must be > 0 and "
-                     "<= 120 minutes")
+    p += [f"thresholds_min: {t:g} is not allowed; each threshold must be > 0 and <= 120 minutes"
+          for t in s.thresholds_min if not 0 < t <= 120]
     if list(s.thresholds_min) != sorted(set(s.thresholds_min)):
         p.append(f"thresholds_min: must be increasing and distinct, got {list(s.thresholds_min)}")
-    for f in fields(Speeds):
-        v = getattr(s.speeds, f.name)
-        if not (isinstance(v, int | float) and 0.1 <= v <= 3.0):
-            p.append(f"speeds.{f.name}: {v!r} m/s is not allowed; walking speeds must be in [0.1, 3.0] m/s")
-    for f in fields(Shares):
-        v = getattr(s.shares, f.name)
-        if not (isinstance(v, int | float) and 0 <= v <= 1):
-            p.append(f"shares.{f.name}: {v!r} is not a share; allowed range is [0, 1]")
+    return p
+
+
+def _rate_problems(s: Scenario) -> list[str]:
+    """Walking speeds, age shares and targets within their ranges."""
+    p = [f"speeds.{f.name}: {v!r} m/s is not allowed; walking speeds must be in [0.1, 3.0] m/s"
+         for f in fields(Speeds) if not 0.1 <= (v := getattr(s.speeds, f.name)) <= 3.0]
+    p += [f"shares.{f.name}: {v!r} is not a share; allowed range is [0, 1]"
+          for f in fields(Shares) if not 0 <= (v := getattr(s.shares, f.name)) <= 1]
     if s.shares.share_60plus + s.shares.share_0to3 > 1:
         p.append("shares: share_60plus + share_0to3 exceed 1")
-    for name in ("elderly_coverage", "childcare_coverage"):
-        v = getattr(s.targets, name)
-        if not (isinstance(v, int | float) and 0 < v <= 1):
-            p.append(f"targets.{name}: {v!r} is not allowed; a coverage target is a share in (0, 1]")
-    for name in ("childcare_places_per_1000", "elderly_beds_per_1000_60plus",
-                 "elderly_area_m2_per_100_households", "coverage_threshold_min"):
-        v = getattr(s.targets, name)
-        if not (isinstance(v, int | float) and v > 0):
-            p.append(f"targets.{name}: must be a number > 0, got {v!r}")
-    if s.thresholds_min and s.targets.coverage_threshold_min not in s.thresholds_min:
-        p.append(f"targets.coverage_threshold_min: {s.targets.coverage_threshold_min} must be one of "
+    t = s.targets
+    p += [f"targets.{n}: {v!r} is not allowed; a coverage target is a share in (0, 1]"
+          for n in ("elderly_coverage", "childcare_coverage") if not 0 < (v := getattr(t, n)) <= 1]
+    p += [f"targets.{n}: must be a number > 0, got {v!r}"
+          for n in ("childcare_places_per_1000", "elderly_beds_per_1000_60plus",
+                    "elderly_area_m2_per_100_households", "coverage_threshold_min")
+          if not (v := getattr(t, n)) > 0]
+    if s.thresholds_min and t.coverage_threshold_min not in s.thresholds_min:
+        p.append(f"targets.coverage_threshold_min: {t.coverage_threshold_min} must be one of "
                  f"thresholds_min {list(s.thresholds_min)}")
-    a = s.analysis
-    for name, lo, hi in (("cell_size_m", 10, 2000), ("max_access_m", 1, 5000),
-                         ("isochrone_walkoff_m", 0, 500), ("household_size", 1, 10),
-                         ("enrolment_rate", 0, 1), ("new_site_places", 1, 1000)):
-        v = getattr(a, name)
-        if not (isinstance(v, int | float) and lo <= v <= hi):
-            p.append(f"analysis.{name}: {v!r} is not allowed; must be in [{lo}, {hi}]")
+    return p
+
+
+def _analysis_problems(a: Analysis) -> list[str]:
+    """Technical settings within their ranges; a known counting method."""
+    p = [f"analysis.{name}: {v!r} is not allowed; must be in [{lo}, {hi}]"
+         for name, lo, hi in (("cell_size_m", 10, 2000), ("max_access_m", 1, 5000),
+                              ("isochrone_walkoff_m", 0, 500), ("household_size", 1, 10),
+                              ("enrolment_rate", 0, 1), ("new_site_places", 1, 1000))
+         if not lo <= (v := getattr(a, name)) <= hi]
     if a.coverage_method not in COVERAGE_METHODS:
         p.append(f"analysis.coverage_method: {a.coverage_method!r} is not one of {COVERAGE_METHODS}")
     return p
