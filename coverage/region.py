@@ -173,23 +173,6 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
     >>> region.network.n_nodes > 1000, len(region.facilities) > 0
     (True, True)
     """
-    from .communities import (
-        assign_cells,
-        communities_from_file,
-        communities_from_osm,
-        communities_grid,
-    )
-    from .sources.facilities import (
-        check_datum_offset,
-        facilities_from_file,
-        facilities_from_osm,
-    )
-    from .sources.population import (
-        population_from_osm,
-        population_from_raster,
-        population_from_vector,
-    )
-
     notes: list[str] = []
     reports: dict[str, Any] = {}
     # where OSM features come from: the file, or the same place/box online (osmnx, cached)
@@ -205,52 +188,74 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                  f"{net.total_length_m / 1000:,.1f} km ({net.source}"
                  + ("; parsed earlier, read from the cache" if hit else "") + ").")
     with step("reading facilities", verbose=verbose):
-        if sc.inputs.facilities is not None:
-            fac = facilities_from_file(sc.inputs.facilities, coords=sc.inputs.facilities_crs)
-            datum = check_datum_offset(fac, net, declared=sc.inputs.facilities_crs)
-            if datum is not None:
-                reports["facility_datum_check"] = datum
-            dropped = fac.attrs.get("dropped_rows")
-            if len(fac) == 0 and not allow_empty:
-                raise InputError(
-                    f"{sc.inputs.facilities} (--facilities): no usable facility row"
-                    + (f" ({len(dropped)} rows without a usable coordinate or category)"
-                       if dropped else " (the list is empty)")
-                    + "; fix the list, or pass --allow-empty to analyse a district with no "
-                    "facility")
-            if dropped:
-                notes.append(f"{len(dropped)} rows of {Path(sc.inputs.facilities).name} had no "
-                             f"usable coordinate and were left out: rows {dropped}")
-        elif osm_file is not None:
-            fac = facilities_from_osm(osm_file, categories=sc.categories)
-            notes.append(f"Facilities from OSM tags and names: {len(fac)} found.")
-        else:
-            raise InputError("no facility list and no OSM file to look for facilities in; "
-                             "set inputs.facilities (--facilities FILE)")
-    cs = sc.analysis.cell_size_m
-    bounds = net.bounds
+        fac = _facilities(sc, net, osm_file, allow_empty, notes, reports)
     with step("building the population grid", verbose=verbose):
-        pop_path = sc.inputs.population
-        if pop_path is not None:
-            suffix = Path(pop_path).suffix.lower()
-            if suffix in (".tif", ".tiff", ".vrt", ".img"):
-                cells = population_from_raster(pop_path, crs=net.crs, cell_size_m=cs,
-                                               bounds=bounds, shares=sc.shares)
-            else:
-                if not sc.inputs.population_column:
-                    raise InputError(f"{pop_path}: a vector population layer needs "
-                                     "inputs.population_column (or --population-column)")
-                cells = population_from_vector(pop_path, column=sc.inputs.population_column,
-                                               crs=net.crs, cell_size_m=cs, shares=sc.shares)
-        elif osm_file is not None and sc.inputs.total_population:
-            cells = population_from_osm(osm_file, total_population=sc.inputs.total_population,
-                                        crs=net.crs, cell_size_m=cs, shares=sc.shares,
-                                        bounds=bounds)
-        else:
-            raise InputError("no population: set inputs.population to a population file "
-                             "(--population FILE) or, with an OSM file, inputs.total_population "
-                             "to a total to distribute (--total-population N)")
+        cells = _population(sc, net, osm_file, allow_empty)
     reports["population"] = cells.attrs.get("report")
+    with step("reading communities", verbose=verbose):
+        cells, comm = _communities(sc, net, osm_file, cells, notes)
+    return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
+                  communities=comm, notes=notes, reports=reports)
+
+
+def _facilities(sc: Scenario, net: WalkNetwork, osm_file: Any, allow_empty: bool,
+                notes: list[str], reports: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The planner's list (checked against the streets for its datum), else OSM's."""
+    from .sources.facilities import check_datum_offset, facilities_from_file, facilities_from_osm
+
+    if sc.inputs.facilities is not None:
+        fac = facilities_from_file(sc.inputs.facilities, coords=sc.inputs.facilities_crs)
+        datum = check_datum_offset(fac, net, declared=sc.inputs.facilities_crs)
+        if datum is not None:
+            reports["facility_datum_check"] = datum
+        dropped = fac.attrs.get("dropped_rows")
+        if len(fac) == 0 and not allow_empty:
+            raise InputError(
+                f"{sc.inputs.facilities} (--facilities): no usable facility row"
+                + (f" ({len(dropped)} rows without a usable coordinate or category)"
+                   if dropped else " (the list is empty)")
+                + "; fix the list, or pass --allow-empty to analyse a district with no facility")
+        if dropped:
+            notes.append(f"{len(dropped)} rows of {Path(sc.inputs.facilities).name} had no "
+                         f"usable coordinate and were left out: rows {dropped}")
+        return fac
+    if osm_file is not None:
+        fac = facilities_from_osm(osm_file, categories=sc.categories)
+        notes.append(f"Facilities from OSM tags and names: {len(fac)} found.")
+        return fac
+    raise InputError("no facility list and no OSM file to look for facilities in; "
+                     "set inputs.facilities (--facilities FILE)")
+
+
+def _population(sc: Scenario, net: WalkNetwork, osm_file: Any,
+                allow_empty: bool) -> gpd.GeoDataFrame:
+    """Population cells from a raster, a vector layer, or the OSM estimate of a total."""
+    from .sources.population import (
+        population_from_osm,
+        population_from_raster,
+        population_from_vector,
+    )
+
+    cs, bounds = sc.analysis.cell_size_m, net.bounds
+    pop_path = sc.inputs.population
+    if pop_path is not None:
+        if Path(pop_path).suffix.lower() in (".tif", ".tiff", ".vrt", ".img"):
+            cells = population_from_raster(pop_path, crs=net.crs, cell_size_m=cs,
+                                           bounds=bounds, shares=sc.shares)
+        elif not sc.inputs.population_column:
+            raise InputError(f"{pop_path}: a vector population layer needs "
+                             "inputs.population_column (or --population-column)")
+        else:
+            cells = population_from_vector(pop_path, column=sc.inputs.population_column,
+                                           crs=net.crs, cell_size_m=cs, shares=sc.shares)
+    elif osm_file is not None and sc.inputs.total_population:
+        cells = population_from_osm(osm_file, total_population=sc.inputs.total_population,
+                                    crs=net.crs, cell_size_m=cs, shares=sc.shares,
+                                    bounds=bounds)
+    else:
+        raise InputError("no population: set inputs.population to a population file "
+                         "(--population FILE) or, with an OSM file, inputs.total_population "
+                         "to a total to distribute (--total-population N)")
     if not allow_empty and not float(cells[["pop_total"]].to_numpy().sum()) > 0:
         src = f"{pop_path} (--population)" if pop_path is not None else \
             "the OSM population estimate (--total-population)"
@@ -258,34 +263,44 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                          "text values, or outside the network's extent); check the file, its "
                          "column (--population-column) and its coordinate system, or pass "
                          "--allow-empty")
-    with step("reading communities", verbose=verbose):
-        comm = None
-        if sc.inputs.communities is not None:
-            comm = communities_from_file(sc.inputs.communities,
-                                         name_column=sc.inputs.community_name_column)
-        elif osm_file is not None:
-            comm = communities_from_osm(osm_file, bounds_wgs84=net.bounds_wgs84())
-            if len(comm):
-                notes.append(f"Communities: {len(comm)} OSM administrative areas.")
-        area_km2 = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / 1e6
-        size = 500 if area_km2 < 16 else 1000  # at least a few districts on a small area
-        # the grid covers every cell: cells reach up to a cell beyond the streets' bounds
-        cb = cells.to_crs(net.crs).total_bounds if len(cells) else bounds
-        gb = (min(bounds[0], cb[0]), min(bounds[1], cb[1]), max(bounds[2], cb[2]),
-              max(bounds[3], cb[3]))
-        if comm is not None and len(comm) and sc.inputs.communities is None:
-            comm = _fill_with_grid(comm.to_crs(net.crs), cells.to_crs(net.crs), gb, size,
-                                   notes)
-        if comm is None or len(comm) == 0:
-            comm = communities_grid(gb, size_m=size, crs=net.crs)
-            notes.append(f"Communities: no boundaries given or mapped; using a regular grid of "
-                         f"{len(comm)} districts of {size} m.")
-        cells = cells.to_crs(net.crs)
-        if sc.inputs.communities is not None:
-            notes += _community_checks(cells, comm, sc.inputs.communities)
-        cells = assign_cells(cells, comm.to_crs(net.crs))
-    return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
-                  communities=comm, notes=notes, reports=reports)
+    return cells
+
+
+def _communities(sc: Scenario, net: WalkNetwork, osm_file: Any, cells: gpd.GeoDataFrame,
+                 notes: list[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Communities (file, OSM boundaries completed by a grid, or a grid) and the cells in them."""
+    from .communities import (
+        assign_cells,
+        communities_from_file,
+        communities_from_osm,
+        communities_grid,
+    )
+
+    bounds = net.bounds
+    comm = None
+    if sc.inputs.communities is not None:
+        comm = communities_from_file(sc.inputs.communities,
+                                     name_column=sc.inputs.community_name_column)
+    elif osm_file is not None:
+        comm = communities_from_osm(osm_file, bounds_wgs84=net.bounds_wgs84())
+        if len(comm):
+            notes.append(f"Communities: {len(comm)} OSM administrative areas.")
+    area_km2 = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / 1e6
+    size = 500 if area_km2 < 16 else 1000  # at least a few districts on a small area
+    # the grid covers every cell: cells reach up to a cell beyond the streets' bounds
+    cb = cells.to_crs(net.crs).total_bounds if len(cells) else bounds
+    gb = (min(bounds[0], cb[0]), min(bounds[1], cb[1]), max(bounds[2], cb[2]),
+          max(bounds[3], cb[3]))
+    if comm is not None and len(comm) and sc.inputs.communities is None:
+        comm = _fill_with_grid(comm.to_crs(net.crs), cells.to_crs(net.crs), gb, size, notes)
+    if comm is None or len(comm) == 0:
+        comm = communities_grid(gb, size_m=size, crs=net.crs)
+        notes.append(f"Communities: no boundaries given or mapped; using a regular grid of "
+                     f"{len(comm)} districts of {size} m.")
+    cells = cells.to_crs(net.crs)
+    if sc.inputs.communities is not None:
+        notes += _community_checks(cells, comm, sc.inputs.communities)
+    return assign_cells(cells, comm.to_crs(net.crs)), comm
 
 
 def _community_checks(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame,
