@@ -25,7 +25,7 @@ from .access import NodeDistances, cell_distances, nearest_facility, reach
 from .gaps import gap_clusters, short_communities
 from .isochrones import isochrones
 from .network import Snapped, WalkNetwork
-from .rates import GROUPS, cell_table, community_table, e2sfca, summary, tlabel
+from .rates import GROUPS, _group_key, cell_table, community_table, e2sfca, summary, tlabel
 from .region import Region
 from .scenario import Scenario
 
@@ -520,7 +520,7 @@ def summary_table(result: CoverageResult) -> pd.DataFrame:
     summ = result.summary
     rows = []
     for c, d in summ["categories"].items():
-        target = {v: k for k, v in GROUPS.items()}[std.CATEGORIES[c].target_group]
+        target = _group_key(std.CATEGORIES[c].target_group)
         for t, row in d["thresholds"].items():
             for g in GROUPS:
                 r = row[g]

@@ -24,7 +24,7 @@ from ._errors import InputError
 from ._options import BASEMAPS, COORD_SYSTEMS, COVERAGE_METHODS, LANGS
 
 if TYPE_CHECKING:
-    from .pipeline import RunOptions
+    from .pipeline import RunOptions, RunResult
     from .scenario import Scenario
 
 __all__ = ["build_parser", "main"]
@@ -318,7 +318,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_run(r: Any, lang: str) -> None:
+def _print_run(r: RunResult, lang: str) -> None:
+    """The run's headline figures on stdout, its notes on stderr."""
     gaps = r.result.gaps
     n_gaps = gaps.groupby("category").size().to_dict() if len(gaps) else {}
     _print_summary(r.summary["study_area"], r.summary, n_gaps, lang, r.out)

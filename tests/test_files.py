@@ -53,13 +53,9 @@ def test_ctrl_c_keeps_the_previous_run_and_says_so(tmp_path, previous_run):
     _copy(prev, out)
     before = _snapshot(out)
     p = _start(out, env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # interrupt once the work has begun
-        time.sleep(0.5)
-        if p.poll() is not None:
-            break
+    time.sleep(0.5)  # interrupt once the work has begun
+    if p.poll() is None:
         p.send_signal(signal.SIGINT)
-        break
     _, err = p.communicate(timeout=300)
     assert p.returncode == 130, err[-2000:]
     assert "interrupted" in err and "previous complete run" in err
