@@ -45,6 +45,7 @@ from ._errors import DataWarning
 from ._escape import html_text
 from ._files import atomic_path
 from ._options import BASEMAPS
+from ._palette import BAND_COLOURS, CATEGORY_COLOURS, NO_RESIDENTS, RATE_STEPS, SUBTYPE_COLOURS
 from .standards import CATEGORIES
 
 __all__ = [
@@ -57,16 +58,6 @@ __all__ = [
     "stable_ids",
 ]
 
-#: Walking-minute bands of population cells.
-BAND_COLOURS = {"5": "#1a9850", "10": "#91cf60", "15": "#fee08b", "beyond": "#d73027",
-                "unreachable": "#7f7f7f"}
-CATEGORY_COLOURS = {"elderly": "#6a3d9a", "childcare": "#1f78b4"}
-SUBTYPE_COLOURS = {"care_home": "#6a3d9a", "day_care": "#9e67c9", "home_care_centre": "#cab2d6",
-                   "canteen": "#b15928", "nursery": "#1f78b4", "kindergarten": "#33a0d6",
-                   "community_point": "#a6cee3", "early_education": "#b0b0b0"}
-#: Coverage-rate ramp for communities (share of the target group within the threshold).
-RATE_STEPS = ((0.5, "#d73027"), (0.7, "#fc8d59"), (0.9, "#fee08b"), (1.01, "#1a9850"))
-NO_RESIDENTS = "#dddddd"
 
 _T = {
     "zh": {"iso": "{cat} {t}分钟等时圈", "cells": "{cat}:人口网格(步行分钟)",

@@ -290,15 +290,19 @@ def _analyse(region: Region, scenario: Scenario, options: RunOptions,
 
 
 def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
-           options: RunOptions) -> None:
-    """Tables, map and figures of one region into ``stage``."""
+           options: RunOptions) -> dict[str, float]:
+    """Tables, map and figures of one region into ``stage``; seconds per kind of output."""
     from .export import write_tables
 
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
     write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
                   "short_communities": res.short, "facilities": res.facilities,
                   "isochrones": res.isochrones}, stage, lang=options.lang,
                  coords_out=output_coords(options, scenario))
+    t["tables"] = time.perf_counter() - t0
     if options.maps:
+        t0 = time.perf_counter()
         from .maps import coverage_map, save_map
 
         m = coverage_map(cells=res.cells, communities=res.communities, isochrones=res.isochrones,
@@ -307,10 +311,14 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
                          offline=options.offline, title=scenario.area.name,
                          streets=region.network, **map_options(scenario))
         save_map(m, stage / "map.html", offline=options.offline)
+        t["map"] = time.perf_counter() - t0
     if options.figures:
+        t0 = time.perf_counter()
         from .figures import report_figures
 
         report_figures(res, scenario, stage / "figures", lang=options.lang)
+        t["figures"] = time.perf_counter() - t0
+    return t
 
 
 def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = None,
@@ -403,8 +411,9 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     summ.update(extra or {})
     t2 = time.perf_counter()
     with staged_folder(out, locked=True) as stage:
-        _write(stage, res, region, scenario, options)
+        parts = _write(stage, res, region, scenario, options)
         if options.report:
+            t3 = time.perf_counter()
             from ._files import write_text_atomic
             from .report import report_html
 
@@ -412,7 +421,9 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
                 res, scenario, summ, lang=options.lang,
                 coords_out=output_coords(options, scenario),
                 figures=stage / "figures" if options.figures else None))
+            parts["report"] = time.perf_counter() - t3
         seconds = {"read": round(t_read, 2), "analyze": round(t_an, 2),
+                   **{k: round(v, 2) for k, v in parts.items()},
                    "write": round(time.perf_counter() - t2, 2),
                    "total": round(time.perf_counter() - t0, 2)}
         summ["seconds"] = seconds
