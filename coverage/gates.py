@@ -9,7 +9,8 @@ Gates (:func:`compound_gates`), in this order of preference for each compound:
 1. ``file``: a planner's gate list (CSV/XLSX/GeoJSON …) naming each gate's compound by id or
    name, in any coordinate system of :mod:`care15.chinacoords`;
 2. ``osm_gate`` / ``osm_entrance``: OSM nodes tagged ``barrier=gate`` or ``entrance=*`` within
-   :data:`GATE_NEAR_M` (20 m) of the compound's outline;
+   :data:`GATE_NEAR_M` (20 m) of the compound's outline (of the nearest outline when several
+   are that near);
 3. ``boundary_crossing``: where an at-grade walkable street crosses the outline (a street
    that enters the compound has a way in), merged within :data:`CROSSING_MERGE_M`;
 4. ``nearest_street``: failing all of these, the point of the outline nearest a street in
@@ -30,12 +31,13 @@ Closed compounds (``closed_compounds=True``, the default): a compound with mappe
 closed to everyone else. The network edges inside it (lying within its outline and with their
 middle more than :data:`INSIDE_MARGIN_M` inside it) are removed from the routing network, so
 no route crosses the compound; edges on the outline and the stubs from the outline to the
-street stay, so the gates remain on the network. A facility inside a closed compound is
-reached through that compound's gates (the walk in from the gate, straight × detour). The
-compound's own residents are not hindered: they walk to their gates in any case.
+street stay, so the gates remain on the network. A facility on the inner paths of a closed
+compound is reached through that compound's gates: along the inner paths from a gate that
+joins them, else straight × detour from the gate. The compound's own residents are not
+hindered: they walk to their gates in any case.
 
 Limits: the walk between a home and a gate is a straight line × a detour factor, not the
-compound's internal paths; a public street mapped inside a gated compound's outline is closed
+compound's inner paths (these are often not mapped); a public street mapped inside a gated compound's outline is closed
 with it unless the caller keeps it (``keep_edges``); gates are open to all at all hours; only
 compounds with mapped gates are closed (an outline with only crossings is taken as open).
 """
@@ -69,6 +71,8 @@ __all__ = [
     "GATE_STREET_MAX_M",
     "INSIDE_MARGIN_M",
     "MAPPED_SOURCES",
+    "PUBLIC_HIGHWAY",
+    "SHARED_WALL_M",
     "GateNetwork",
     "compound_gates",
     "compound_minutes",
@@ -78,6 +82,7 @@ __all__ = [
     "gate_network",
     "osm_gate_nodes",
     "points_in_compounds",
+    "public_street_edges",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,9 @@ DETOUR_FACTOR = 1.3
 #: An OSM ``barrier=gate`` / ``entrance=*`` node is a gate of every compound whose outline lies
 #: within this many metres (gates are mapped on the access road, a few metres off the wall).
 GATE_NEAR_M = 20.0
+#: An OSM gate node near several compounds' outlines belongs to the nearest one, and to the
+#: others only when their outline is within this many metres more (a wall shared by both).
+SHARED_WALL_M = 1.0
 #: A gate from a file farther than this from its compound's outline is refused (the usual sign
 #: of a wrong coordinate system: GCJ-02 points lie 300–600 m off WGS-84 ones in China).
 FILE_GATE_MAX_M = 50.0
@@ -109,6 +117,11 @@ INSIDE_MARGIN_M = 2.0
 COMPOUND_GRID_M = 50.0
 #: Gate sources that make a compound *mapped* (and so closed to through routes).
 MAPPED_SOURCES = ("file", "osm_gate", "osm_entrance")
+#: ``highway`` values of public streets: never closed with a compound they run through, even
+#: when mapped inside its outline (:func:`public_street_edges`). ``residential``, ``service``,
+#: ``living_street`` and paths inside a gated compound are its own ways and are closed.
+PUBLIC_HIGHWAY = ("trunk", "trunk_link", "primary", "primary_link", "secondary",
+                  "secondary_link", "tertiary", "tertiary_link", "unclassified")
 #: Columns of the gate table.
 GATE_COLUMNS = ["compound_id", "gate_id", "source", "source_row", "street_m", "geometry"]
 
@@ -169,6 +182,44 @@ def osm_gate_nodes(path: str | Path) -> gpd.GeoDataFrame:
         out[k] = (f[k].fillna("").astype(str).to_numpy() if k in f.columns
                   else np.full(len(f), "", dtype=object))
     return out
+
+
+def public_street_edges(network: WalkNetwork, path: str | Path | None = None, *,
+                        ways: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """Which network edges belong to a public street (:data:`PUBLIC_HIGHWAY`).
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    path
+        The OSM file the network was read from; its ``highway`` ways of the public classes are
+        read with :func:`care15.sources.osm.features`.
+    ways
+        Instead of ``path``: the public street lines (any CRS).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the edges: True for an edge lying along a public street (within
+        1 m of one along its whole length). Pass it as ``keep_edges`` to :func:`gate_network`.
+    """
+    if ways is None:
+        if path is None:
+            raise InputError("public_street_edges: give the OSM file (path) or the ways")
+        from .sources.osm import features
+
+        ways = features(path, {"highway": list(PUBLIC_HIGHWAY)})
+    keep = np.zeros(network.n_edges, dtype=bool)
+    if not len(ways) or not network.n_edges:
+        return keep
+    w = ways.to_crs(network.crs).geometry.values
+    w = w[np.isin(shapely.get_type_id(w), (1, 5))]
+    if len(w):
+        ie, _ = shapely.STRtree(shapely.buffer(w, 1.0)).query(network.edge_geometry,
+                                                              predicate="within")
+        keep[ie] = True
+    return keep
 
 
 def _file_gates(path: str | Path, comp: gpd.GeoDataFrame, crs: Any,
@@ -274,6 +325,11 @@ def _osm_gates(nodes: gpd.GeoDataFrame, comp: gpd.GeoDataFrame, crs: Any) -> gpd
     ip, ic = tree.query(pts[use], predicate="dwithin", distance=GATE_NEAR_M)
     if not len(ip):
         return empty
+    # a node near several outlines belongs to the nearest (to all of them on a shared wall)
+    d = np.asarray(shapely.distance(pts[use][ip], shapely.boundary(geom[area][ic])))
+    nearest = pd.Series(d).groupby(ip).transform("min").to_numpy()
+    near = d <= nearest + SHARED_WALL_M
+    ip, ic = ip[near], ic[near]
     k = use[ip]
     osm_id = (n["osm_id"].to_numpy() if "osm_id" in n.columns else np.arange(len(n)))[k]
     return _gate_table(area[ic], shapely.get_x(pts[k]), shapely.get_y(pts[k]), kind[k],
@@ -493,6 +549,10 @@ class GateNetwork:
         Per compound, True when it is closed to through routes.
     removed_edges
         Indices (in :attr:`base`) of the edges taken out.
+    interior
+        The edges taken out as a network of their own (same nodes as :attr:`base`): the inner
+        paths of the closed compounds, along which a facility inside one is reached from its
+        gates. ``None`` when nothing was taken out.
     """
 
     network: WalkNetwork
@@ -502,6 +562,7 @@ class GateNetwork:
     gate_snap: Snapped
     closed: np.ndarray
     removed_edges: np.ndarray
+    interior: WalkNetwork | None = None
 
 
 def gate_network(network: WalkNetwork, compounds: gpd.GeoDataFrame, gates: gpd.GeoDataFrame, *,
@@ -544,6 +605,7 @@ def gate_network(network: WalkNetwork, compounds: gpd.GeoDataFrame, gates: gpd.G
         closed &= _is_area(comp.geometry.values)
     removed = np.empty(0, dtype=np.int64)
     net = network
+    interior = None
     if closed.any() and network.n_edges:
         which = np.flatnonzero(closed)
         poly = comp.geometry.values[which]
@@ -558,20 +620,26 @@ def gate_network(network: WalkNetwork, compounds: gpd.GeoDataFrame, gates: gpd.G
         if keep_edges is not None:
             drop &= ~np.asarray(keep_edges, dtype=bool)
         removed = np.flatnonzero(drop)
-        keep = ~drop
-        net = WalkNetwork(crs=network.crs, node_id=network.node_id, x=network.x, y=network.y,
-                          edge_u=network.edge_u[keep], edge_v=network.edge_v[keep],
-                          edge_length_m=network.edge_length_m[keep],
-                          edge_geometry=network.edge_geometry[keep],
-                          source=f"{network.source} (closed compounds)",
-                          meta={"parent": network.source}, edge_class=network.edge_class[keep],
-                          parent_edge_entry=network.edge_entry[keep])
+        net = _edge_part(network, ~drop, "closed compounds")
+        if len(removed):
+            interior = _edge_part(network, drop, "inner paths of closed compounds")
     g = gates.to_crs(network.crs)
     snap = net.snap(shapely.get_x(g.geometry.values), shapely.get_y(g.geometry.values),
                     max_access_m=GATE_STREET_MAX_M)
     return GateNetwork(network=net, base=network, compounds=comp,
                        gates=g.reset_index(drop=True), gate_snap=snap, closed=closed,
-                       removed_edges=removed)
+                       removed_edges=removed, interior=interior)
+
+
+def _edge_part(network: WalkNetwork, keep: np.ndarray, what: str) -> WalkNetwork:
+    """The network with only the ``keep`` edges and all nodes (node indices unchanged)."""
+    return WalkNetwork(crs=network.crs, node_id=network.node_id, x=network.x, y=network.y,
+                       edge_u=network.edge_u[keep], edge_v=network.edge_v[keep],
+                       edge_length_m=network.edge_length_m[keep],
+                       edge_geometry=network.edge_geometry[keep],
+                       source=f"{network.source} ({what})", meta={"parent": network.source},
+                       edge_class=network.edge_class[keep],
+                       parent_edge_entry=network.edge_entry[keep])
 
 
 def points_in_compounds(points: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> np.ndarray:
@@ -810,15 +878,31 @@ def gate_distances(gn: GateNetwork, facilities: gpd.GeoDataFrame,
     gx = shapely.get_x(gn.gates.geometry.values)
     gy = shapely.get_y(gn.gates.geometry.values)
 
-    # sources: facilities on the open network as they are; those inside a closed compound at
-    # each of its gates, with the walk from the gate in
-    open_f = np.flatnonzero(~in_closed)
+    # sources: facilities on the routing network as they are; a facility on the inner paths
+    # of a closed compound at that compound's gates, with the walk in from the gate along the
+    # inner paths where the gate joins them, else straight × detour
+    inner = np.zeros(len(fl), dtype=bool)
+    s_base = None
+    if in_closed.any() and gn.interior is not None:
+        s_base = gn.base.snap(fx, fy, max_access_m=max_access)
+        inner = in_closed & np.isin(s_base.edge, gn.removed_edges)
+    open_f = np.flatnonzero(~inner)
     s_open = net.snap(fx[open_f], fy[open_f], max_access_m=max_access)
-    fi, gi = _pairs(np.where(in_closed, fc_all, -1), gc)
+    inner_f = np.flatnonzero(inner)
+    via_paths = np.zeros(len(gc), dtype=bool)
+    parts = [(s_open, np.zeros(len(open_f)), open_f)]
+    if len(inner_f) and s_base is not None and gn.interior is not None:
+        nd_in = nearest_facility(gn.interior, s_base.subset(inner_f))
+        gd_in, gw_in = cell_distances(nd_in, gs)
+        f_in = np.where(gw_in >= 0, inner_f[np.maximum(gw_in, 0)], -1)
+        via_paths = (f_in >= 0) & (gc >= 0) & (fc_all[np.maximum(f_in, 0)] == gc)
+        vg = np.flatnonzero(via_paths)
+        parts.append((gs.subset(vg), gd_in[vg], f_in[vg]))
+    fi, gi = _pairs(np.where(inner, fc_all, -1), np.where(via_paths, -1, gc))
     walk_in = detour * np.hypot(fx[fi] - gx[gi], fy[fi] - gy[gi])
-    seeds = _concat_snapped(s_open, gs.subset(gi), extra_access=np.concatenate(
-        [np.zeros(len(open_f)), walk_in]))
-    seed_fac = np.concatenate([open_f, fi]).astype(np.int64)
+    parts.append((gs.subset(gi), walk_in, fi))
+    seeds = _concat_snapped([p[0] for p in parts], np.concatenate([p[1] for p in parts]))
+    seed_fac = np.concatenate([p[2] for p in parts]).astype(np.int64)
     nd = nearest_facility(net, seeds)
 
     # gates: metres to the nearest facility
@@ -868,9 +952,10 @@ def gate_distances(gn: GateNetwork, facilities: gpd.GeoDataFrame,
                          "walk_in_m": walk, "facility": fac}, index=pl.index)
 
 
-def _concat_snapped(a: Snapped, b: Snapped, *, extra_access: np.ndarray) -> Snapped:
-    """Two snapped sets as one, with ``extra_access`` metres added to each off-network leg."""
-    fields = {k: np.concatenate([getattr(a, k), getattr(b, k)]) for k in a.__dataclass_fields__}
+def _concat_snapped(sets: list[Snapped], extra_access: np.ndarray) -> Snapped:
+    """Snapped sets as one, with ``extra_access`` metres added to each off-network leg."""
+    fields = {k: np.concatenate([getattr(s, k) for s in sets])
+              for k in sets[0].__dataclass_fields__}
     fields["access_m"] = fields["access_m"] + extra_access
     return Snapped(**fields)
 

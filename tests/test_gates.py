@@ -26,6 +26,7 @@ from care15.gates import (
     gate_distances,
     gate_network,
     points_in_compounds,
+    public_street_edges,
 )
 from care15.network import network_from_edges
 
@@ -96,6 +97,13 @@ def test_osm_gate_found_and_far_corner_walks_to_it(net):
     assert res["elderly_gate_id"].tolist() == ["A/g1", "A/g1"]
 
 
+def test_osm_gate_goes_to_the_nearest_outline(net):
+    comp = compounds(("C", "丙小区", shapely.box(*P(520, 100), *P(620, 200))))
+    # 12 m from C's outline, 8 m from A's: A's gate
+    gates = compound_gates(comp, net, osm_nodes=gate_nodes((508, 150)))
+    assert gates.loc[gates["source"] == "osm_gate", "compound_id"].tolist() == ["A"]
+
+
 def test_closed_compound_is_not_crossed(net):
     comp = compounds()
     gates = compound_gates(comp, net, osm_nodes=gate_nodes((250, 0)))
@@ -113,16 +121,40 @@ def test_closed_compound_is_not_crossed(net):
     assert sorted(gn.removed_edges.tolist()) == [7, 8]  # 7-8 and 8-9: inside; 2-7, 9-5 stay
 
 
+def test_public_street_through_compound_stays_open(net):
+    comp = compounds()
+    gates = compound_gates(comp, net, osm_nodes=gate_nodes((250, 0)))
+    street = gpd.GeoDataFrame(geometry=[shapely.LineString([P(250, -10), P(250, 510)])], crs=UTM)
+    keep = public_street_edges(net, ways=street)
+    assert np.flatnonzero(keep).tolist() == [6, 7, 8, 9]  # the four pieces of x = 250
+    gn = gate_network(net, comp, gates, keep_edges=keep)
+    assert gn.closed.tolist() == [True] and len(gn.removed_edges) == 0
+    r = gate_distances(gn, fac((250, 530)), pts((250, -40)))
+    assert r["dist_m"].iat[0] == pytest.approx(30 + 520 + 20)
+
+
 def test_facility_inside_closed_compound_reached_through_its_gate(net):
     comp = compounds()
     gates = compound_gates(comp, net, osm_nodes=gate_nodes((250, 0)))
     gn = gate_network(net, comp, gates)
     r = gate_distances(gn, fac((300, 300)), pts((250, -40), (100, 400), cid=[None, "A"]))
-    # outside: 30 m to the street, 10 m to the gate, then straight in × detour
-    assert r["dist_m"].iat[0] == pytest.approx(30 + 10 + DETOUR_FACTOR * np.hypot(50, 300))
+    # outside: 30 m to the street, 10 m to the gate, then in along the inner street: 300 m to
+    # (250, 300) and 50 m off it to the facility
+    assert r["dist_m"].iat[0] == pytest.approx(30 + 10 + 300 + 50)
+    assert r["via"].iat[0] == "street"
     # a resident of A walks straight to it inside
     assert r["via"].iat[1] == "inside"
     assert r["dist_m"].iat[1] == pytest.approx(DETOUR_FACTOR * np.hypot(200, 100))
+
+
+def test_facility_inside_closed_compound_gate_off_the_inner_paths(net):
+    # A's only gate is on the west side, where no inner path reaches: the walk in from it is
+    # straight × detour
+    comp = compounds()
+    gates = compound_gates(comp, net, osm_nodes=gate_nodes((0, 250)))
+    gn = gate_network(net, comp, gates)
+    r = gate_distances(gn, fac((300, 300)), pts((-40, 250)))
+    assert r["dist_m"].iat[0] == pytest.approx(30 + 10 + DETOUR_FACTOR * np.hypot(300, 50))
 
 
 def test_boundary_crossings_are_gates_and_compound_stays_open(net):
@@ -247,7 +279,7 @@ def harbin():
 
 
 def test_harbin_compounds_end_to_end(harbin):
-    _path, net, comp, nodes = harbin
+    path, net, comp, nodes = harbin
     # SOURCES.md counts 1,648 landuse=residential ways and relations and 117 gates; the reader
     # keeps those with an area geometry and gates that are nodes
     assert 1600 <= len(comp) <= 1648
@@ -281,6 +313,12 @@ def test_harbin_compounds_end_to_end(harbin):
     res = compound_minutes(net, comp, gates, f, points=pts)
     gn = gate_network(net, comp, gates)
     assert gn.closed.sum() == mapped and res.attrs["closed_compounds"] == mapped
+    # no public street (tertiary and up, unclassified) is closed
+    public = public_street_edges(net, path)
+    assert public.sum() > 1000
+    kept = gate_network(net, comp, gates, keep_edges=public)
+    assert not public[kept.removed_edges].any()
+    assert len(kept.removed_edges) <= len(gn.removed_edges)
     # removed edges all lie inside a closed compound
     closed_poly = shapely.union_all(comp.geometry.values[gn.closed])
     assert shapely.within(net.edge_geometry[gn.removed_edges],
