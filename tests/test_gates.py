@@ -222,6 +222,16 @@ def test_gate_file_by_compound_name(tmp_path, net):
     assert gates[["compound_id", "source"]].values.tolist() == [["A", "file"]]
 
 
+def test_gate_file_geojson(tmp_path, net):
+    p = tmp_path / "gates.geojson"
+    gpd.GeoDataFrame({"compound_id": ["A", "A"]},
+                     geometry=[shapely.Point(P(250, 0)), shapely.Point(P(250, 500))],
+                     crs=UTM).to_crs(4326).to_file(p, driver="GeoJSON")
+    gates = compound_gates(compounds(), net, gates_file=p)
+    assert gates["gate_id"].tolist() == ["A/g1", "A/g2"]
+    assert gates["street_m"].max() < 0.01  # both on the street through A
+
+
 def test_gate_file_gate_far_from_streets_names_the_row(tmp_path, net):
     comp = compounds(("D", "远小区", shapely.box(*P(2000, 2000), *P(2300, 2300))))
     p = _gate_csv(tmp_path, [("A", 250, 0), ("D", 2000, 2150)])
