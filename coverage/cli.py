@@ -211,7 +211,7 @@ def _out_problem(out: Path) -> list[str]:
 
 def _pct(v: float | None, zh: bool = False) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "无法计算" if zh else "n/a"
+        return "无居民" if zh else "n/a"
     return f"{v:.1%}"
 
 
