@@ -134,7 +134,9 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--method", choices=COVERAGE_METHODS,
                    help="count a cell as covered by its network time (default) or by isochrone "
                         "area overlay")
-    o.add_argument("--lang", choices=LANGS, default="zh", help="labels of map and tables")
+    o.add_argument("--lang", choices=LANGS, default="zh",
+                   help="language of the console (progress, results, notes), map, tables and "
+                        "report")
     o.add_argument("--basemap", choices=BASEMAPS, default="osm", help="map background")
     o.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
     cdn = o.add_mutually_exclusive_group()

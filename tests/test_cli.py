@@ -285,3 +285,24 @@ def test_version_names_the_travel_time_engine(capsys):
         main(["--version"])
     assert e.value.code == 0
     assert capsys.readouterr().out.strip() == f"care15 0.1.0 (travel-time engine: {ENGINE})"
+
+
+@pytest.mark.parametrize("solver,status,objective,bound,gap,en,zh", [
+    ("highs", "Optimal", 357.0, 357.0, float("inf"), "Optimal: HiGHS proved", "最优解"),
+    ("highs", "Time limit reached", 300.0, 330.0, 0.0909, "At most 9.1% from the best possible",
+     "相差至多 9.1%"),
+    ("highs", "Time limit reached", 300.0, float("inf"), float("inf"), "No finite bound",
+     "未求得有限的界"),
+    ("greedy", "heuristic", 380.0, 400.0, 0.05, "the LP bound is 400 (the coverage if sites",
+     "LP 界为 400"),
+    ("greedy", "heuristic", 401.0, 401.0, 0.0, "The best possible", "已是最优"),
+    ("highs", "Time limit reached", 4.0, 3.0, 0.25, "at least 3 sites are needed", "至少需要 3 处"),
+])
+def test_suggest_gap_is_said_honestly(solver, status, objective, bound, gap, en, zh):
+    """Never "Optimality gap inf%": optimal without a number, else "at most X%" and its bound."""
+    from care15.siting import SolveResult, _gap_text
+
+    model = "target" if "sites are needed" in en else "mclp"
+    t_en, t_zh = _gap_text(SolveResult([0], [1.0], objective, bound, gap, solver, status), model)
+    assert en in t_en and zh in t_zh, (t_en, t_zh)
+    assert "inf" not in t_en + t_zh and "nan" not in t_en + t_zh
