@@ -134,7 +134,9 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     o.add_argument("--method", choices=COVERAGE_METHODS,
                    help="count a cell as covered by its network time (default) or by isochrone "
                         "area overlay")
-    o.add_argument("--lang", choices=LANGS, default="zh", help="labels of map and tables")
+    o.add_argument("--lang", choices=LANGS, default="zh",
+                   help="language of the console (progress, results, notes), map, tables and "
+                        "report")
     o.add_argument("--basemap", choices=BASEMAPS, default="osm", help="map background")
     o.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
     cdn = o.add_mutually_exclusive_group()
@@ -209,8 +211,10 @@ def _out_problem(out: Path) -> list[str]:
     return []
 
 
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+def _pct(v: float | None, zh: bool = False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "无居民" if zh else "n/a"
+    return f"{v:.1%}"
 
 
 def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang: str,
@@ -228,13 +232,14 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
         grp = "60plus" if c == "elderly" else "0to3"
         gl = ("60岁以上" if grp == "60plus" else "3岁以下") if zh else \
             ("aged 60+" if grp == "60plus" else "under 3")
-        shares = ", ".join(f"≤{t} min {_pct(r[grp]['share'])}" for t, r in d["thresholds"].items())
+        shares = ", ".join(f"≤{t} {'分钟' if zh else 'min'} {_pct(r[grp]['share'], zh)}"
+                           for t, r in d["thresholds"].items())
         print(f"\n{label}: {d['n_facilities']} {'处设施' if zh else 'facilities'}, "
               f"{'步速' if zh else 'walking'} {d['walk_speed_mps']} m/s")
         print(f"  {gl} {'步行可达' if zh else 'within'}: {shares}")
         tgt = d["coverage_target"]
         met = d["target_met"]
-        verdict = ("n/a" if met is None else ("达标" if met else "未达标")) if zh else \
+        verdict = ("无法判定" if met is None else ("达标" if met else "未达标")) if zh else \
             ("n/a" if met is None else ("met" if met else "NOT met"))
         print(("  目标 {t:.0%}: {v}; 达标社区 {m}/{n}; 有设施的社区 {h}/{n}" if zh else
                "  target {t:.0%}: {v}; communities meeting it {m}/{n}; with a facility {h}/{n}")
@@ -249,7 +254,7 @@ def _print_summary(name: str, summ: dict[str, Any], n_gaps: dict[str, int], lang
         elif d.get("capacity_left_out_facilities"):
             print("  " + _capacity_basis(d, zh))
         print(f"  {'缺口片区' if zh else 'gap clusters'}: {n_gaps.get(c, 0)}")
-    _print_notes(summ.get("notes", []))
+    _print_notes(summ.get("notes", []), lang)
     print(f"\n{'输出目录' if zh else 'Written to'}: {out}")
 
 
@@ -290,8 +295,11 @@ def _print_population(rep: dict[str, Any], zh: bool) -> None:
                                   if ceiling else ""))
 
 
-def _print_notes(notes: list[str]) -> None:
-    for n in notes:
+def _print_notes(notes: list[str], lang: str) -> None:
+    """The notes about the data on stderr, one line each, in ``lang``."""
+    from ._notes import notes_in
+
+    for n in notes_in(notes, lang):
         log.warning("! %s", n)
 
 
@@ -308,7 +316,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     note = ("Demo facilities are illustrative stand-ins placed at real OSM features of central "
             "Helsinki; population is an OSM-based estimate of "
             f"{sc.inputs.total_population:,.0f} residents.")
-    r = run(sc, out, options=options, extra={"demo_note": note})
+    note_zh = ("演示设施是放在赫尔辛基中心区真实 OSM 地物上的示意点; 人口是基于 OSM 估算的 "
+               f"{sc.inputs.total_population:,.0f} 名居民。")
+    r = run(sc, out, options=options, extra={"demo_note": note, "demo_note_zh": note_zh})
     if args.out is None and "map.html" in r.files:  # the project's maps/ folder, as README says
         from ._files import atomic_path
 
@@ -367,8 +377,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
                     options=options)
     sug = r.suggestion
     zh = args.lang == "zh"
-    _print_notes(r.info["notes"])
-    print(sug.message)
+    _print_notes(r.info["notes"], args.lang)
+    print(sug.message_in(args.lang))
     if len(sug.sites):
         sites = sug.sites
         co = r.info.get("coords_out", "wgs84")
@@ -381,9 +391,19 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         cols = [c for c in ("rank", "community_name", "lon", "lat", f"lon_{co}", f"lat_{co}",
                             "newly_covered_target", "cumulative_coverage")
                 if c in sites.columns]
-        print(sites[cols].head(20).to_string(index=False))
+        table = sites[cols].head(20)
+        if zh:
+            table = table.rename(columns=_zh_headers(cols))
+        print(table.to_string(index=False))
     print(f"\n{'输出目录' if zh else 'Written to'}: {r.out}")
     return 0
+
+
+def _zh_headers(cols: list[str]) -> dict[str, str]:
+    """Chinese headers of the sites table, from the tables' column dictionary."""
+    from .export import column_info
+
+    return {c: column_info(c)[0] for c in cols}
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -450,26 +470,98 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Notes(logging.Formatter):
-    """Warnings as one-line notes, other records as they are."""
+    """care15's messages in the console's language; warnings as one-line notes."""
+
+    def __init__(self, fmt: str, lang: str) -> None:
+        super().__init__(fmt)
+        self.lang = lang
 
     def format(self, record: logging.LogRecord) -> str:
+        from ._notes import translate
+
         msg = super().format(record)
+        if self.lang != "en" and record.name.startswith("care15"):
+            msg = translate(msg, self.lang)
         return " ".join(msg.split()) if record.levelno >= logging.WARNING else msg
 
 
+#: Loggers of the libraries care15 uses; their chatter is shown only with ``-v``.
+THIRD_PARTY_LOGGERS = ("pyogrio", "fiona", "rasterio", "osmnx", "distributed", "matplotlib",
+                       "pyrosm", "numexpr", "tornado", "fontTools", "PIL", "pulp", "highspy",
+                       "dask", "shapely", "urllib3", "asyncio", "bokeh", "numba")
+
+
+def _third_party_chatter(record: logging.LogRecord) -> bool:
+    """False for what another library said, relayed by care15 (e.g. "osmnx says: …")."""
+    return " says: " not in str(record.msg)
+
+
+def _show_warning(lang: str, verbose: bool) -> Any:
+    """A ``warnings.showwarning`` for the command: care15's warnings as one-line notes.
+
+    A care15 warning raised outside the stages that collect them (e.g. while drawing the
+    figures) is printed as a note in the console's language; other libraries' warnings
+    (matplotlib's missing glyphs, pandas' future changes) are shown only with ``-v``.
+    """
+    from ._errors import Care15Warning
+    from ._notes import translate
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, Care15Warning):
+            log.warning("! %s", translate(str(message), lang))
+        elif verbose:
+            logging.getLogger("care15.warnings").debug(
+                "%s: %s (%s:%d)", category.__name__, " ".join(str(message).split()),
+                Path(filename).name, lineno)
+
+    return show
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
-    level = logging.DEBUG if getattr(args, "verbose", False) else (
+    import warnings
+
+    from ._progress import set_lang
+
+    verbose = bool(getattr(args, "verbose", False))
+    lang = getattr(args, "lang", "en") or "en"
+    set_lang(lang)
+    level = logging.DEBUG if verbose else (
         logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Notes("%(message)s"))
+    handler.setFormatter(_Notes("%(message)s", lang))
+    if not verbose:
+        handler.addFilter(_third_party_chatter)
     care = logging.getLogger("care15")
     care.handlers[:] = [handler]
     care.setLevel(level)
     care.propagate = False
-    third = logging.DEBUG if getattr(args, "verbose", False) else logging.ERROR
-    for noisy in ("pyogrio", "fiona", "rasterio", "osmnx", "distributed", "matplotlib",
-                  "pyrosm", "numexpr", "tornado", "fontTools"):
+    third = logging.DEBUG if verbose else logging.ERROR
+    for noisy in THIRD_PARTY_LOGGERS:
         logging.getLogger(noisy).setLevel(third)
+    if verbose:  # other libraries' records, marked with their logger's name
+        root = logging.getLogger()
+        if not root.handlers:
+            h = logging.StreamHandler(sys.stderr)
+            h.setFormatter(logging.Formatter("[%(name)s] %(levelname)s: %(message)s"))
+            root.addHandler(h)
+    warnings.showwarning = _show_warning(lang, verbose)
+    _quiet_pyrosm(verbose)
+
+
+def _quiet_pyrosm(verbose: bool) -> None:
+    """Show pyrosm's own read bar and "Reading … took 00:02" line only with ``-v``.
+
+    care15 says itself that it reads the street network (and how long it took); pyrosm's line
+    would come in English in the middle of it. Its errors are still shown.
+    """
+    try:
+        import pyrosm
+    except ImportError:  # pragma: no cover - pyrosm is a dependency; nothing to quiet without it
+        return
+    enable = getattr(pyrosm, "enable_logging", None)
+    if enable is not None:
+        enable("INFO" if verbose else "ERROR", progress=verbose)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -486,8 +578,22 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0 success, 1 a batch region or an internal error failed, 2 a user
         mistake (message on stderr), 130 interrupted.
     """
+    import warnings
+
+    from ._progress import console_lang, set_lang
+
     args = build_parser().parse_args(argv)
-    _configure_logging(args)
+    shown, lang = warnings.showwarning, console_lang()
+    try:
+        _configure_logging(args)
+        return _dispatch(args)
+    finally:  # main() called in a Python session leaves the session as it found it
+        warnings.showwarning = shown
+        set_lang(lang)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; errors become an exit status and a message on stderr."""
     debug = getattr(args, "debug", False)
     try:
         return int(args.func(args) or 0)

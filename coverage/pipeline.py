@@ -404,6 +404,9 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     summ["population_report"] = pop_report or None
     if pop_report.get("warning"):  # an implausible density or a total beyond the housing
         summ["notes"].append(str(pop_report["warning"]))
+    from ._notes import notes_in
+
+    summ["notes_zh"] = notes_in(summ["notes"], "zh")
     summ["attribution"] = ATTRIBUTION
     summ["coords_out"] = output_coords(options, scenario)
     if tiles > 1:
@@ -542,13 +545,17 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
                             target=target, candidates=cand, exact=exact,
                             time_limit_s=time_limit_s, verbose=options.verbose,
                             capacity_aware=capacity_aware, water=water)
+    notes = data_notes + list(region.notes) + list(res.notes)
     info = {"category": category, "solver": sug.solver, "status": sug.status,
             "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
-            "message": sug.message, "n_sites": len(sug.sites),
-            "notes": data_notes + list(region.notes) + list(res.notes),
+            "message": sug.message, "message_zh": sug.message_zh, "n_sites": len(sug.sites),
+            "notes": notes,
             "unreachable": sug.extra.get("unreachable"),
             "new_site_places": sug.extra.get("new_site_places"),
             "attribution": ATTRIBUTION}
+    from ._notes import notes_in
+
+    info["notes_zh"] = notes_in(notes, "zh")
     coords_out = output_coords(options, scenario, candidates_crs if candidates else None)
     info["coords_out"] = coords_out
     with staged_folder(out, locked=True) as stage:

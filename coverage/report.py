@@ -31,7 +31,7 @@ _W = {
            "source": "依据", "met": "达标", "short": "未达标", "na": "无法判定",
            "short_by": "差 {n} 人", "short_places": "差 {n} 个", "cov": "{grp}15分钟步行可达率",
            "comm_share": "有设施的社区比例", "cap_child": "每千人托位数",
-           "cap_eld": "每千名老人床位数", "from_n": "({k}/{n} 处设施有记录)",
+           "cap_eld": "每千名老人床位数", "from_n": "(来自研究区内接入路网的 {n} 处设施中 {k} 处有容量记录)",
            "figures": "二、地图与图表", "map_link": "交互地图:map.html(可离线打开)",
            "communities": "三、社区覆盖", "gaps": "四、主要覆盖缺口",
            "notes": "五、数据说明", "method": "六、方法与定义", "name": "社区",
@@ -48,7 +48,8 @@ _W = {
            "short": "not met", "na": "undefined", "short_by": "short by {n} people",
            "short_places": "short by {n} places", "cov": "{grp} within 15 min on foot",
            "comm_share": "communities with a facility", "cap_child": "places per 1,000 residents",
-           "cap_eld": "beds per 1,000 aged 60+", "from_n": "(from {k} of {n} facilities)",
+           "cap_eld": "beds per 1,000 aged 60+",
+           "from_n": "(from {k} of {n} facilities with a recorded capacity)",
            "figures": "2. Maps and figures", "map_link": "Interactive map: map.html (works offline)",
            "communities": "3. Communities", "gaps": "4. Largest gaps", "notes": "5. About the data",
            "method": "6. Method and definitions", "name": "Community", "residents": "Residents",
@@ -141,8 +142,9 @@ def _headline(summary: dict[str, Any], scenario: Scenario, lang: str) -> str:
             if tgt and cap < tgt:
                 short = w["short_places"].format(n=f"{math.ceil((tgt - cap) * base / 1000):,}")
             known = d.get("capacity_known_facilities")
-            frm = (" " + w["from_n"].format(k=known, n=d.get("n_facilities"))
-                   if known is not None else "")
+            counted = d.get("capacity_counted_facilities", d.get("n_facilities"))
+            frm = (" " + w["from_n"].format(k=known, n=counted)
+                   if known is not None and counted else "")
             rows.append((f"{label}: {w['cap_child'] if c == 'childcare' else w['cap_eld']}",
                          f"≥ {tgt:g}" if tgt else "–", f"{cap:.2f}{frm}",
                          _verdict(None if not tgt else cap >= tgt, w, short), _source(key)))
@@ -241,7 +243,9 @@ def _gaps(gaps: pd.DataFrame, summary: dict[str, Any], lang: str, per_category: 
 
 def _notes(summary: dict[str, Any], lang: str) -> str:
     w = _W[lang]
-    items = [f"<li>{html_text(n)}</li>" for n in summary.get("notes", [])]
+    from ._notes import notes_in
+
+    items = [f"<li>{html_text(n)}</li>" for n in notes_in(summary.get("notes", []), lang)]
     rep = summary.get("population_report") or {}
     by = rep.get("by_method") or {}
     parts = [w["by"].format(m=_METHOD_NAMES.get(m, (m, m))[0 if lang == "zh" else 1],

@@ -598,12 +598,14 @@ class SiteSuggestion:
     status
         The solver's status.
     message
-        Plain-language summary: coverage before and after, shortfall, dropped candidates,
-        timings.
+        Plain-language summary in English: coverage before and after, shortfall, how far the
+        solution can be from the best possible, dropped candidates, timings.
     model
         ``"mclp"``, ``"target"`` or ``"capacity"``.
     extra
         Diagnostics: matrix and solve seconds, candidates used and dropped, matrix size.
+    message_zh
+        The same summary in Chinese.
     """
 
     sites: gpd.GeoDataFrame
@@ -616,6 +618,22 @@ class SiteSuggestion:
     message: str
     model: str = "mclp"
     extra: dict[str, Any] = field(default_factory=dict)
+    message_zh: str = ""
+
+    def message_in(self, lang: str) -> str:
+        """The plain-language summary in ``lang``.
+
+        Parameters
+        ----------
+        lang
+            ``"zh"`` or ``"en"``.
+
+        Returns
+        -------
+        str
+            :attr:`message_zh` for ``"zh"`` (when set), :attr:`message` otherwise.
+        """
+        return self.message_zh if lang == "zh" and self.message_zh else self.message
 
 
 def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenario,
@@ -761,12 +779,14 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
     unreach = unreachable_residents(network, cell_snap, csnap, A, pop, covered)
     t_matrix = time.perf_counter() - t0
     zh_label = cat.label_zh
+    thr = scenario.targets.coverage_threshold_min
     if model != "mclp" and target is not None and total > 0 and rate0 is not None \
             and rate0 >= target - 1e-12:
         msg = (f"{cat.label_en}: {rate0:.1%} of the target group already live within "
-               f"{scenario.targets.coverage_threshold_min:g} min, at or above the target "
-               f"{target:.0%}; no new site is needed. / {zh_label}已达标, 无需新增站点。")
-        return _empty_suggestion(msg, model)
+               f"{thr:g} min, at or above the target {target:.0%}; no new site is needed.")
+        msg_zh = (f"{zh_label}: 已有 {rate0:.1%} 的服务人群在 {thr:g} 分钟步行范围内, 达到目标 "
+                  f"{target:.0%}; 无需新增站点。")
+        return _empty_suggestion(msg, model, msg_zh)
     if model == "mclp" and n_sites is not None and n_sites > P.n_candidates:
         log.warning("asked for %d sites but only %d candidates; suggesting at most %d",
                     n_sites, P.n_candidates, P.n_candidates)
@@ -785,43 +805,60 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
                         already, capacity_aware, scenario, with_gcj02)
     added = _added_area(cells, P, sol, category, capacity_aware)
     final = sites["cumulative_coverage"].iloc[-1] if len(sites) else rate0
-    parts = [f"{cat.label_en} ({zh_label}): {len(sites)} suggested sites, model {model}, "
-             f"{sol.solver} ({sol.status})."]
+    en: list[str] = [f"{cat.label_en}: {len(sites)} suggested sites, model {model}, "
+                     f"{sol.solver} ({sol.status})."]
+    zh: list[str] = [f"{zh_label}: 建议新增 {len(sites)} 处站点, 模型 {_MODEL_ZH.get(model, model)}, "
+                     f"{_SOLVER_ZH.get(sol.solver, sol.solver)}"
+                     f"({_STATUS_ZH.get(sol.status, sol.status)})。"]
     if model == "mclp" and n_sites is not None and len(sites) < n_sites:
-        parts.append(f"Asked for {n_sites}; only {len(sites)} candidate sites add uncovered "
-                     f"residents, further sites would cover no one new.")
+        en.append(f"Asked for {n_sites}; only {len(sites)} candidate sites add uncovered "
+                  f"residents, further sites would cover no one new.")
+        zh.append(f"要求 {n_sites} 处; 只有 {len(sites)} 处候选点能新增覆盖居民, 更多站点不会再覆盖新的人。")
     if rate0 is not None and final is not None:
-        parts.append(f"Coverage of the target group within "
-                     f"{scenario.targets.coverage_threshold_min:g} min: {rate0:.1%} → {final:.1%}.")
+        en.append(f"Coverage of the target group within {thr:g} min: {rate0:.1%} → {final:.1%}.")
+        zh.append(f"服务人群 {thr:g} 分钟步行覆盖率: {rate0:.1%} → {final:.1%}。")
     if target is not None and final is not None and final < target - 1e-9:
         short = math.ceil(target * total - final * total)
-        parts.append(f"The target {target:.0%} cannot be reached with these candidates: the best "
-                     f"achievable is {final:.1%}, {short:,} residents short.")
-        parts.append(_shortfall_text(unreach, target - final, total))
+        en.append(f"The target {target:.0%} cannot be reached with these candidates: the best "
+                  f"achievable is {final:.1%}, {short:,} residents short.")
+        zh.append(f"这些候选点达不到目标 {target:.0%}: 最多只能达到 {final:.1%}, 还差 {short:,} 人。")
+        en.append(_shortfall_text(unreach, target - final, total))
+        zh.append(_shortfall_text(unreach, target - final, total, zh=True))
     elif unreach["share"] > 0:
-        parts.append(_unreachable_text(unreach))
-    if sol.gap is not None:
-        parts.append(f"Optimality gap {sol.gap:.2%}.")
+        en.append(_unreachable_text(unreach))
+        zh.append(_unreachable_text(unreach, zh=True))
+    g_en, g_zh = _gap_text(sol, model)
+    en.append(g_en)
+    zh.append(g_zh)
     if capacity_aware and total > 0 and P.capacity is not None:
         before = _places_per_1000(result.facilities, cells)
         added_places = float(np.sum(P.capacity[sol.chosen])) if sol.chosen else 0.0
         after = before + added_places / cells["pop_total"].sum() * 1000 \
             if cells["pop_total"].sum() > 0 else before
-        parts.append(f"托位 per 1,000 residents: {before:.2f} → {after:.2f} (target "
-                     f"{scenario.targets.childcare_places_per_1000}).")
+        tgt_places = scenario.targets.childcare_places_per_1000
+        en.append(f"托位 per 1,000 residents: {before:.2f} → {after:.2f} (target {tgt_places}).")
+        zh.append(f"每千人托位数: {before:.2f} → {after:.2f}(目标 {tgt_places})。")
         if n_default_cap:
-            parts.append(f"New sites without a capacity_places of their own are counted at "
-                         f"{scenario.analysis.new_site_places:g} 托位 each "
-                         f"(analysis.new_site_places; default: the top of the smallest 配建 "
-                         f"band ≤30 托位, seed 002 Qujing, see care15.standards "
-                         f"'childcare_new_site_places').")
+            nsp = scenario.analysis.new_site_places
+            en.append(f"New sites without a capacity_places of their own are counted at "
+                      f"{nsp:g} 托位 each "
+                      f"(analysis.new_site_places; default: the top of the smallest 配建 "
+                      f"band ≤30 托位, seed 002 Qujing, see care15.standards "
+                      f"'childcare_new_site_places').")
+            zh.append(f"没有自带 capacity_places 的新站点按每处 {nsp:g} 个托位计"
+                      f"(analysis.new_site_places; 默认取最小配建档 ≤30 托位的上限, 依据曲靖 "
+                      f"seed 002, 见 care15.standards 'childcare_new_site_places')。")
     if any(dropped.values()):
-        parts.append(f"Candidates: {n_given} given, left out " + ", ".join(
+        en.append(f"Candidates: {n_given} given, left out " + ", ".join(
             f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
-    parts.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
+        zh.append(f"候选点: 共 {n_given} 处, 未采用 " + ", ".join(
+            f"{_DROPPED_ZH.get(k, k)} {v} 处" for k, v in dropped.items() if v) + "。")
+    en.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
+    zh.append(f"可达矩阵 {t_matrix:.1f} 秒, 求解 {t_solve:.1f} 秒。")
     return SiteSuggestion(sites=sites, added_area=added, objective=sol.objective,
                           bound=sol.bound, gap=sol.gap, solver=sol.solver, status=sol.status,
-                          message=" ".join(parts), model=model,
+                          message=" ".join(x for x in en if x), model=model,
+                          message_zh="".join(x for x in zh if x),
                           extra={"matrix_seconds": t_matrix, "solve_seconds": t_solve,
                                  "n_candidates": P.n_candidates,
                                  "candidates_dropped": dropped,
@@ -915,32 +952,45 @@ def unreachable_residents(network: WalkNetwork, cell_snap: Snapped, cand_snap: S
         beyond_every_candidate=float(pop[beyond].sum()))
 
 
-def _unreachable_text(u: Unreachable) -> str:
+def _unreachable_text(u: Unreachable, *, zh: bool = False) -> str:
     """Who no candidate can reach, by reason (data or candidate set)."""
     t = u["target_residents"]
     if t <= 0 or u["residents"] <= 0:
-        return "Every uncovered target resident is within reach of some candidate."
+        return ("每位未覆盖的服务人群都在某个候选点的可达范围内。" if zh else
+                "Every uncovered target resident is within reach of some candidate.")
     parts = []
 
     def _pct(v: float) -> str:
-        return f"{v / t:.1%}" if v / t >= 5e-4 else f"{v:,.0f} residents"
+        if v / t >= 5e-4:
+            return f"{v / t:.1%}"
+        return f"{v:,.0f} 人" if zh else f"{v:,.0f} residents"
 
     if u["on_pieces_without_candidate"] > 0:
-        parts.append(f"{_pct(u['on_pieces_without_candidate'])} live on "
-                     f"{u['pieces_without_candidate']} street pieces no candidate reaches (data: "
-                     "those streets are not joined to the rest in OSM; add the missing links "
-                     "or supply candidates on them)")
+        parts.append(
+            f"{_pct(u['on_pieces_without_candidate'])}住在 {u['pieces_without_candidate']} 片"
+            "没有候选点可达的道路上(数据: 这些道路在 OSM 中未与其他道路相连; 请补上缺失的连接, "
+            "或在这些道路上提供候选点)" if zh else
+            f"{_pct(u['on_pieces_without_candidate'])} live on "
+            f"{u['pieces_without_candidate']} street pieces no candidate reaches (data: "
+            "those streets are not joined to the rest in OSM; add the missing links "
+            "or supply candidates on them)")
     if u["far_from_street"] > 0:
-        parts.append(f"{_pct(u['far_from_street'])} live farther than max_access_m from any "
+        parts.append(f"{_pct(u['far_from_street'])}住得离任何步行道路都超过 max_access_m"
+                     "(数据: OSM 在那里缺少道路)" if zh else
+                     f"{_pct(u['far_from_street'])} live farther than max_access_m from any "
                      "walkable street (data: streets missing in OSM there)")
     if u["beyond_every_candidate"] > 0:
-        parts.append(f"{_pct(u['beyond_every_candidate'])} have no candidate within the "
+        parts.append(f"{_pct(u['beyond_every_candidate'])}所在道路上阈值内没有候选点"
+                     "(候选点集合: 请提供更近的候选点)" if zh else
+                     f"{_pct(u['beyond_every_candidate'])} have no candidate within the "
                      "threshold on their streets (candidate set: supply candidates nearer)")
+    if zh:
+        return f"{u['share']:.1%} 的服务人群任何候选点都无法到达: " + "; ".join(parts) + "。"
     return (f"{u['share']:.1%} of the target group cannot be reached by any candidate: "
             + "; ".join(parts) + ".")
 
 
-def _shortfall_text(u: Unreachable, short: float, total: float) -> str:
+def _shortfall_text(u: Unreachable, short: float, total: float, *, zh: bool = False) -> str:
     """Split a shortfall (rate) into its data part, candidate part and the rest."""
     if total <= 0:
         return ""
@@ -949,23 +999,78 @@ def _shortfall_text(u: Unreachable, short: float, total: float) -> str:
     beyond = u["beyond_every_candidate"] / total
     rest = short
     out = []
-    for share, what in ((pieces, f"live on street pieces no candidate reaches (data: "
-                                 f"{u['pieces_without_candidate']} pieces not joined to the rest "
-                                 "in OSM; supply candidates on them or fix the links)"),
-                        (far, "live farther than max_access_m from any walkable street (data)"),
-                        (beyond, "have no candidate within the threshold on their streets "
-                                 "(candidate set)")):
+    n = u["pieces_without_candidate"]
+    whats = ((f"住在没有候选点可达的道路片上(数据: {n} 片道路在 OSM 中未与其他道路相连; "
+              "请在其上提供候选点或补上连接)", "住得离任何步行道路都超过 max_access_m(数据)",
+              "所在道路上阈值内没有候选点(候选点集合)") if zh else
+             (f"live on street pieces no candidate reaches (data: {n} pieces not joined to the "
+              "rest in OSM; supply candidates on them or fix the links)",
+              "live farther than max_access_m from any walkable street (data)",
+              "have no candidate within the threshold on their streets (candidate set)"))
+    for share, what in zip((pieces, far, beyond), whats, strict=True):
         part = min(rest, share)
         if part > 5e-4:
             out.append(f"{part:.1%} {what}")
         rest -= part
     if rest > 5e-4:
-        out.append(f"{rest:.1%} could be reached by more sites among these candidates (policy: "
-                   "the number of sites or the solver's limit)")
+        out.append(f"{rest:.1%} 可由这些候选点中的更多站点覆盖(取决于站点数量或求解器的限制)" if zh
+                   else f"{rest:.1%} could be reached by more sites among these candidates "
+                   "(policy: the number of sites or the solver's limit)")
     if not out:
         return ""
+    if zh:
+        return (f"差额 {short:.1%} 中: " + "; ".join(out) + f"。总计 {u['share']:.1%} 的服务人群"
+                "住在任何候选点都无法到达的地方。")
     return (f"Of the {short:.1%} short: " + "; ".join(out) + f". In all {u['share']:.1%} of "
             "the target group live where no candidate can reach them.")
+
+
+_MODEL_ZH = {"mclp": "最大覆盖", "target": "目标覆盖率", "capacity": "考虑托位容量"}
+_SOLVER_ZH = {"greedy": "贪心算法", "highs": "HiGHS 精确求解", "none": "无需求解"}
+_STATUS_ZH = {"heuristic": "启发式", "Optimal": "最优", "Time limit reached": "达到时间上限",
+              "target already met": "已达标", "Infeasible": "无可行解"}
+_DROPPED_ZH = {"far_from_network": "距道路过远", "on_water": "位于水面", "duplicate": "重复"}
+
+
+def _gap_text(sol: SolveResult, model: str) -> tuple[str, str]:
+    """How far the solution can be from the best possible, in English and Chinese.
+
+    Never a gap of ``inf%``: an optimal solution says so without a number; a finite gap is
+    "at most X% from the best possible" with the bound it is measured against; no finite
+    bound says that the distance is unknown.
+    """
+    gap, bound = sol.gap, sol.bound
+    finite = gap is not None and math.isfinite(gap) and bound is not None and math.isfinite(bound)
+    if sol.solver == "highs" and sol.status == "Optimal":
+        return ("Optimal: HiGHS proved that no better solution exists.",
+                "最优解: HiGHS 已证明不存在更好的方案。")
+    if not finite:
+        if sol.solver in ("highs", "greedy") and (model == "mclp" or sol.solver == "highs"):
+            return ("No finite bound was proved, so how far this solution is from the best "
+                    "possible is unknown.",
+                    "未求得有限的界, 无法判断该方案与最优方案相差多少。")
+        return "", ""
+    assert gap is not None and bound is not None
+    if model == "target":
+        return (f"At most {gap:.1%} more sites than the fewest possible (the solver proved at "
+                f"least {math.ceil(bound - 1e-9):,} sites are needed).",
+                f"站点数至多比最少可能多 {gap:.1%}(求解器证明至少需要 "
+                f"{math.ceil(bound - 1e-9):,} 处)。")
+    if sol.solver == "greedy":
+        name_en, name_zh = "the LP bound", "LP 界"
+        why_en = "the coverage if sites could be built in fractions, which no real plan can beat"
+        why_zh = "允许按比例建站时的覆盖量, 任何实际方案都不会超过它"
+    else:
+        name_en, name_zh = "the bound HiGHS proved", "HiGHS 证明的上界"
+        why_en, why_zh = "from the LP relaxation and branch and bound", "来自 LP 松弛和分支定界"
+    if gap <= 5e-5:
+        return (f"The best possible: the {sol.objective:,.0f} covered equal {name_en} "
+                f"({why_en}).",
+                f"已是最优: 覆盖 {sol.objective:,.0f}, 等于{name_zh}({why_zh})。")
+    return (f"At most {gap:.1%} from the best possible: {sol.objective:,.0f} covered, "
+            f"{name_en} is {bound:,.0f} ({why_en}).",
+            f"与最优方案相差至多 {gap:.1%}: 覆盖 {sol.objective:,.0f}, {name_zh}为 {bound:,.0f}"
+            f"({why_zh})。")
 
 
 def _places_per_1000(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> float:
@@ -977,14 +1082,15 @@ def _places_per_1000(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> f
     return places / pop * 1000 if pop > 0 else float("nan")
 
 
-def _empty_suggestion(msg: str, model: str) -> SiteSuggestion:
+def _empty_suggestion(msg: str, model: str, msg_zh: str = "") -> SiteSuggestion:
     cols = ["rank", "candidate_id", "category", "lon", "lat", "community_id", "community_name",
             "newly_covered_pop_total", "newly_covered_pop_60plus", "newly_covered_pop_0to3",
             "newly_covered_target", "cumulative_coverage", "nearest_existing_facility",
             "nearest_existing_walk_min"]
     sites = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=4326))
     area = gpd.GeoDataFrame({"rank": []}, geometry=gpd.GeoSeries([], crs=4326))
-    return SiteSuggestion(sites, area, 0.0, 0.0, 0.0, "none", "target already met", msg, model)
+    return SiteSuggestion(sites, area, 0.0, 0.0, 0.0, "none", "target already met", msg, model,
+                          message_zh=msg_zh)
 
 
 def _newly(P: CoverageProblem, sol: SolveResult,

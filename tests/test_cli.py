@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,44 @@ from care15.cli import main
 
 CARE15 = Path(sys.executable).parent / "care15"
 
+# What a line may hold in English under --lang zh: paths and file names, the names of the study
+# area and of grid communities, units, and proper names of data and tools.
+_NAMES = re.compile(r"\S*[/\\]\S*|\S+\.(?:osm|pbf|csv|json|html|xlsx|geojson|bz2)\b\S*|"
+                    r"Helsinki centre \(demo\)|Grid [A-Z]+\d+|outside communities|n/a|m/s|"
+                    r"E2SFCA|OpenStreetMap|HiGHS|OSM|LP")
+_ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[\s,;:'()-]+[A-Za-z]{2,}){2,}")  # 3 words in a row
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_THIRD_PARTY = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)[: ]|\b\w*Warning\b|"
+                          r"\b(?:pyrosm|osmnx|matplotlib|distributed|dask|pulp|highspy|fontTools)"
+                          r"\b.*\b(?:DEBUG|INFO|WARNING)\b|\btook\b|Traceback", re.MULTILINE)
+
+
+def console_problems(stdout: str, stderr: str, lang: str) -> list[str]:
+    """What is wrong with a run's console: wrong language, third-party chatter, stuck bars.
+
+    Under ``zh`` no line holds an English phrase (three English words in a row once names,
+    paths and units are taken out); under ``en`` no line holds Chinese besides names. On
+    stderr: no Python warning, no other library's log line or progress line, no progress bar
+    redrawn with carriage returns (a bar left at ``0%`` in a log). Nowhere "inf%".
+    """
+    bad = []
+    for where, text in (("stdout", stdout), ("stderr", stderr)):
+        for line in text.splitlines():
+            rest = _NAMES.sub(" ", line)
+            if lang == "zh" and _ENGLISH.search(rest):
+                bad.append(f"{where}: English under --lang zh: {line!r}")
+            if lang == "en":
+                rest = re.sub(r"网格 \w+ /|[^\s(]*(?:中心区|演示)[^\s)]*|社区范围外", " ", line)
+                if _CJK.search(rest):
+                    bad.append(f"{where}: Chinese under --lang en: {line!r}")
+            if "inf%" in line:
+                bad.append(f"{where}: a gap of inf%: {line!r}")
+    bad += [f"stderr: third-party or Python warning line: {m.group(0)!r}"
+            for m in _THIRD_PARTY.finditer(stderr)]
+    if "\r" in stderr or re.search(r"\b0%\|", stderr):
+        bad.append("stderr: a progress bar redrawn in place / stuck at 0%")
+    return bad
+
 
 def test_demo_console_script(tmp_path):
     """What a new user runs: the installed ``care15 demo``, offline."""
@@ -24,6 +63,10 @@ def test_demo_console_script(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "养老服务" in r.stdout and "托育服务" in r.stdout and "输出目录" in r.stdout
+    # one language: the progress, the notes and the results all in Chinese (issue 13)
+    assert console_problems(r.stdout, r.stderr, "zh") == []
+    assert "· 读取路网 …" in r.stderr and "! 路网由" in r.stderr
+    assert "来自研究区内接入路网的 5 处设施中 2 处有容量记录" in r.stdout
     for f in ("cells.csv", "communities.csv", "gaps.csv", "gaps.geojson", "gaps.xlsx",
               "map.html", "summary.json", "tables.xlsx", "report.html"):
         assert (out / f).stat().st_size > 0, f
@@ -50,6 +93,67 @@ def test_demo_console_script(tmp_path):
     assert cells["pop_total"].sum() == pytest.approx(20_000, rel=1e-9)
     rates = comm.filter(regex=r"_cov\d+_").to_numpy(float)
     assert np.nanmin(rates) >= 0 and np.nanmax(rates) <= 1
+
+
+def test_demo_console_in_english_and_quiet(tmp_path):
+    """--lang en: all English; --quiet: no progress, the results and notes still shown."""
+    r = subprocess.run([str(CARE15), "demo", "--lang", "en", "--basemap", "none", "--out",
+                        str(tmp_path / "en")], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert console_problems(r.stdout, r.stderr, "en") == []
+    assert "· reading the street network …" in r.stderr
+    assert "from 2 of 5 facilities with a recorded capacity" in r.stdout
+    summary = json.loads((tmp_path / "en" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["notes"] and len(summary["notes_zh"]) == len(summary["notes"])
+    assert all("! " + n in r.stderr for n in summary["notes"])
+    q = subprocess.run([str(CARE15), "demo", "--quiet", "--basemap", "none", "--out",
+                        str(tmp_path / "q")], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=600)
+    assert q.returncode == 0, q.stderr[-3000:]
+    assert "·" not in q.stderr and "用时" not in q.stderr  # no progress
+    assert "输出目录" in q.stdout and "养老服务" in q.stdout  # results (the default: Chinese)
+    qs = json.loads((tmp_path / "q" / "summary.json").read_text(encoding="utf-8"))
+    assert all("! " + n in q.stderr for n in qs["notes_zh"])  # the notes, in Chinese
+    assert console_problems(q.stdout, q.stderr, "zh") == []
+
+
+def test_suggest_console_one_language_and_honest_gap(tmp_path):
+    """suggest under zh prints Chinese (message, table headers, notes); no "inf%" gap."""
+    zh = subprocess.run([str(CARE15), "suggest", "--demo", "--category", "elderly", "--sites",
+                         "2", "--exact", "--basemap", "none", "--out", str(tmp_path / "zh")],
+                        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert zh.returncode == 0, zh.stderr[-3000:]
+    assert console_problems(zh.stdout, zh.stderr, "zh") == []
+    assert "最优解" in zh.stdout and "排名" in zh.stdout and "累计覆盖率" in zh.stdout
+    assert "可达范围: " in zh.stderr  # the bar's closing line: done, not stuck at 0%
+    info = json.loads((tmp_path / "zh" / "sites_summary.json").read_text(encoding="utf-8"))
+    assert info["status"] == "Optimal" and "Optimal" in info["message"]
+    assert info["message_zh"] and _CJK.search(info["message_zh"])
+    en = subprocess.run([str(CARE15), "suggest", "--demo", "--category", "elderly", "--sites",
+                         "1", "--lang", "en", "--basemap", "none", "--out", str(tmp_path / "en")],
+                        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert en.returncode == 0, en.stderr[-3000:]
+    assert console_problems(en.stdout, en.stderr, "en") == []
+    # greedy with a number of sites: measured against the LP bound, and the bound explained
+    assert "LP bound" in en.stdout and "built in fractions" in en.stdout
+
+
+def test_console_checker_catches_what_issue_13_saw():
+    """The checker fails the console of issue 13 (so the tests above can fail)."""
+    issue_stderr = ("· reading the street network …\n"
+                    "2026-11-23 09:01:02 pyrosm INFO read features=7158 seconds=2.1\n"
+                    "/x/figures.py:80: UserWarning: Glyph 8804 missing from font(s)\n"
+                    "\rreach:   0%|          | 0/1 [00:00<?, ?it/s]\n")
+    issue_stdout = "研究区: 测试\nOptimality gap inf%.\n"
+    bad = console_problems(issue_stdout, issue_stderr, "zh")
+    assert any("English" in b and "reading the street" in b for b in bad)
+    assert any("inf%" in b for b in bad)
+    assert any("Warning" in b for b in bad) and any("pyrosm" in b for b in bad)
+    assert any("stuck" in b for b in bad)
+    assert console_problems("Elderly care (养老服务): 3 sites", "", "en")
+    assert console_problems("研究区: Helsinki centre (demo) / 赫尔辛基中心区(演示)\n"
+                            "  最密网格 829 人/公顷", "! 2 个社区: 网格 B1 / Grid B1", "zh") == []
 
 
 def _gcj_list(net, path, n=8, seed=4):
@@ -181,3 +285,24 @@ def test_version_names_the_travel_time_engine(capsys):
         main(["--version"])
     assert e.value.code == 0
     assert capsys.readouterr().out.strip() == f"care15 0.1.0 (travel-time engine: {ENGINE})"
+
+
+@pytest.mark.parametrize("solver,status,objective,bound,gap,en,zh", [
+    ("highs", "Optimal", 357.0, 357.0, float("inf"), "Optimal: HiGHS proved", "最优解"),
+    ("highs", "Time limit reached", 300.0, 330.0, 0.0909, "At most 9.1% from the best possible",
+     "相差至多 9.1%"),
+    ("highs", "Time limit reached", 300.0, float("inf"), float("inf"), "No finite bound",
+     "未求得有限的界"),
+    ("greedy", "heuristic", 380.0, 400.0, 0.05, "the LP bound is 400 (the coverage if sites",
+     "LP 界为 400"),
+    ("greedy", "heuristic", 401.0, 401.0, 0.0, "The best possible", "已是最优"),
+    ("highs", "Time limit reached", 4.0, 3.0, 0.25, "at least 3 sites are needed", "至少需要 3 处"),
+])
+def test_suggest_gap_is_said_honestly(solver, status, objective, bound, gap, en, zh):
+    """Never "Optimality gap inf%": optimal without a number, else "at most X%" and its bound."""
+    from care15.siting import SolveResult, _gap_text
+
+    model = "target" if "sites are needed" in en else "mclp"
+    t_en, t_zh = _gap_text(SolveResult([0], [1.0], objective, bound, gap, solver, status), model)
+    assert en in t_en and zh in t_zh, (t_en, t_zh)
+    assert "inf" not in t_en + t_zh and "nan" not in t_en + t_zh

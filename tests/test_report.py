@@ -58,3 +58,23 @@ def test_report_opens_and_prints_to_a4(tmp_path):
     assert shot.read_bytes()[:4] == b"\x89PNG"
     (ROOT / "maps").mkdir(exist_ok=True)
     shutil.copyfile(shot, ROOT / "maps" / "demo_report.png")  # for a human to look at
+
+
+def test_report_speaks_one_language_notes_and_capacity_basis(demo_result):
+    """Notes in the report's language; capacity "from N of M facilities" as the console says."""
+    sc = care15.demo_scenario()
+    s = demo_result.summary
+    notes = s["notes"]
+    assert any("disconnected pieces" in n for n in notes)
+    zh = report_html(demo_result, sc, s, lang="zh")
+    en = report_html(demo_result, sc, s, lang="en")
+    section = zh[zh.index("五、数据说明"):zh.index("六、方法与定义")]
+    assert "路网由" in section and "disconnected pieces" not in section
+    assert not re.search(r"<li>[^<\u4e00-\u9fff]*[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}",
+                         section)  # no English note left in the Chinese report
+    assert "disconnected pieces" in en and "路网由" not in en
+    d = s["categories"]["elderly"]
+    n, m = d["capacity_known_facilities"], d["capacity_counted_facilities"]
+    assert (n, m) == (2, 5)  # the demo: 2 of its 5 elderly-care facilities have beds recorded
+    assert f"来自研究区内接入路网的 {m} 处设施中 {n} 处有容量记录" in zh
+    assert f"from {n} of {m} facilities with a recorded capacity" in en
