@@ -258,7 +258,11 @@ def _to_map_crs(gdf: gpd.GeoDataFrame, gcj: bool, simplify_m: float = 1.0) -> gp
             return np.column_stack([x, y])
 
         geom = shapely.transform(geom, _shift)
-    geom = shapely.set_precision(geom, 1e-5)
+    try:
+        geom = shapely.set_precision(geom, 1e-5)
+    except shapely.errors.GEOSException:
+        # an invalid input ring (self-crossing) breaks the snapping; round the coordinates
+        geom = shapely.transform(geom, lambda xy: np.round(xy, 5))
     return g.set_geometry(geom)
 
 
@@ -870,7 +874,7 @@ def _legend(tr: dict[str, str], sections: list[_Section], title: str | None) -> 
             out.append(f'<div class="c15-sec c15-one" data-fg="{s.one[0]}">{s.one[1]}'
                        f'<span class="c15-sec-t">{s.title}</span></div>')
             continue
-        fgs = sorted({g for g, _ in s.rows if g})
+        fgs = list(dict.fromkeys(g for g, _ in s.rows if g))  # drawing order: reproducible
         attr = f' data-fg="{" ".join(fgs)}"' if fgs else ""
         out.append(f'<div class="c15-sec"{attr}><div class="c15-sec-t">{s.title}</div>')
         for g, row in s.rows:

@@ -169,3 +169,18 @@ def test_no_facility_is_not_unreachable(demo_region):
     child2 = _features(m2.get_root().render(), "band")[len(res.cells):]
     assert {c["band"] for c in child2} == {"unreachable"}
     assert {c["m"] for c in child2} == {"unreachable (no walking path)"}
+
+
+def test_invalid_polygons_and_reproducible_pages(demo_result, tmp_path):
+    """A self-crossing community ring (invalid input) is drawn; the same map, the same bytes."""
+    from shapely.geometry import Polygon
+
+    comm = demo_result.communities.copy()
+    x0, y0, x1, y1 = comm.geometry.iloc[0].bounds
+    comm.loc[comm.index[0], "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    assert not comm.geometry.iloc[0].is_valid
+    m = coverage_map(communities=comm, lang="en")
+    assert len(_features(m.get_root().render(), "colour")) == 2 * len(comm)  # 2 categories
+    a = save_map(coverage_map(**_layers(demo_result)), tmp_path / "a.html").read_bytes()
+    b = save_map(coverage_map(**_layers(demo_result)), tmp_path / "b.html").read_bytes()
+    assert a == b
