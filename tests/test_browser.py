@@ -71,7 +71,7 @@ if(typeof L!=="undefined"){
   map.closePopup();}
  var s=layers.filter(function(l){return l instanceof L.Marker&&l.getPopup()&&l._map;})[0];
  if(s){s.openPopup();out.site_popup=popup();map.closePopup();}
- if(window.__keep_open&&f){document.querySelectorAll(".leaflet-popup").forEach(function(e){
+ if(window.__keep_open&&f){document.querySelectorAll(".leaflet-popup,.leaflet-tooltip").forEach(function(e){
   e.remove();});f.fire("click",{latlng:f.getLatLng()},true);}
 }
 var d=document.createElement("pre");d.id="c15probe";d.style.display="none";
