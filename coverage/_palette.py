@@ -26,3 +26,8 @@ GAP_COLOUR = "#b2182b"
 SITE_COLOUR = "#e7298a"
 #: The light streets drawn for orientation.
 STREET_COLOUR = "#8c8c8c"
+#: The area the suggested sites newly cover (filled, under the dashed gap outlines: a colour far
+#: from the gap red so both read where they overlap).
+NEW_COVER_COLOUR = "#1b9e77"
+#: Outline of facility markers.
+MARKER_EDGE = "#222222"

@@ -8,7 +8,17 @@ Layers a planner can switch on and off (all listed in an always-open layer panel
 - existing facilities by sub-type; gap clusters; suggested sites with their rank and the
   area each one adds.
 
-Popups and tooltips carry the numbers in Chinese or English (``lang``). Basemaps:
+The legend has one entry per layer drawn (greyed while the layer is switched off): which
+category and threshold the cells show, and the cell states kept apart - within each threshold,
+beyond the largest, unreachable (no walking path) and no facility of that category in the data.
+Colours come from :mod:`care15._palette`, as in the figures. On a sites map (``sites=``) the
+cells start switched off, the area the sites newly cover is filled and the gaps are dashed
+outlines drawn above it, so both read where they overlap; sites are numbered markers.
+Facilities are one GeoJSON layer per type whose dots shrink at city zoom (3 px at zoom 12, 7 px
+from 16) rather than clustering, which would need a plugin from a CDN.
+
+Popups and tooltips carry the numbers in Chinese or English (``lang``) and name facilities
+(a cell's nearest facility, a site's nearest existing one), never by their id. Basemaps:
 OpenStreetMap, Tianditu (天地图, needs the user's key), AMap/Gaode (高德, whose tiles are in
 GCJ-02: every layer is shifted to GCJ-02 so it lines up) and none (white, for printing).
 
@@ -28,7 +38,7 @@ import json
 import math
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
@@ -45,7 +55,18 @@ from ._errors import DataWarning
 from ._escape import html_text
 from ._files import atomic_path
 from ._options import BASEMAPS
-from ._palette import BAND_COLOURS, CATEGORY_COLOURS, NO_RESIDENTS, RATE_STEPS, SUBTYPE_COLOURS
+from ._palette import (
+    BAND_COLOURS,
+    CATEGORY_COLOURS,
+    GAP_COLOUR,
+    MARKER_EDGE,
+    NEW_COVER_COLOUR,
+    NO_RESIDENTS,
+    RATE_STEPS,
+    SITE_COLOUR,
+    STREET_COLOUR,
+    SUBTYPE_COLOURS,
+)
 from .standards import CATEGORIES
 
 __all__ = [
@@ -63,7 +84,7 @@ _T = {
     "zh": {"iso": "{cat} {t}分钟等时圈", "cells": "{cat}:人口网格(步行分钟)",
            "comm": "{cat}:社区覆盖率({t}分钟,{grp})", "fac": "现有设施:{sub}",
            "gaps": "{cat}覆盖缺口", "sites": "建议新址", "sites_area": "新址新增覆盖范围",
-           "minutes": "步行至最近设施", "min": "分钟", "unreach": "无法步行到达",
+           "minutes": "步行至最近设施", "min": "分钟", "unreach": "无法步行到达(无路径)",
            "beyond": "超过{t}分钟", "residents": "常住人口", "p60": "60岁及以上",
            "p03": "3岁以下", "rate": "覆盖率", "target": "目标", "met": "达标",
            "short": "未达标", "undefined": "无居民(不适用)", "cap": "每千人容量",
@@ -72,11 +93,19 @@ _T = {
            "nearest": "最近现有设施", "legend": "图例", "bands": "步行时间",
            "rates": "社区覆盖率", "none_fac": "无现有设施", "none_gap": "无覆盖缺口",
            "community": "社区", "shortfall": "差额(人)", "facilities": "设施数",
-           "attr": "© OpenStreetMap 贡献者 (ODbL)", "streets": "步行路网"},
+           "attr": "© OpenStreetMap 贡献者 (ODbL)", "streets": "步行路网",
+           "no_fac": "数据中无{cat}设施", "nearest_fac": "最近设施",
+           "iso_leg": "{cat}等时圈(步行可达范围)", "within": "{t}分钟内",
+           "cells_leg": "人口网格:到最近{cat}设施的步行时间",
+           "gaps_leg": "{cat}覆盖缺口:{t}分钟外的居民聚集区(虚线框)",
+           "fac_leg": "现有设施(按类型)", "sites_leg": "建议新址(数字为排名)",
+           "sites_area_leg": "新址新增覆盖范围(填色)", "off": "灰色标题:图层未打开",
+           "people": "人"},
     "en": {"iso": "{cat} ≤{t} min isochrone", "cells": "{cat}: population cells (walk min)",
            "comm": "{cat}: community coverage (≤{t} min, {grp})", "fac": "Facilities: {sub}",
            "gaps": "{cat} gaps", "sites": "Suggested sites", "sites_area": "Area added by sites",
-           "minutes": "Walk to nearest facility", "min": "min", "unreach": "unreachable on foot",
+           "minutes": "Walk to nearest facility", "min": "min",
+           "unreach": "unreachable (no walking path)",
            "beyond": "over {t} min", "residents": "Residents", "p60": "aged 60+",
            "p03": "aged 0-3", "rate": "Coverage", "target": "target", "met": "met",
            "short": "short", "undefined": "no residents (undefined)", "cap": "capacity per 1,000",
@@ -86,7 +115,15 @@ _T = {
            "rates": "Community coverage", "none_fac": "no existing facilities",
            "none_gap": "no gaps", "community": "Community", "shortfall": "shortfall (people)",
            "facilities": "facilities", "attr": "© OpenStreetMap contributors (ODbL)",
-           "streets": "Walking network"},
+           "streets": "Walking network",
+           "no_fac": "no {cat} facility in the data", "nearest_fac": "Nearest facility",
+           "iso_leg": "{cat} isochrones (reach on foot)", "within": "within {t} min",
+           "cells_leg": "Population cells: walk to the nearest {cat} facility",
+           "gaps_leg": "{cat} gaps: residents beyond {t} min (dashed outline)",
+           "fac_leg": "Existing facilities (by type)",
+           "sites_leg": "Suggested sites (number = rank)",
+           "sites_area_leg": "Area newly covered by the sites (filled)",
+           "off": "grey heading: layer switched off", "people": "people"},
 }
 
 
@@ -119,6 +156,58 @@ class _PointsOnTop(MacroElement):
     def __init__(self, groups: list[str]):
         super().__init__()
         self._name = "C15PointsOnTop"
+        self.groups = groups
+
+
+class _LegendSync(MacroElement):
+    """Grey out (and fold) the legend entries of layers switched off in the layer panel."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function sync() {
+                document.querySelectorAll('#c15-legend [data-fg]').forEach(function (el) {
+                    var on = el.getAttribute('data-fg').split(' ').some(function (n) {
+                        return window[n] && map.hasLayer(window[n]);
+                    });
+                    el.classList.toggle('c15-off', !on);
+                });
+            }
+            map.on('overlayadd overlayremove', sync);
+            sync();
+        })();
+        {% endmacro %}""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "C15LegendSync"
+
+
+class _ZoomRadius(MacroElement):
+    """Facility dots sized by zoom: small dots at city scale, full markers in a neighbourhood."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function each(l, f) { if (l.eachLayer) { l.eachLayer(function (x) { each(x, f); }); }
+                                  else { f(l); } }
+            function apply() {
+                var z = map.getZoom();
+                var r = z >= 16 ? 7 : z >= 15 ? 6 : z >= 14 ? 5 : z >= 13 ? 4 : 3;
+                [{{ this.groups|join(', ') }}].forEach(function (g) {
+                    each(g, function (l) {
+                        if (l.setRadius) { l.setRadius(r); l.setStyle({weight: r > 4 ? 2 : 1}); }
+                    });
+                });
+            }
+            map.on('zoomend', apply);
+            map.whenReady(apply);
+        })();
+        {% endmacro %}""")
+
+    def __init__(self, groups: list[str]):
+        super().__init__()
+        self._name = "C15ZoomRadius"
         self.groups = groups
 
 
@@ -169,7 +258,11 @@ def _to_map_crs(gdf: gpd.GeoDataFrame, gcj: bool, simplify_m: float = 1.0) -> gp
             return np.column_stack([x, y])
 
         geom = shapely.transform(geom, _shift)
-    geom = shapely.set_precision(geom, 1e-5)
+    try:
+        geom = shapely.set_precision(geom, 1e-5)
+    except shapely.errors.GEOSException:
+        # an invalid input ring (self-crossing) breaks the snapping; round the coordinates
+        geom = shapely.transform(geom, lambda xy: np.round(xy, 5))
     return g.set_geometry(geom)
 
 
@@ -185,9 +278,10 @@ def _geojson(g: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _band(minutes: float, thresholds: list[int]) -> str:
+def _band(minutes: float, thresholds: list[int], has_facility: bool = True) -> str:
+    """The palette key of a cell: a threshold, ``beyond``, ``unreachable`` or ``no_facility``."""
     if not np.isfinite(minutes):
-        return "unreachable"
+        return "unreachable" if has_facility else "no_facility"
     for t in thresholds:
         if minutes <= t + 1e-9:
             return str(t)
@@ -255,6 +349,33 @@ def _tiles(m: folium.Map, tiles: Any) -> str:
     return str(getattr(layer, "tile_name", tiles))
 
 
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    """``#rrggbb`` and an opacity as a CSS ``rgba()`` (legend swatches of translucent fills)."""
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+def _swatch(fill: str, edge: str = "#555555", style: str = "solid", width: float = 1) -> str:
+    return (f'<span class="sw" style="background:{fill};border:{width:g}px {style} {edge}">'
+            "</span>")
+
+
+def _dot(fill: str) -> str:
+    return f'<span class="dot" style="background:{fill}"></span>'
+
+
+@dataclass
+class _Section:
+    """One legend block: a heading and its rows, each tied to the layer(s) that draw it."""
+
+    title: str
+    rows: list[tuple[str | None, str]]  # (feature group name or None, row HTML)
+    #: A one-line entry (swatch and title) for the layer named here: greyed when switched off.
+    one: tuple[str, str] | None = None  # (feature group name, swatch HTML)
+
+
 @dataclass
 class _Ctx:
     """What the layer builders of :func:`coverage_map` share."""
@@ -269,6 +390,12 @@ class _Ctx:
     ct: int
     targets: dict[str, float]
     point_groups: list[str]
+    focus: str = "elderly"
+    sites_map: bool = False
+    has_fac: dict[str, bool] = field(default_factory=dict)
+    fac_names: dict[str, str] = field(default_factory=dict)
+    facility_groups: list[str] = field(default_factory=list)
+    legend: list[_Section] = field(default_factory=list)
 
     def group(self, name: str, show: bool) -> folium.FeatureGroup:
         """A new feature group, recorded in the map's list of layers."""
@@ -276,198 +403,268 @@ class _Ctx:
         self.info["layers"].append(name)
         return fg
 
+    def fac_name(self, facility: Any) -> str:
+        """A facility's name (escaped) from its ``facility_id``; the value itself if unknown."""
+        if facility is None or (isinstance(facility, float) and not np.isfinite(facility)):
+            return ""
+        return self.fac_names.get(str(facility)) or html_text(facility)
+
+
+def _band_rows(ctx: _Ctx, cat: str, fg: str, bands: set[str]) -> list[tuple[str | None, str]]:
+    """Legend rows of a cells layer: every threshold band, beyond, and the states drawn."""
+    tr, lo = ctx.tr, 0
+    rows: list[tuple[str | None, str]] = []
+    for t in ctx.thresholds:
+        rows.append((fg, _swatch(BAND_COLOURS.get(str(t), "#cccccc"))
+                     + f"{lo}–{t} {tr['min']}"))
+        lo = t
+    rows.append((fg, _swatch(BAND_COLOURS["beyond"])
+                 + tr["beyond"].format(t=ctx.thresholds[-1])))
+    rows.append((fg, _swatch(BAND_COLOURS["unreachable"]) + tr["unreach"]))
+    if "no_facility" in bands:
+        rows.append((fg, _swatch(BAND_COLOURS["no_facility"])
+                     + tr["no_fac"].format(cat=_label(cat, ctx.lang))))
+    return rows
+
 
 def _add_isochrones(ctx: _Ctx, isochrones: gpd.GeoDataFrame | None) -> None:
     """Isochrone layers, one per category × threshold."""
     m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
     gcj, thresholds, ct = ctx.gcj, ctx.thresholds, ctx.ct
-    _group = ctx.group
-    # isochrones
-    if isochrones is not None and len(isochrones):
-        iso = _to_map_crs(isochrones, gcj, 2.0)
-        for c in cats:
-            for t in sorted(thresholds, reverse=True):
-                sel = iso.loc[(iso["category"] == c) & (iso["threshold_min"] == t)]
-                if len(sel) == 0:
-                    continue
-                name = tr["iso"].format(cat=_label(c, lang), t=t)
-                fg = _group(name, show=(c == cats[0] and t == ct))
-                op = {5: 0.3, 10: 0.2}.get(int(t), 0.06)
-                folium.GeoJson(
-                    _geojson(sel, {"label": [name] * len(sel),
-                                   "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
-                    style_function=lambda _f, col=CATEGORY_COLOURS[c], op=op: {
-                        "color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
-                    tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
-                ).add_to(fg)
-                fg.add_to(m)
+    if isochrones is None or len(isochrones) == 0:
+        return
+    iso = _to_map_crs(isochrones, gcj, 2.0)
+    for c in cats:
+        rows: list[tuple[str | None, str]] = []
+        for t in sorted(thresholds, reverse=True):
+            sel = iso.loc[(iso["category"] == c) & (iso["threshold_min"] == t)]
+            if len(sel) == 0:
+                continue
+            name = tr["iso"].format(cat=_label(c, lang), t=t)
+            fg = ctx.group(name, show=(c == ctx.focus and t == ct))
+            op = {5: 0.3, 10: 0.2}.get(int(t), 0.06)
+            col = CATEGORY_COLOURS[c]
+            folium.GeoJson(
+                _geojson(sel, {"label": [name] * len(sel),
+                               "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
+                style_function=lambda _f, col=col, op=op: {
+                    "color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
+                tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
+            ).add_to(fg)
+            fg.add_to(m)
+            rows.insert(0, (fg.get_name(), _swatch(_rgba(col, max(op, 0.12)), col, width=2)
+                            + tr["within"].format(t=t)))
+        if rows:
+            ctx.legend.append(_Section(tr["iso_leg"].format(cat=_label(c, lang)), rows))
 
 
 def _add_cells(ctx: _Ctx, cells: gpd.GeoDataFrame | None) -> None:
     """Population cells coloured by walking minutes, one layer per category."""
     m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
-    gcj, thresholds = ctx.gcj, ctx.thresholds
-    _group = ctx.group
-    # population cells by walking minutes
-    if cells is not None and len(cells):
-        cg = _to_map_crs(cells, gcj, 0.0)
-        for c in cats:
-            mins = cg[f"{c}_walk_min"].to_numpy(float)
-            bands = [_band(v, thresholds) for v in mins]
-            fg = _group(tr["cells"].format(cat=_label(c, lang)), show=(c == cats[0]))
-            # compact properties; the tooltip labels them (one copy of the words, not 1 per cell)
-            props = {
-                "band": bands,
-                "m": [round(float(v), 1) if np.isfinite(v) else tr["unreach"] for v in mins],
-                "p": np.round(cg["pop_total"].to_numpy(float)).astype(int).tolist(),
-                "a": np.round(cg["pop_60plus"].to_numpy(float)).astype(int).tolist(),
-                "b": np.round(cg["pop_0to3"].to_numpy(float)).astype(int).tolist()}
-            folium.GeoJson(
-                _geojson(cg, props),
-                style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
-                                          "weight": 0.3,
-                                          "fillColor": BAND_COLOURS[f["properties"]["band"]],
-                                          "fillOpacity": 0.7},
-                tooltip=folium.GeoJsonTooltip(
-                    ["m", "p", "a", "b"],
-                    aliases=[f"{tr['minutes']} ({tr['min']})", tr["residents"], tr["p60"],
-                             tr["p03"]]),
-            ).add_to(fg)
-            fg.add_to(m)
+    if cells is None or len(cells) == 0:
+        return
+    cg = _to_map_crs(cells, ctx.gcj, 0.0)
+    for c in cats:
+        mins = cg[f"{c}_walk_min"].to_numpy(float)
+        has = ctx.has_fac.get(c, True)
+        bands = [_band(v, ctx.thresholds, has) for v in mins]
+        no_fac = tr["no_fac"].format(cat=_label(c, lang))
+        near = (cg[f"{c}_nearest_facility"] if f"{c}_nearest_facility" in cg.columns
+                else pd.Series([None] * len(cg), index=cg.index))
+        fg = ctx.group(tr["cells"].format(cat=_label(c, lang)),
+                       show=(c == ctx.focus and not ctx.sites_map))
+        # compact properties; the tooltip labels them (one copy of the words, not 1 per cell)
+        props = {
+            "band": bands,
+            "m": [round(float(v), 1) if np.isfinite(v) else
+                  (tr["unreach"] if b == "unreachable" else no_fac)
+                  for v, b in zip(mins, bands, strict=True)],
+            "n": [ctx.fac_name(f) if np.isfinite(v) else "–"
+                  for f, v in zip(near, mins, strict=True)],
+            "p": np.round(cg["pop_total"].to_numpy(float)).astype(int).tolist(),
+            "a": np.round(cg["pop_60plus"].to_numpy(float)).astype(int).tolist(),
+            "b": np.round(cg["pop_0to3"].to_numpy(float)).astype(int).tolist()}
+        fields = ["m", "n", "p", "a", "b"]
+        aliases = [f"{tr['minutes']} ({tr['min']})", tr["nearest_fac"], tr["residents"],
+                   tr["p60"], tr["p03"]]
+        folium.GeoJson(
+            _geojson(cg, props),
+            style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
+                                      "weight": 0.3,
+                                      "fillColor": BAND_COLOURS[f["properties"]["band"]],
+                                      "fillOpacity": 0.7},
+            tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
+            popup=folium.GeoJsonPopup(fields, aliases=aliases),
+        ).add_to(fg)
+        fg.add_to(m)
+        ctx.legend.append(_Section(tr["cells_leg"].format(cat=_label(c, lang)),
+                                   _band_rows(ctx, c, fg.get_name(), set(bands))))
 
 
 def _add_communities(ctx: _Ctx, communities: gpd.GeoDataFrame | None) -> None:
     """Communities coloured by the served group's coverage, one layer per category."""
     m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
-    gcj, ct, targets = ctx.gcj, ctx.ct, ctx.targets
-    _group = ctx.group
-    # communities by coverage rate
-    if communities is not None and len(communities):
-        cm = _to_map_crs(communities, gcj, 2.0)
-        for c in cats:
-            grp = "60plus" if c == "elderly" else "0to3"
-            col = f"{c}_cov{ct}_{grp}"
-            if col not in cm.columns:
-                continue
-            rate = cm[col].to_numpy(float)
-            fg = _group(tr["comm"].format(cat=_label(c, lang), t=ct,
-                                          grp=tr["p60"] if grp == "60plus" else tr["p03"]),
-                        show=False)
-            tips = []
-            for i in range(len(cm)):
-                r = rate[i]
-                row = cm.iloc[i]
-                pop_g = row.get("pop_60plus" if grp == "60plus" else "pop_0to3", np.nan)
-                state = (tr["undefined"] if not np.isfinite(r) else
-                         (tr["met"] if r >= targets.get(c, 0.9) else tr["short"]))
-                cap = row.get(f"{c}_capacity_per_1000", np.nan)
-                tips.append(
-                    f"<b>{html_text(row['community_name'])}</b><br>"
-                    f"{tr['residents']}: {_fmt(row.get('pop_total'))} · "
-                    f"{tr['p60'] if grp == '60plus' else tr['p03']}: {_fmt(pop_g)}<br>"
-                    f"{tr['rate']} ≤{ct} {tr['min']}: <b>{_pct(r)}</b> "
-                    f"({tr['target']} {_pct(targets.get(c, 0.9))}: {state})<br>"
-                    f"{tr['shortfall']}: {_fmt(row.get(f'{c}_shortfall_people'))} · "
-                    f"{tr['facilities']}: {_fmt(row.get(f'{c}_n_facilities'))} · "
-                    f"{tr['cap']}: {_fmt(cap, 1)}")
-            folium.GeoJson(
-                _geojson(cm, {"colour": [_rate_colour(r) for r in rate], "tip": tips}),
-                style_function=lambda f: {"color": "#333333", "weight": 1.2,
-                                          "fillColor": f["properties"]["colour"],
-                                          "fillOpacity": 0.45},
-                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-                popup=folium.GeoJsonPopup(["tip"], labels=False),
-            ).add_to(fg)
-            fg.add_to(m)
+    ct, targets = ctx.ct, ctx.targets
+    if communities is None or len(communities) == 0:
+        return
+    cm = _to_map_crs(communities, ctx.gcj, 2.0)
+    for c in cats:
+        grp = "60plus" if c == "elderly" else "0to3"
+        col = f"{c}_cov{ct}_{grp}"
+        if col not in cm.columns:
+            continue
+        rate = cm[col].to_numpy(float)
+        name = tr["comm"].format(cat=_label(c, lang), t=ct,
+                                 grp=tr["p60"] if grp == "60plus" else tr["p03"])
+        fg = ctx.group(name, show=False)
+        tips = []
+        for i in range(len(cm)):
+            r = rate[i]
+            row = cm.iloc[i]
+            pop_g = row.get("pop_60plus" if grp == "60plus" else "pop_0to3", np.nan)
+            state = (tr["undefined"] if not np.isfinite(r) else
+                     (tr["met"] if r >= targets.get(c, 0.9) else tr["short"]))
+            cap = row.get(f"{c}_capacity_per_1000", np.nan)
+            tips.append(
+                f"<b>{html_text(row['community_name'])}</b><br>"
+                f"{tr['residents']}: {_fmt(row.get('pop_total'))} · "
+                f"{tr['p60'] if grp == '60plus' else tr['p03']}: {_fmt(pop_g)}<br>"
+                f"{tr['rate']} ≤{ct} {tr['min']}: <b>{_pct(r)}</b> "
+                f"({tr['target']} {_pct(targets.get(c, 0.9))}: {state})<br>"
+                f"{tr['shortfall']}: {_fmt(row.get(f'{c}_shortfall_people'))} · "
+                f"{tr['facilities']}: {_fmt(row.get(f'{c}_n_facilities'))} · "
+                f"{tr['cap']}: {_fmt(cap, 1)}")
+        folium.GeoJson(
+            _geojson(cm, {"colour": [_rate_colour(r) for r in rate], "tip": tips}),
+            style_function=lambda f: {"color": "#333333", "weight": 1.2,
+                                      "fillColor": f["properties"]["colour"],
+                                      "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+            popup=folium.GeoJsonPopup(["tip"], labels=False),
+        ).add_to(fg)
+        fg.add_to(m)
+        g, lo = fg.get_name(), 0.0
+        rows: list[tuple[str | None, str]] = []
+        for hi, colour in RATE_STEPS:
+            rows.append((g, _swatch(colour) + f"{lo * 100:.0f}–{min(hi, 1.0) * 100:.0f}%"))
+            lo = hi
+        rows.append((g, _swatch(NO_RESIDENTS) + tr["undefined"]))
+        ctx.legend.append(_Section(name, rows))
 
 
 def _add_gaps(ctx: _Ctx, gaps: gpd.GeoDataFrame | None) -> None:
-    """Gap clusters (dashed outlines), one layer per category."""
+    """Gap clusters: dashed outlines (no fill, so an area filled below still reads)."""
     m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
-    gcj, point_groups = ctx.gcj, ctx.point_groups
-    _group = ctx.group
-    # gaps
-    if gaps is not None and len(gaps):
-        gp = _to_map_crs(gaps, gcj, 1.0)
-        for c in cats:
-            sel = gp.loc[gp["category"] == c]
-            if len(sel) == 0:
-                continue
-            fg = _group(tr["gaps"].format(cat=_label(c, lang)), show=(c == cats[0]))
-            point_groups.insert(0, fg.get_name())  # gap outlines above polygons, below points
-            tips = [f"<b>{tr['gaps'].format(cat=_label(c, lang))} #{int(r['rank'])}</b><br>"
-                    f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
-                    f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
-                    f"{tr['p03']} {_fmt(r['uncovered_pop_0to3'])}<br>"
-                    f"{tr['community']}: {html_text(r['community_name'])}<br>"
-                    f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
-                    for _, r in sel.iterrows()]
-            folium.GeoJson(
-                _geojson(sel, {"tip": tips}),
-                style_function=lambda _f: {"color": "#b2182b", "weight": 2.5, "dashArray": "6 4",
-                                           "fillColor": "#b2182b", "fillOpacity": 0.1},
-                tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-                popup=folium.GeoJsonPopup(["tip"], labels=False),
-            ).add_to(fg)
-            fg.add_to(m)
+    if gaps is None or len(gaps) == 0:
+        ctx.legend.append(_Section(f"<i>{tr['none_gap']}</i>", []))
+        return
+    gp = _to_map_crs(gaps, ctx.gcj, 1.0)
+    for c in cats:
+        sel = gp.loc[gp["category"] == c]
+        if len(sel) == 0:
+            continue
+        fg = ctx.group(tr["gaps"].format(cat=_label(c, lang)), show=(c == ctx.focus))
+        ctx.point_groups.insert(0, fg.get_name())  # outlines above polygons, below points
+        tips = [f"<b>{tr['gaps'].format(cat=_label(c, lang))} #{int(r['rank'])}</b><br>"
+                f"{tr['uncovered']}: {tr['residents']} {_fmt(r['uncovered_pop_total'])} · "
+                f"{tr['p60']} {_fmt(r['uncovered_pop_60plus'])} · "
+                f"{tr['p03']} {_fmt(r['uncovered_pop_0to3'])}<br>"
+                f"{tr['community']}: {html_text(r['community_name'])}<br>"
+                f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
+                for _, r in sel.iterrows()]
+        # a fill with opacity 0 keeps the inside clickable without tinting what lies below
+        folium.GeoJson(
+            _geojson(sel, {"tip": tips}),
+            style_function=lambda _f: {"color": GAP_COLOUR, "weight": 3, "dashArray": "7 5",
+                                       "fillColor": GAP_COLOUR, "fillOpacity": 0.0},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+            popup=folium.GeoJsonPopup(["tip"], labels=False),
+        ).add_to(fg)
+        fg.add_to(m)
+        ctx.legend.append(_Section(
+            tr["gaps_leg"].format(cat=_label(c, lang), t=ctx.ct), [],
+            one=(fg.get_name(), _swatch("#ffffff", GAP_COLOUR, "dashed", 2))))
 
 
 def _add_facilities(ctx: _Ctx, facilities: gpd.GeoDataFrame | None) -> None:
-    """Facility markers, one layer per sub-type."""
-    m, tr, lang, gcj = ctx.m, ctx.tr, ctx.lang, ctx.gcj
-    point_groups = ctx.point_groups
-    _group = ctx.group
-    # facilities by sub-type
-    if facilities is not None and len(facilities):
-        fc = _to_map_crs(facilities, gcj, 0.0)
-        for sub, sel in fc.groupby("subtype", sort=False):
-            fg = _group(tr["fac"].format(sub=_sublabel(sub, lang)), show=True)
-            point_groups.append(fg.get_name())
-            for _, r in sel.iterrows():
-                capcol = "beds" if r["category"] == "elderly" else "places"
-                pop = (f"<b>{html_text(r.get('name', ''))}</b><br>"
-                       f"{_label(r['category'], lang)} · {_sublabel(sub, lang)}<br>"
-                       f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
-                       f"{_fmt(r.get('floor_area_m2'))} m²")
-                folium.CircleMarker(
-                    [r.geometry.y, r.geometry.x], radius=7, weight=2, color="#222222",
-                    fill=True, fill_color=SUBTYPE_COLOURS.get(sub, "#444444"), fill_opacity=0.95,
-                    tooltip=folium.Tooltip(pop),
-                ).add_child(_Popup(pop)).add_to(fg)
-            fg.add_to(m)
-
-
-def _add_sites(ctx: _Ctx, sites: gpd.GeoDataFrame | None, sites_area: gpd.GeoDataFrame | None) -> None:
-    """Suggested sites and the area each adds."""
-    m, tr, gcj = ctx.m, ctx.tr, ctx.gcj
-    _group = ctx.group
-    # suggested sites
-    if sites_area is not None and len(sites_area):
-        sa = _to_map_crs(sites_area, gcj, 2.0)
-        fg = _group(tr["sites_area"], show=True)
+    """Facility dots, one layer per sub-type: one GeoJSON each (compact at city scale)."""
+    m, tr, lang = ctx.m, ctx.tr, ctx.lang
+    if facilities is None or len(facilities) == 0:
+        ctx.legend.append(_Section(f"<i>{tr['none_fac']}</i>", []))
+        return
+    fc = _to_map_crs(facilities, ctx.gcj, 0.0)
+    rows: list[tuple[str | None, str]] = []
+    for sub, sel in fc.groupby("subtype", sort=False):
+        label = _sublabel(str(sub), lang)
+        fg = ctx.group(tr["fac"].format(sub=label), show=True)
+        ctx.point_groups.append(fg.get_name())
+        ctx.facility_groups.append(fg.get_name())
+        tips = []
+        for _, r in sel.iterrows():
+            capcol = "beds" if r["category"] == "elderly" else "places"
+            tips.append(f"<b>{html_text(r.get('name', ''))}</b><br>"
+                        f"{_label(r['category'], lang)} · {label}<br>"
+                        f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
+                        f"{_fmt(r.get('floor_area_m2'))} m²")
+        colour = SUBTYPE_COLOURS.get(str(sub), "#444444")
         folium.GeoJson(
-            _geojson(sa, {"tip": [f"{tr['rank']} {int(r)}" for r in sa["rank"]]}),
-            style_function=lambda _f: {"color": "#e7298a", "weight": 1, "fillColor": "#e7298a",
-                                       "fillOpacity": 0.25},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
+            _geojson(sel, {"tip": tips}),
+            marker=folium.CircleMarker(radius=7, weight=2, color=MARKER_EDGE, fill=True,
+                                       fill_color=colour, fill_opacity=0.95),
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+            popup=folium.GeoJsonPopup(["tip"], labels=False),
+        ).add_to(fg)
         fg.add_to(m)
-    if sites is not None and len(sites):
-        st = _to_map_crs(sites, gcj, 0.0)
-        fg = _group(tr["sites"], show=True)
-        for _, r in st.iterrows():
-            pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b> {html_text(r.get('name', ''))}"
-                   f"<br>{tr['new']}: {_fmt(r.get('newly_covered_target'))} · "
-                   f"{tr['cum']}: {_pct(r.get('cumulative_coverage', np.nan))}<br>"
-                   f"{tr['community']}: {html_text(r.get('community_name', ''))}<br>"
-                   f"{tr['nearest']}: {html_text(r.get('nearest_existing_facility', ''))}"
-                   f" ({_fmt(r.get('nearest_existing_walk_min'), 1)} {tr['min']})")
-            folium.Marker(
-                [r.geometry.y, r.geometry.x],
-                icon=folium.DivIcon(html=(f'<div class="c15-site">{int(r["rank"])}</div>'),
-                                    icon_size=(24, 24), icon_anchor=(12, 12)),
-                tooltip=folium.Tooltip(pop),
-            ).add_child(_Popup(pop)).add_to(fg)
-        fg.add_to(m)
+        rows.append((fg.get_name(), _dot(colour) + f"{label} ({len(sel)})"))
+    ctx.legend.append(_Section(tr["fac_leg"], rows))
+
+
+def _add_sites_area(ctx: _Ctx, sites_area: gpd.GeoDataFrame | None) -> None:
+    """The area the suggested sites newly cover: filled, drawn under the gap outlines."""
+    tr = ctx.tr
+    if sites_area is None or len(sites_area) == 0:
+        return
+    sa = _to_map_crs(sites_area, ctx.gcj, 2.0)
+    fg = ctx.group(tr["sites_area"], show=True)
+    folium.GeoJson(
+        _geojson(sa, {"tip": [f"{tr['sites_area']}: {tr['sites']} #{int(r)}"
+                              for r in sa["rank"]]}),
+        style_function=lambda _f: {"color": NEW_COVER_COLOUR, "weight": 1,
+                                   "fillColor": NEW_COVER_COLOUR, "fillOpacity": 0.45},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
+    fg.add_to(ctx.m)
+    ctx.legend.append(_Section(tr["sites_area_leg"], [], one=(
+        fg.get_name(), _swatch(_rgba(NEW_COVER_COLOUR, 0.45), NEW_COVER_COLOUR))))
+
+
+def _add_site_markers(ctx: _Ctx, sites: gpd.GeoDataFrame | None) -> None:
+    """Suggested sites: numbered markers whose popup gives rank, residents won and context."""
+    tr = ctx.tr
+    if sites is None or len(sites) == 0:
+        return
+    st = _to_map_crs(sites, ctx.gcj, 0.0)
+    fg = ctx.group(tr["sites"], show=True)
+    for _, r in st.iterrows():
+        cat = r.get("category")
+        grp = ((tr["p60"] if cat == "elderly" else tr["p03"] if cat == "childcare" else "")
+               if isinstance(cat, str) else "")
+        name = html_text(r.get("name", ""))
+        pop = (f"<b>{tr['sites']} #{int(r['rank'])}</b>{' ' + name if name else ''}<br>"
+               f"{tr['new']}{'(' + grp + ')' if grp else ''}: "
+               f"<b>{_fmt(r.get('newly_covered_target'))}</b> {tr['people']} · "
+               f"{tr['cum']}: {_pct(r.get('cumulative_coverage', np.nan))}<br>"
+               f"{tr['community']}: {html_text(r.get('community_name', ''))}<br>"
+               f"{tr['nearest']}: {ctx.fac_name(r.get('nearest_existing_facility'))}"
+               f" ({_fmt(r.get('nearest_existing_walk_min'), 1)} {tr['min']})")
+        folium.Marker(
+            [r.geometry.y, r.geometry.x],
+            icon=folium.DivIcon(html=(f'<div class="c15-site">{int(r["rank"])}</div>'),
+                                icon_size=(24, 24), icon_anchor=(12, 12)),
+            tooltip=folium.Tooltip(pop),
+        ).add_child(_Popup(pop)).add_to(fg)
+    fg.add_to(ctx.m)
+    ctx.legend.append(_Section(tr["sites_leg"], [], one=(
+        fg.get_name(), '<span class="c15-site c15-site-sw">1</span>')))
 
 
 def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
@@ -565,35 +762,71 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                             "layers": []}
     m._care15 = info  # type: ignore[attr-defined]  # what the map shows, for tests and tools
     cats = [c for c in CATEGORIES if cells is None or f"{c}_walk_min" in cells.columns]
-    point_groups: list[str] = []
+    if not cats:
+        cats = list(CATEGORIES)
+    has_sites = (sites is not None and len(sites) > 0) or (sites_area is not None
+                                                           and len(sites_area) > 0)
+    focus = cats[0]
+    for t in (sites, sites_area):
+        if t is not None and len(t) and "category" in t.columns and t["category"].iloc[0] in cats:
+            focus = str(t["category"].iloc[0])
+    ctx = _Ctx(m=m, info=info, tr=tr, lang=lang, cats=cats, gcj=gcj, thresholds=thresholds,
+               ct=ct, targets=targets, point_groups=[], focus=focus, sites_map=has_sites,
+               has_fac=_has_facilities(facilities, cats), fac_names=_facility_names(facilities))
     if streets is not None:
         lines = _street_lines(streets, gcj)
         if len(lines):
-            fg = folium.FeatureGroup(name=tr["streets"], show=True)
-            info["layers"].append(tr["streets"])
+            fg = ctx.group(tr["streets"], show=True)
             folium.GeoJson(_geojson(lines, {}), style_function=lambda _f: {
-                "color": "#8c8c8c", "weight": 1, "opacity": 0.8}, interactive=False).add_to(fg)
+                "color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
+                interactive=False).add_to(fg)
             fg.add_to(m)
-
-    ctx = _Ctx(m=m, info=info, tr=tr, lang=lang, cats=cats, gcj=gcj, thresholds=thresholds,
-               ct=ct, targets=targets, point_groups=point_groups)
+            ctx.legend.append(_Section(tr["streets"], [], one=(
+                fg.get_name(), f'<span class="ln" style="border-top-color:{STREET_COLOUR}"></span>')))
     _add_isochrones(ctx, isochrones)
     _add_cells(ctx, cells)
     _add_communities(ctx, communities)
+    _add_sites_area(ctx, sites_area)  # filled, under the gap outlines
     _add_gaps(ctx, gaps)
     _add_facilities(ctx, facilities)
-    _add_sites(ctx, sites, sites_area)
+    _add_site_markers(ctx, sites)
+    info["legend"] = [s.title for s in ctx.legend]
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    if point_groups:
+    if ctx.point_groups:
         # a polygon layer switched on later is drawn on top; keep the facilities above it
-        m.add_child(_PointsOnTop(point_groups))
+        m.add_child(_PointsOnTop(ctx.point_groups))
+    if ctx.facility_groups:
+        m.add_child(_ZoomRadius(ctx.facility_groups))
+    m.add_child(_LegendSync())
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(_CSS))
-    root.html.add_child(folium.Element(_legend(
-        tr, lang, thresholds, cats, facilities, gaps, title, used_base,
-        streets=streets is not None)))
+    root.html.add_child(folium.Element(_legend(tr, ctx.legend, title)))
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m
+
+
+def _has_facilities(facilities: gpd.GeoDataFrame | None, cats: list[str]) -> dict[str, bool]:
+    """Per category: whether the facility table holds one that serves residents.
+
+    Unknown (no table given) counts as yes, so cells without a path read "unreachable".
+    """
+    if facilities is None:
+        return {c: True for c in cats}
+    serving = facilities
+    if "counts_as_supply" in facilities.columns:
+        serving = facilities.loc[facilities["counts_as_supply"].fillna(True).astype(bool)]
+    present = set(serving["category"]) if "category" in serving.columns else set()
+    return {c: c in present for c in cats}
+
+
+def _facility_names(facilities: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """``facility_id`` → escaped name (the id itself when the name is empty)."""
+    if facilities is None or len(facilities) == 0 or "facility_id" not in facilities.columns:
+        return {}
+    names = (facilities["name"] if "name" in facilities.columns
+             else pd.Series([""] * len(facilities), index=facilities.index))
+    return {str(i): html_text(n) or html_text(i)
+            for i, n in zip(facilities["facility_id"], names.fillna(""), strict=True)}
 
 
 def _bounds(layers: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
@@ -605,62 +838,54 @@ def _bounds(layers: list[gpd.GeoDataFrame]) -> tuple[float, float, float, float]
             float(np.nanmax(b[:, 3])))
 
 
+
+
 _CSS = """<style>
-.c15-legend{position:fixed;bottom:60px;left:10px;z-index:1000;background:#fff;padding:8px 10px;
+.c15-legend{position:fixed;bottom:62px;left:10px;z-index:1000;background:#fff;padding:8px 10px;
  border:1px solid #999;border-radius:4px;font:12px/1.35 "Noto Sans CJK SC","Microsoft YaHei",
- "PingFang SC",sans-serif;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+ "PingFang SC",sans-serif;max-width:300px;max-height:calc(100vh - 130px);overflow:auto;
+ box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .c15-legend h4{margin:0 0 4px;font-size:13px}.c15-legend .sw{display:inline-block;width:14px;
- height:10px;margin-right:5px;border:1px solid #555;vertical-align:middle}
+ height:10px;margin-right:5px;vertical-align:middle;box-sizing:border-box}
 .c15-legend .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:5px;
  border:1.5px solid #222;vertical-align:middle}
+.c15-legend .ln{display:inline-block;width:14px;height:0;border-top:2px solid;margin-right:5px;
+ vertical-align:middle}
+.c15-legend .c15-sec{margin-top:4px}.c15-legend .c15-sec-t{font-weight:bold}
+.c15-legend .c15-sec.c15-off .c15-sec-t,.c15-legend .c15-one.c15-off{color:#aaa;font-weight:normal}
+.c15-legend .c15-off .c15-row,.c15-legend .c15-row.c15-off{display:none}
+.c15-legend .c15-note{color:#777;font-size:10px}
 .c15-title{position:fixed;top:10px;left:54px;z-index:1000;background:rgba(255,255,255,.9);
  padding:4px 10px;border-radius:4px;font:bold 15px "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
-.c15-site{width:24px;height:24px;border-radius:50%;background:#e7298a;color:#fff;border:2px solid
- #fff;box-shadow:0 0 3px #000;text-align:center;font:bold 12px/20px sans-serif}
+.c15-site{width:24px;height:24px;border-radius:50%;background:""" + SITE_COLOUR + """;color:#fff;
+ border:2px solid #fff;box-shadow:0 0 3px #000;text-align:center;font:bold 12px/20px sans-serif;
+ box-sizing:border-box}
+.c15-legend .c15-site-sw{display:inline-block;width:18px;height:18px;font-size:10px;
+ line-height:14px;margin-right:5px;vertical-align:middle}
 .leaflet-control-layers{font-size:12px;max-height:70vh;overflow:auto}
 </style>"""
 
 
-def _legend(tr: dict[str, str], lang: str, thresholds: list[int], cats: list[str],
-            facilities: gpd.GeoDataFrame | None, gaps: gpd.GeoDataFrame | None,
-            title: str | None, basemap: str, streets: bool = False) -> str:
-    rows = [f'<div class="c15-legend" id="c15-legend"><h4>{tr["legend"]}</h4>',
-            f"<b>{tr['bands']}</b><br>"]
-    prev = 0
-    for t in thresholds:
-        rows.append(f'<span class="sw" style="background:{BAND_COLOURS.get(str(t), "#ccc")}">'
-                    f'</span>{prev}–{t} {tr["min"]}<br>')
-        prev = t
-    rows.append(f'<span class="sw" style="background:{BAND_COLOURS["beyond"]}"></span>'
-                f'{tr["beyond"].format(t=thresholds[-1])}<br>')
-    rows.append(f'<span class="sw" style="background:{BAND_COLOURS["unreachable"]}"></span>'
-                f'{tr["unreach"]}<br>')
-    rows.append(f"<b>{tr['rates']}</b><br>")
-    lo = 0.0
-    for hi, col in RATE_STEPS:
-        rows.append(f'<span class="sw" style="background:{col}"></span>'
-                    f'{lo * 100:.0f}–{min(hi, 1.0) * 100:.0f}%<br>')
-        lo = hi
-    rows.append(f'<span class="sw" style="background:{NO_RESIDENTS}"></span>{tr["undefined"]}<br>')
-    if facilities is not None and len(facilities):
-        for sub in pd.unique(facilities["subtype"]):
-            rows.append(f'<span class="dot" style="background:{SUBTYPE_COLOURS.get(sub, "#444")}">'
-                        f'</span>{_sublabel(sub, lang)}<br>')
-    else:
-        rows.append(f"<i>{tr['none_fac']}</i><br>")
-    if gaps is None or len(gaps) == 0:
-        rows.append(f"<i>{tr['none_gap']}</i><br>")
-    else:
-        rows.append('<span class="sw" style="border:2px dashed #b2182b;background:#fff"></span>'
-                    f'{tr["gaps"].format(cat="")}<br>')
-    if streets:
-        rows.append('<span class="sw" style="border-top:2px solid #8c8c8c;height:0;'
-                    f'vertical-align:middle"></span>{tr["streets"]}<br>')
-    rows.append(f'<span style="color:#666;font-size:10px">{tr["attr"]}</span></div>')
-    out = "".join(rows)
+def _legend(tr: dict[str, str], sections: list[_Section], title: str | None) -> str:
+    """The legend: one block per drawn layer (greyed by :class:`_LegendSync` when off)."""
+    out = [f'<div class="c15-legend" id="c15-legend"><h4>{tr["legend"]}</h4>']
+    for s in sections:
+        if s.one is not None:
+            out.append(f'<div class="c15-sec c15-one" data-fg="{s.one[0]}">{s.one[1]}'
+                       f'<span class="c15-sec-t">{s.title}</span></div>')
+            continue
+        fgs = list(dict.fromkeys(g for g, _ in s.rows if g))  # drawing order: reproducible
+        attr = f' data-fg="{" ".join(fgs)}"' if fgs else ""
+        out.append(f'<div class="c15-sec"{attr}><div class="c15-sec-t">{s.title}</div>')
+        for g, row in s.rows:
+            out.append(f'<div class="c15-row"{f" data-fg={chr(34)}{g}{chr(34)}" if g else ""}>'
+                       f"{row}</div>")
+        out.append("</div>")
+    out.append(f'<div class="c15-note">{tr["off"]}<br>{tr["attr"]}</div></div>')
+    page = "".join(out)
     if title:
-        out += f'<div class="c15-title" id="c15-title">{html_text(title)}</div>'
-    return out
+        page += f'<div class="c15-title" id="c15-title">{html_text(title)}</div>'
+    return page
 
 
 # --------------------------------------------------------------------------------------------
