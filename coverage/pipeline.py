@@ -316,7 +316,7 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
         t0 = time.perf_counter()
         from .figures import report_figures
 
-        report_figures(res, scenario, stage / "figures", lang=options.lang)
+        report_figures(res, scenario, stage / "figures", lang=options.lang, streets=region.network)
         t["figures"] = time.perf_counter() - t0
     return t
 
