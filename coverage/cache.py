@@ -80,6 +80,8 @@ __all__ = [
     "cache_info",
     "cached_datum_readings",
     "cached_features",
+    "cached_gap_clusters",
+    "cached_isochrones",
     "cached_network",
     "cached_node_distances",
     "cached_snap",
@@ -108,7 +110,8 @@ FEATURES_VERSION = 1
 #: in a way the source fingerprint cannot see (e.g. a change inside pyrosm's use).
 WALK_FILTER_VERSION = 2
 
-_KINDS = ("networks", "features", "snaps", "node_distances", "datum_checks", "hashes")
+_KINDS = ("networks", "features", "snaps", "node_distances", "datum_checks", "isochrones",
+          "gaps", "hashes")
 _CHUNK = 1 << 20
 _HASHES: dict[tuple[str, int, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
@@ -910,6 +913,146 @@ def cached_datum_readings(network: WalkNetwork, lon: np.ndarray, lat: np.ndarray
     return d["readings"], float(d["ceiling"])
 
 
+@functools.lru_cache(maxsize=8)
+def _module_fingerprint(*names: str) -> str:
+    import importlib
+
+    parts = []
+    for n in names:
+        try:
+            parts.append(inspect.getsource(importlib.import_module(n)))
+        except (OSError, TypeError):
+            parts.append(n)
+    return _sha(*parts)
+
+
+def cached_isochrones(network: WalkNetwork, facilities: Snapped,
+                      thresholds_min: tuple[float, ...], speed_mps: float, *,
+                      walkoff_m: float = 50.0, category: str = "",
+                      nd: NodeDistances | None = None, method: str = "auto",
+                      cache_dir: Path | str | None = None) -> gpd.GeoDataFrame:
+    """:func:`care15.isochrones.isochrones`, cached by network, facilities and parameters.
+
+    Dissolving the reached streets is the slow part of an analysis; a run with the same
+    network, facilities, thresholds, speed, walk-off and method reads the polygons back (as
+    WKB, exact). The key holds the network fingerprint, every array of the snapped
+    facilities, the parameters, whether ``nd`` was given, the shapely version and the source
+    of :mod:`care15.isochrones` and :mod:`care15.access`.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    facilities
+        Facilities of one category, snapped.
+    thresholds_min
+        Walking minutes, e.g. (5, 10, 15).
+    speed_mps
+        Walking speed (m/s) of the group served.
+    walkoff_m
+        Buffer around the reached streets.
+    category
+        Label written to the ``category`` column.
+    nd
+        Precomputed :func:`care15.access.nearest_facility` result of ``facilities`` (without
+        a limit), reused on a miss.
+    method
+        ``"auto"``, ``"vector"`` or ``"raster"``.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`care15.isochrones.isochrones` returns it.
+    """
+    import pickle
+
+    from .isochrones import isochrones
+
+    key = _sha("isochrones", CACHE_FORMAT, network_fingerprint(network),
+               *[np.asarray(getattr(facilities, k)) for k in _SNAP_FIELDS],
+               [repr(t) for t in thresholds_min], repr(speed_mps), repr(walkoff_m),
+               str(category), str(method), nd is None, shapely.__version__,
+               _module_fingerprint("care15.isochrones", "care15.access"))
+    entry = resolve_cache_dir(cache_dir) / "isochrones" / f"{key}.pkl"
+    payload = _read_blob(entry, key, "isochrones")
+    if payload is not None:
+        try:
+            rows = pickle.loads(payload)
+            geoms = shapely.from_wkb([r.pop("geometry") for r in rows])
+            for r, g in zip(rows, geoms, strict=True):
+                r["geometry"] = g
+            return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=network.crs)
+        except Exception as e:
+            log.warning("care15 cache: isochrones entry %s cannot be rebuilt (%s: %s); "
+                        "rebuilding", entry.name, type(e).__name__, e)
+    iso = isochrones(network, facilities, thresholds_min, speed_mps, walkoff_m=walkoff_m,
+                     category=category, nd=nd, method=method)
+    rows = [{k: (shapely.to_wkb(v) if k == "geometry" else v) for k, v in r.items()}
+            for r in iso.to_dict("records")]
+    try:
+        _write_blob(entry, key, pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as e:
+        log.warning("care15 cache: could not store isochrones (%s)", e)
+    return iso
+
+
+def _frame_digest(gdf: gpd.GeoDataFrame) -> str:
+    """SHA-256 of a layer's columns (names, dtypes, values), geometry (WKB) and CRS."""
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    h = pd.util.hash_pandas_object(frame, index=True).to_numpy() if len(frame.columns) else \
+        np.arange(len(frame))
+    return _sha([str(c) for c in gdf.columns], [str(t) for t in gdf.dtypes], h,
+                b"".join(len(b).to_bytes(8, "little") + b
+                         for b in shapely.to_wkb(np.asarray(gdf.geometry.values, dtype=object))),
+                None if gdf.crs is None else gdf.crs.to_wkt())
+
+
+def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+                        cache_dir: Path | str | None = None) -> gpd.GeoDataFrame:
+    """:func:`care15.gaps.gap_clusters`, cached by the cells' content and the parameters.
+
+    The key holds a digest of every column, the geometry (WKB) and the CRS of ``cells``, the
+    category, the threshold, the shapely and geopandas versions and the source of
+    :mod:`care15.gaps`: a changed facility list changes the walking times and so the key.
+
+    Parameters
+    ----------
+    cells
+        Population cells as :func:`care15.gaps.gap_clusters` takes them.
+    category
+        A key of :data:`care15.standards.CATEGORIES`.
+    threshold_min
+        Walking minutes within which a cell counts as covered.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`care15.gaps.gap_clusters` returns it.
+    """
+    from .gaps import gap_clusters
+
+    key = _sha("gaps", CACHE_FORMAT, _frame_digest(cells), str(category), repr(threshold_min),
+               shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"))
+    entry = resolve_cache_dir(cache_dir) / "gaps" / f"{key}.pkl"
+    payload = _read_blob(entry, key, "gaps")
+    if payload is not None:
+        try:
+            return _features_from_payload(payload)
+        except Exception as e:
+            log.warning("care15 cache: gaps entry %s cannot be rebuilt (%s: %s); rebuilding",
+                        entry.name, type(e).__name__, e)
+    out = gap_clusters(cells, category, threshold_min=threshold_min)
+    try:
+        _write_blob(entry, key, _features_payload(out))
+    except OSError as e:
+        log.warning("care15 cache: could not store gap clusters (%s)", e)
+    return out
+
+
 # --------------------------------------------------------------------------- housekeeping
 
 def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None) -> int:
@@ -921,7 +1064,7 @@ def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None)
         Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
     kind
         One of ``networks``, ``features``, ``snaps``, ``node_distances``, ``datum_checks``,
-        ``hashes``; default all.
+        ``isochrones``, ``gaps``, ``hashes``; default all.
 
     Returns
     -------
