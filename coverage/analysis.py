@@ -432,8 +432,9 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
                              "the extract are not seen and edge areas may be under-covered.")
                 break
         with step(f"{c}: isochrones", verbose=verbose):
-            iso = isochrones(network, fs, sc.thresholds_min, speed,
-                             walkoff_m=sc.analysis.isochrone_walkoff_m, category=c, nd=nd)
+            iso = _isochrones(network, fs, sc.thresholds_min, speed,
+                              walkoff_m=sc.analysis.isochrone_walkoff_m, category=c, nd=nd,
+                              cache=cache)
         iso_frames.append(iso)
         overlay[c] = {float(t): overlay_shares(cells, g)
                       for t, g in zip(iso["threshold_min"], iso.geometry, strict=True)}
@@ -463,8 +464,8 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     summ_other = summary(cells, comm_other, facilities, sc, method=other)
     summ["method_comparison"] = _compare(summ, summ_other, sc)
     summ["notes"] = notes
-    gaps = [gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min)
-            for c in sc.categories]
+    gaps = [_gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min,
+                          cache=cache) for c in sc.categories]
     gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
     short = pd.concat([short_communities(comm, c, sc) for c in sc.categories], ignore_index=True)
     iso_all = gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), geometry="geometry",
@@ -472,6 +473,32 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     return CoverageResult(cells=cells, communities=comm, isochrones=iso_all,
                           facilities=facilities, gaps=gaps_all, short=short, summary=summ,
                           notes=notes, node_distances=nds, cell_snap=csnap)
+
+
+def _isochrones(network: WalkNetwork, fs: Snapped, thresholds_min: tuple[float, ...],
+                speed: float, *, walkoff_m: float, category: str, nd: NodeDistances,
+                cache: bool | str | Path | None) -> gpd.GeoDataFrame:
+    """:func:`care15.isochrones.isochrones`, through the on-disk cache when it is on."""
+    from .cache import cache_dir_of, cached_isochrones
+
+    on, cache_dir = cache_dir_of(cache)
+    if not on:
+        return isochrones(network, fs, thresholds_min, speed, walkoff_m=walkoff_m,
+                          category=category, nd=nd)
+    return cached_isochrones(network, fs, thresholds_min, speed, walkoff_m=walkoff_m,
+                             category=category, nd=nd, cache_dir=cache_dir)
+
+
+def _gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+                  cache: bool | str | Path | None) -> gpd.GeoDataFrame:
+    """:func:`care15.gaps.gap_clusters`, through the on-disk cache when it is on."""
+    from .cache import cache_dir_of, cached_gap_clusters
+
+    on, cache_dir = cache_dir_of(cache)
+    if not on:
+        return gap_clusters(cells, category, threshold_min=threshold_min)
+    return cached_gap_clusters(cells, category, threshold_min=threshold_min,
+                               cache_dir=cache_dir)
 
 
 def _compare(a: dict[str, Any], b: dict[str, Any], sc: Scenario) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Reading a city's OSM extract is the slow part of a what-if: changing a facility list should
 not re-parse the streets. :func:`cached_network` keeps each parsed :class:`WalkNetwork` in one
-``.npz`` file keyed by
+``.npz`` file, and :func:`cached_features` each OSM feature layer (the population estimate's
+buildings, land use and streets, administrative boundaries, OSM facilities: the same key with
+the tags instead of the CRS and box) in one pickle, keyed by
 
 * the SHA-256 of the input file's bytes (streamed; the hash itself is remembered per
   ``(path, size, mtime, inode)`` so an unchanged file is not read again),
@@ -19,8 +21,8 @@ coordinates, snapped positions) and the parameters that change the answer (``max
 
 Where the files go:
 ``cache_dir=`` when given, else ``$CARE15_CACHE``, else ``~/.cache/care15``. Inside it:
-``networks/``, ``snaps/``, ``node_distances/`` (one ``<key>.npz`` per entry) and ``hashes/``
-(remembered file hashes). :func:`clear_cache` removes them; :func:`cache_info` counts them.
+``networks/``, ``snaps/``, ``node_distances/`` (one ``<key>.npz`` per entry), ``features/``
+(OSM feature layers, one ``<key>.pkl`` each) and ``hashes/`` (remembered file hashes). :func:`clear_cache` removes them; :func:`cache_info` counts them.
 
 Safety:
 Every entry is written to a temporary file in the same folder and moved into place with
@@ -60,6 +62,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
@@ -71,15 +74,21 @@ from .network import Snapped, WalkNetwork
 __all__ = [
     "CACHE_ENV",
     "CACHE_FORMAT",
+    "FEATURES_VERSION",
     "WALK_FILTER_VERSION",
     "cache_dir_of",
     "cache_info",
+    "cached_datum_readings",
+    "cached_features",
+    "cached_gap_clusters",
+    "cached_isochrones",
     "cached_network",
     "cached_node_distances",
     "cached_snap",
     "cached_snap_gdf",
     "clear_cache",
     "default_cache_dir",
+    "features_key",
     "file_sha256",
     "network_fingerprint",
     "network_from_npz",
@@ -94,11 +103,15 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "CARE15_CACHE"
 #: Layout version of the cache entries; bump it when the stored arrays change.
 CACHE_FORMAT = 2
+#: Version of the OSM feature layers (:func:`cached_features`); bump it when their reading
+#: changes in a way the source fingerprint cannot see.
+FEATURES_VERSION = 1
 #: Version of the walkability rule and network builders; bump it when their meaning changes
 #: in a way the source fingerprint cannot see (e.g. a change inside pyrosm's use).
 WALK_FILTER_VERSION = 2
 
-_KINDS = ("networks", "snaps", "node_distances", "hashes")
+_KINDS = ("networks", "features", "snaps", "node_distances", "datum_checks", "isochrones",
+          "gaps", "hashes")
 _CHUNK = 1 << 20
 _HASHES: dict[tuple[str, int, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
@@ -527,6 +540,171 @@ def cached_network(path: Path | str, *, cache_dir: Path | str | None = None, crs
     return net
 
 
+# --------------------------------------------------------------------------- feature layers
+
+def features_key(path: Path | str, tags: Mapping[str, Any], *,
+                 cache_dir: Path | str | None = None) -> str:
+    """The cache key of the OSM features matching ``tags`` in a file.
+
+    Parameters
+    ----------
+    path
+        The OSM file (its bytes are hashed).
+    tags
+        The osmnx-style filter, as given to :func:`care15.sources.osm.features_from_file`.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    str
+        Hex digest of the file's bytes, the tags, the reader and its version, the feature
+        reader's source code and :data:`FEATURES_VERSION`.
+    """
+    from .sources import osm
+
+    p = Path(path)
+    reader = _reader_of(p)
+    parts = {
+        "kind": "features", "format": CACHE_FORMAT, "features_version": FEATURES_VERSION,
+        "file_sha256": file_sha256(p, cache_dir=cache_dir), "reader": reader,
+        "reader_version": _version(reader), "geopandas": gpd.__version__,
+        "shapely": shapely.__version__,
+        "tags": {str(k): (True if v is True else [str(x) for x in np.atleast_1d(v)])
+                 for k, v in tags.items()},
+        "code": _code_fingerprint(osm.read_features, osm._tidy_features, osm._osmnx_features),
+    }
+    return _sha(parts)
+
+
+def _features_payload(gdf: gpd.GeoDataFrame) -> bytes:
+    """A feature layer as pickle bytes: the attribute table and the geometries as WKB."""
+    import pickle
+
+    gcol = gdf.geometry.name
+    frame = pd.DataFrame(gdf.drop(columns=gcol))
+    wkb = shapely.to_wkb(np.asarray(gdf.geometry.values, dtype=object))
+    crs = None if gdf.crs is None else gdf.crs.to_wkt()
+    return pickle.dumps({"frame": frame, "wkb": wkb, "geometry": gcol, "crs": crs,
+                         "columns": list(gdf.columns), "attrs": dict(gdf.attrs)},
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _features_from_payload(payload: bytes) -> gpd.GeoDataFrame:
+    import pickle
+
+    d = pickle.loads(payload)
+    frame = d["frame"]
+    frame[d["geometry"]] = shapely.from_wkb(d["wkb"])
+    gdf = gpd.GeoDataFrame(frame, geometry=d["geometry"], crs=d["crs"])
+    gdf = gdf[d["columns"]]
+    gdf.attrs.update(d["attrs"])
+    return gdf
+
+
+def _write_blob(path: Path, key: str, payload: bytes) -> None:
+    """A pickled entry: format, key and checksum first, then the payload."""
+    import pickle
+
+    head = pickle.dumps({"_format": CACHE_FORMAT, "_key": key,
+                         "_checksum": hashlib.sha256(payload).hexdigest()})
+    with atomic_file(path, "wb") as f:
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        f.write(payload)
+
+
+def _read_blob(path: Path, key: str, kind: str) -> bytes | None:
+    """The verified payload of a pickled entry, or None; bad entries are logged and deleted."""
+    import pickle
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            data = path.read_bytes()
+            n = int.from_bytes(data[:8], "little")
+            head = pickle.loads(data[8:8 + n])
+            payload = data[8 + n:]
+            fmt, stored_key, stored_sum = head["_format"], head["_key"], head["_checksum"]
+        except Exception as e:
+            raise _BadEntry(f"corrupt: unreadable ({type(e).__name__}: {e})") from e
+        if fmt != CACHE_FORMAT:
+            raise _BadEntry(f"stale: format version {fmt}, expected {CACHE_FORMAT}")
+        if stored_key != key:
+            raise _BadEntry("stale: its key does not match the inputs")
+        if hashlib.sha256(payload).hexdigest() != stored_sum:
+            raise _BadEntry("corrupt: checksum mismatch")
+    except _BadEntry as e:
+        log.warning("care15 cache: %s entry %s is %s; deleted, rebuilding", kind, path.name, e)
+        with contextlib.suppress(OSError):
+            if path.stat().st_ino == st.st_ino:
+                path.unlink()
+        return None
+    return payload
+
+
+def cached_features(path: Path | str, tags: Mapping[str, Any], *,
+                    cache_dir: Path | str | None = None,
+                    refresh: bool = False) -> gpd.GeoDataFrame:
+    """OSM features matching ``tags`` in a file, parsed once and then read from the cache.
+
+    The layer (:func:`care15.sources.osm.read_features`: the population estimate's buildings,
+    land use and streets, administrative boundaries, OSM facilities) is stored as a pickle of
+    its attribute table with the geometries as WKB, keyed by :func:`features_key`. A changed
+    file, other tags, another reader version or a change of the reading code miss.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` file.
+    tags
+        An osmnx-style filter: ``{"building": True}``.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+    refresh
+        Parse again and replace the entry.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same table as :func:`care15.sources.osm.read_features` returns (a fresh copy).
+    """
+    from .sources import osm
+
+    p = Path(path)
+    if not p.is_file():
+        return osm.read_features(p, dict(tags))  # its own "file not found" error
+    t0 = time.perf_counter()
+    key = features_key(p, tags, cache_dir=cache_dir)
+    entry = resolve_cache_dir(cache_dir) / "features" / f"{key}.pkl"
+    if not refresh:
+        payload = _read_blob(entry, key, "features")
+        if payload is not None:
+            try:
+                gdf = _features_from_payload(payload)
+            except Exception as e:
+                log.warning("care15 cache: features entry %s cannot be rebuilt (%s: %s); "
+                            "deleted, rebuilding", entry.name, type(e).__name__, e)
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+            else:
+                log.info("%s: %s read from the cache (%.2f s)", p.name, sorted(tags),
+                         time.perf_counter() - t0)
+                return gdf
+    gdf = osm.read_features(p, dict(tags))
+    try:
+        _write_blob(entry, key, _features_payload(gdf))
+    except OSError as e:
+        log.warning("care15 cache: could not store OSM features of %s (%s)", p.name, e)
+    except Exception as e:  # a layer pickle cannot hold: use it uncached
+        log.warning("care15 cache: OSM features of %s not cached (%s: %s)", p.name,
+                    type(e).__name__, e)
+    return gdf
+
+
 # --------------------------------------------------------------------------- snaps, distances
 
 def network_fingerprint(network: WalkNetwork) -> str:
@@ -681,6 +859,200 @@ def cached_node_distances(network: WalkNetwork, facilities: Snapped, *,
     return NodeDistances(dist_m=a["dist_m"], nearest=a["nearest"], sources=facilities)
 
 
+def cached_datum_readings(network: WalkNetwork, lon: np.ndarray, lat: np.ndarray,
+                          declared: str, *, cache_dir: Path | str | None = None
+                          ) -> tuple[dict[str, dict[str, float]], float]:
+    """The street structure of a facility list's readings, cached by network and points.
+
+    The costly part of :func:`care15.sources.facilities.check_datum_offset` (25 snaps a point
+    and reading, then a Kolmogorov-Smirnov test), keyed by the network fingerprint, the
+    points' WGS-84 coordinates, the declared system and the source of the check and of the
+    snapping; the verdict and its warning are drawn from it at every run.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    lon, lat
+        The points (WGS-84 as converted from ``declared``; the sample the check uses).
+    declared
+        The coordinate system the list was declared in.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    readings : dict
+        Per system ``median_access_m``, ``share_within_30m``, ``street_structure`` and
+        ``p_value``.
+    decoy_structure_max : float
+        The most structured decoy reading.
+    """
+    from .sources import facilities as fmod
+
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    key = _sha("datum_check", CACHE_FORMAT, network_fingerprint(network), lon, lat,
+               str(declared), _code_fingerprint(fmod._datum_readings, fmod._street_structure,
+                                                fmod._street_distances, WalkNetwork.snap,
+                                                WalkNetwork.snap_gdf),
+               _version("scipy"))
+
+    def build() -> dict[str, np.ndarray]:
+        """Compute the entry (on a cache miss).
+
+        Returns
+        -------
+        dict
+            ``json``: the readings and the decoys' maximum as JSON.
+        """
+        readings, ceiling = fmod._datum_readings(network, lon, lat, declared)
+        return {"json": np.asarray(json.dumps({"readings": readings, "ceiling": ceiling}))}
+
+    d = json.loads(str(_cached("datum_checks", key, cache_dir, build)["json"]))
+    return d["readings"], float(d["ceiling"])
+
+
+@functools.lru_cache(maxsize=8)
+def _module_fingerprint(*names: str) -> str:
+    import importlib
+
+    parts = []
+    for n in names:
+        try:
+            parts.append(inspect.getsource(importlib.import_module(n)))
+        except (OSError, TypeError):
+            parts.append(n)
+    return _sha(*parts)
+
+
+def cached_isochrones(network: WalkNetwork, facilities: Snapped,
+                      thresholds_min: tuple[float, ...], speed_mps: float, *,
+                      walkoff_m: float = 50.0, category: str = "",
+                      nd: NodeDistances | None = None, method: str = "auto",
+                      cache_dir: Path | str | None = None) -> gpd.GeoDataFrame:
+    """:func:`care15.isochrones.isochrones`, cached by network, facilities and parameters.
+
+    Dissolving the reached streets is the slow part of an analysis; a run with the same
+    network, facilities, thresholds, speed, walk-off and method reads the polygons back (as
+    WKB, exact). The key holds the network fingerprint, every array of the snapped
+    facilities, the parameters, whether ``nd`` was given, the shapely version and the source
+    of :mod:`care15.isochrones` and :mod:`care15.access`.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    facilities
+        Facilities of one category, snapped.
+    thresholds_min
+        Walking minutes, e.g. (5, 10, 15).
+    speed_mps
+        Walking speed (m/s) of the group served.
+    walkoff_m
+        Buffer around the reached streets.
+    category
+        Label written to the ``category`` column.
+    nd
+        Precomputed :func:`care15.access.nearest_facility` result of ``facilities`` (without
+        a limit), reused on a miss.
+    method
+        ``"auto"``, ``"vector"`` or ``"raster"``.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`care15.isochrones.isochrones` returns it.
+    """
+    import pickle
+
+    from .isochrones import isochrones
+
+    key = _sha("isochrones", CACHE_FORMAT, network_fingerprint(network),
+               *[np.asarray(getattr(facilities, k)) for k in _SNAP_FIELDS],
+               [repr(t) for t in thresholds_min], repr(speed_mps), repr(walkoff_m),
+               str(category), str(method), nd is None, shapely.__version__,
+               _module_fingerprint("care15.isochrones", "care15.access"))
+    entry = resolve_cache_dir(cache_dir) / "isochrones" / f"{key}.pkl"
+    payload = _read_blob(entry, key, "isochrones")
+    if payload is not None:
+        try:
+            rows = pickle.loads(payload)
+            geoms = shapely.from_wkb([r.pop("geometry") for r in rows])
+            for r, g in zip(rows, geoms, strict=True):
+                r["geometry"] = g
+            return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=network.crs)
+        except Exception as e:
+            log.warning("care15 cache: isochrones entry %s cannot be rebuilt (%s: %s); "
+                        "rebuilding", entry.name, type(e).__name__, e)
+    iso = isochrones(network, facilities, thresholds_min, speed_mps, walkoff_m=walkoff_m,
+                     category=category, nd=nd, method=method)
+    rows = [{k: (shapely.to_wkb(v) if k == "geometry" else v) for k, v in r.items()}
+            for r in iso.to_dict("records")]
+    try:
+        _write_blob(entry, key, pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as e:
+        log.warning("care15 cache: could not store isochrones (%s)", e)
+    return iso
+
+
+def _frame_digest(gdf: gpd.GeoDataFrame) -> str:
+    """SHA-256 of a layer's columns (names, dtypes, values), geometry (WKB) and CRS."""
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    h = pd.util.hash_pandas_object(frame, index=True).to_numpy() if len(frame.columns) else \
+        np.arange(len(frame))
+    return _sha([str(c) for c in gdf.columns], [str(t) for t in gdf.dtypes], h,
+                b"".join(len(b).to_bytes(8, "little") + b
+                         for b in shapely.to_wkb(np.asarray(gdf.geometry.values, dtype=object))),
+                None if gdf.crs is None else gdf.crs.to_wkt())
+
+
+def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+                        cache_dir: Path | str | None = None) -> gpd.GeoDataFrame:
+    """:func:`care15.gaps.gap_clusters`, cached by the cells' content and the parameters.
+
+    The key holds a digest of every column, the geometry (WKB) and the CRS of ``cells``, the
+    category, the threshold, the shapely and geopandas versions and the source of
+    :mod:`care15.gaps`: a changed facility list changes the walking times and so the key.
+
+    Parameters
+    ----------
+    cells
+        Population cells as :func:`care15.gaps.gap_clusters` takes them.
+    category
+        A key of :data:`care15.standards.CATEGORIES`.
+    threshold_min
+        Walking minutes within which a cell counts as covered.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`care15.gaps.gap_clusters` returns it.
+    """
+    from .gaps import gap_clusters
+
+    key = _sha("gaps", CACHE_FORMAT, _frame_digest(cells), str(category), repr(threshold_min),
+               shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"))
+    entry = resolve_cache_dir(cache_dir) / "gaps" / f"{key}.pkl"
+    payload = _read_blob(entry, key, "gaps")
+    if payload is not None:
+        try:
+            return _features_from_payload(payload)
+        except Exception as e:
+            log.warning("care15 cache: gaps entry %s cannot be rebuilt (%s: %s); rebuilding",
+                        entry.name, type(e).__name__, e)
+    out = gap_clusters(cells, category, threshold_min=threshold_min)
+    try:
+        _write_blob(entry, key, _features_payload(out))
+    except OSError as e:
+        log.warning("care15 cache: could not store gap clusters (%s)", e)
+    return out
+
+
 # --------------------------------------------------------------------------- housekeeping
 
 def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None) -> int:
@@ -691,7 +1063,8 @@ def clear_cache(cache_dir: Path | str | None = None, *, kind: str | None = None)
     cache_dir
         Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
     kind
-        One of ``networks``, ``snaps``, ``node_distances``, ``hashes``; default all.
+        One of ``networks``, ``features``, ``snaps``, ``node_distances``, ``datum_checks``,
+        ``isochrones``, ``gaps``, ``hashes``; default all.
 
     Returns
     -------

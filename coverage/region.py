@@ -149,7 +149,9 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
         Progress on stderr.
     cache
         ``True`` (or a folder): read the street network of an OSM file through
-        :func:`care15.cache.cached_network`, parsed once, then loaded from the cache.
+        :func:`care15.cache.cached_network` and its feature layers (population estimate,
+        boundaries, OSM facilities) through :func:`care15.cache.cached_features`, parsed
+        once, then loaded from the cache.
     allow_empty
         Accept a facility list without a usable row or a population without residents
         (an analysis of "no facility" or "nobody"); refused by default.
@@ -173,14 +175,23 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
     >>> region.network.n_nodes > 1000, len(region.facilities) > 0
     (True, True)
     """
-    notes: list[str] = []
-    reports: dict[str, Any] = {}
+    from .sources.osm import feature_cache
+
     # where OSM features come from: the file, or the same place/box online (osmnx, cached)
     osm_file: Any = sc.area.pbf or sc.area.osm
     if osm_file is None and sc.area.place:
         osm_file = ("place", sc.area.place)
     elif osm_file is None and sc.area.bbox:
         osm_file = ("bbox", tuple(sc.area.bbox))
+    with feature_cache(cache):
+        return _read_layers(sc, osm_file, verbose, cache, allow_empty)
+
+
+def _read_layers(sc: Scenario, osm_file: Any, verbose: bool, cache: bool | str | Path | None,
+                 allow_empty: bool) -> Region:
+    """The four layers of :func:`region_from_scenario` (OSM layers through the cache if on)."""
+    notes: list[str] = []
+    reports: dict[str, Any] = {}
     with step("reading the street network", verbose=verbose):
         net = _network(sc, cache=cache)
     hit = (getattr(net, "meta", None) or {}).get("cache", {}).get("hit")
@@ -188,7 +199,7 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
                  f"{net.total_length_m / 1000:,.1f} km ({net.source}"
                  + ("; parsed earlier, read from the cache" if hit else "") + ").")
     with step("reading facilities", verbose=verbose):
-        fac = _facilities(sc, net, osm_file, allow_empty, notes, reports)
+        fac = _facilities(sc, net, osm_file, allow_empty, notes, reports, cache)
     with step("building the population grid", verbose=verbose):
         cells = _population(sc, net, osm_file, allow_empty)
     reports["population"] = cells.attrs.get("report")
@@ -199,13 +210,14 @@ def region_from_scenario(sc: Scenario, *, verbose: bool = False,
 
 
 def _facilities(sc: Scenario, net: WalkNetwork, osm_file: Any, allow_empty: bool,
-                notes: list[str], reports: dict[str, Any]) -> gpd.GeoDataFrame:
+                notes: list[str], reports: dict[str, Any],
+                cache: bool | str | Path | None = None) -> gpd.GeoDataFrame:
     """The planner's list (checked against the streets for its datum), else OSM's."""
     from .sources.facilities import check_datum_offset, facilities_from_file, facilities_from_osm
 
     if sc.inputs.facilities is not None:
         fac = facilities_from_file(sc.inputs.facilities, coords=sc.inputs.facilities_crs)
-        datum = check_datum_offset(fac, net, declared=sc.inputs.facilities_crs)
+        datum = check_datum_offset(fac, net, declared=sc.inputs.facilities_crs, cache=cache)
         if datum is not None:
             reports["facility_datum_check"] = datum
         dropped = fac.attrs.get("dropped_rows")

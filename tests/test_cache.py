@@ -367,3 +367,190 @@ def test_failed_write_leaves_old_entry(tmp_path, monkeypatch):
     monkeypatch.undo()
     np.testing.assert_array_equal(cache_mod._load_arrays(entry, "k")["a"], np.arange(3))
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# ------------------------------------------------------------------ OSM feature layers
+
+@pytest.fixture
+def counting_features(monkeypatch):
+    """Wrap the uncached feature reader to count the parses (it still parses the file)."""
+    real = osm.read_features
+    calls = []
+
+    def reader(path, tags):
+        calls.append(dict(tags))
+        return real(path, tags)
+
+    monkeypatch.setattr(osm, "read_features", reader)
+    return calls
+
+
+def _same_layer(a, b) -> None:
+    import pandas as pd
+
+    assert list(a.columns) == list(b.columns) and a.crs == b.crs
+    assert a.geometry.name == b.geometry.name
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns=a.geometry.name)),
+                                  pd.DataFrame(b.drop(columns=b.geometry.name)),
+                                  check_exact=True)
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+
+
+def test_feature_layers_miss_then_hit(tmp_path, pbf_copy, counting_features, caplog,
+                                      monkeypatch):
+    import pyrosm
+
+    from care15.cache import FEATURES_VERSION, cached_features, features_key
+
+    d = tmp_path / "cache"
+    tags = {"building": True}
+    direct = osm.read_features(pbf_copy, tags)
+    assert len(direct) > 100 and len(counting_features) == 1
+    a = cached_features(pbf_copy, tags, cache_dir=d)
+    assert len(counting_features) == 2  # a miss parses
+    b = cached_features(pbf_copy, tags, cache_dir=d)
+    assert len(counting_features) == 2  # a hit does not
+    _same_layer(direct, a)
+    _same_layer(direct, b)
+    assert cache_info(d)["features"]["entries"] == 1
+    b.loc[0, "building"] = "changed"  # a hit is a fresh copy
+    _same_layer(direct, cached_features(pbf_copy, tags, cache_dir=d))
+    # other tags are another entry, also when only the values differ
+    lu = cached_features(pbf_copy, {"landuse": ["residential"]}, cache_dir=d)
+    assert len(counting_features) == 3 and set(lu["landuse"]) == {"residential"}
+    assert features_key(pbf_copy, {"landuse": ["residential"]}, cache_dir=d) != \
+        features_key(pbf_copy, {"landuse": ["residential", "retail"]}, cache_dir=d)
+    # a changed file misses; the old bytes hit again
+    original = pbf_copy.read_bytes()
+    shutil.copyfile(pyrosm.get_data("test_pbf"), pbf_copy)
+    other = cached_features(pbf_copy, tags, cache_dir=d)
+    assert len(counting_features) == 4 and len(other) != len(direct)
+    pbf_copy.write_bytes(original)
+    cached_features(pbf_copy, tags, cache_dir=d)
+    assert len(counting_features) == 4
+    # a new version of the reading is another key
+    k = features_key(pbf_copy, tags, cache_dir=d)
+    monkeypatch.setattr(cache_mod, "FEATURES_VERSION", FEATURES_VERSION + 1)
+    assert features_key(pbf_copy, tags, cache_dir=d) != k
+    monkeypatch.setattr(cache_mod, "FEATURES_VERSION", FEATURES_VERSION)
+    # a truncated entry is logged, deleted and rebuilt
+    entry = d / "features" / f"{k}.pkl"
+    entry.write_bytes(entry.read_bytes()[:-100])
+    with caplog.at_level(logging.WARNING, logger="care15.cache"):
+        again = cached_features(pbf_copy, tags, cache_dir=d)
+    assert "corrupt" in caplog.text and len(counting_features) == 5
+    _same_layer(direct, again)
+    assert clear_cache(d, kind="features") == 3
+
+
+def test_region_reads_osm_layers_through_cache(tmp_path, counting_features):
+    import pandas as pd
+
+    from care15.region import demo_scenario, region_from_scenario
+
+    sc = demo_scenario()
+    plain = region_from_scenario(sc)  # no cache: every layer parsed
+    parsed = len(counting_features)
+    assert parsed >= 4  # buildings, land use, streets, boundaries
+    a = region_from_scenario(sc, cache=tmp_path / "c")
+    assert len(counting_features) == 2 * parsed
+    b = region_from_scenario(sc, cache=tmp_path / "c")
+    assert len(counting_features) == 2 * parsed  # nothing parsed again
+    assert cache_info(tmp_path / "c")["features"]["entries"] == parsed
+    for r in (a, b):
+        pd.testing.assert_frame_equal(pd.DataFrame(r.cells), pd.DataFrame(plain.cells),
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(pd.DataFrame(r.communities),
+                                      pd.DataFrame(plain.communities), check_exact=True)
+        assert r.notes[1:] == plain.notes[1:] and r.reports == plain.reports
+    osm.features_from_file(sc.area.pbf, {"building": True})  # outside: not cached
+    assert len(counting_features) == 2 * parsed + 1
+
+
+def test_datum_readings_cached(tmp_path, chengdu_net, monkeypatch):
+    import geopandas as gpd
+
+    from care15.cache import cached_datum_readings
+    from care15.sources import facilities as fmod
+
+    pts = chengdu_net.nodes_gdf().to_crs(4326).iloc[::max(1, chengdu_net.n_nodes // 30)]
+    fac = gpd.GeoDataFrame({"lon": pts.geometry.x.to_numpy(), "lat": pts.geometry.y.to_numpy(),
+                            "source": "nodes"}, geometry=pts.geometry.values, crs=4326)
+    direct = fmod.check_datum_offset(fac, chengdu_net, declared="wgs84")
+    calls = []
+    real = fmod._datum_readings
+
+    def counted(*a, **kw):
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(fmod, "_datum_readings", counted)
+    first = fmod.check_datum_offset(fac, chengdu_net, declared="wgs84", cache=tmp_path)
+    second = fmod.check_datum_offset(fac, chengdu_net, declared="wgs84", cache=tmp_path)
+    assert len(calls) == 1 and first == direct == second
+    assert direct["suggested"] is None and direct["readings"]["wgs84"]["median_access_m"] < 1
+    # moved points, or another declared system, are other entries
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    moved = cached_datum_readings(chengdu_net, lon + 0.005, lat, "wgs84", cache_dir=tmp_path)
+    assert len(calls) == 2 and moved[0]["wgs84"]["median_access_m"] > 1
+    cached_datum_readings(chengdu_net, lon, lat, "gcj02", cache_dir=tmp_path)
+    assert len(calls) == 3 and cache_info(tmp_path)["datum_checks"]["entries"] == 3
+
+
+# ------------------------------------------------------------------ analysis: isochrones, gaps
+
+def _same_frames(a, b) -> None:
+    import pandas as pd
+
+    assert list(a.columns) == list(b.columns) and a.crs == b.crs
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                  pd.DataFrame(b.drop(columns="geometry")), check_exact=True)
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+
+
+def test_isochrones_and_gaps_cached(tmp_path, demo_region, monkeypatch):
+    import dataclasses
+
+    from care15 import gaps as gaps_mod
+    from care15 import isochrones as iso_mod
+    from care15.analysis import analyze
+    from care15.region import demo_scenario
+
+    sc = demo_scenario()
+    plain = analyze(demo_region, sc)
+    calls = {"iso": 0, "gaps": 0}
+    real_iso, real_gaps = iso_mod.isochrones, gaps_mod.gap_clusters
+
+    def iso(*a, **kw):
+        calls["iso"] += 1
+        return real_iso(*a, **kw)
+
+    def gaps(*a, **kw):
+        calls["gaps"] += 1
+        return real_gaps(*a, **kw)
+
+    monkeypatch.setattr(iso_mod, "isochrones", iso)
+    monkeypatch.setattr(gaps_mod, "gap_clusters", gaps)
+    n = len(sc.categories)
+    first = analyze(demo_region, sc, cache=tmp_path)
+    assert calls == {"iso": n, "gaps": n}
+    second = analyze(demo_region, sc, cache=tmp_path)
+    assert calls == {"iso": n, "gaps": n}  # both read back
+    for r in (first, second):
+        _same_frames(r.isochrones, plain.isochrones)
+        _same_frames(r.gaps, plain.gaps)
+        assert {k: v for k, v in r.summary.items() if k != "notes"} == \
+            {k: v for k, v in plain.summary.items() if k != "notes"}
+    assert cache_info(tmp_path)["isochrones"]["entries"] == n
+    # a what-if: one facility moved 300 m; its category is dissolved again, the other not,
+    # and the walking times change, so the gaps of every category are recomputed
+    fac = demo_region.facilities.copy()
+    fac.loc[0, "lon"] = fac.loc[0, "lon"] + 0.005
+    fac = fac.set_geometry(shapely.points(fac["lon"], fac["lat"]))
+    moved = analyze(dataclasses.replace(demo_region, facilities=fac), sc, cache=tmp_path)
+    assert calls == {"iso": n + 1, "gaps": 2 * n}
+    other = plain.isochrones["category"] != fac.loc[0, "category"]
+    _same_frames(moved.isochrones.loc[other].reset_index(drop=True),
+                 plain.isochrones.loc[other].reset_index(drop=True))
+    assert not moved.isochrones.loc[~other].geometry.geom_equals(
+        plain.isochrones.loc[~other].geometry).all()

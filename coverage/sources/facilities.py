@@ -583,9 +583,46 @@ _DECOY_MARGIN = 0.05
 _DATUM_SAMPLE = 400
 
 
+def _datum_readings(network: WalkNetwork, lon: np.ndarray, lat: np.ndarray,
+                    declared: str) -> tuple[dict[str, dict[str, float]], float]:
+    """Street structure of each reading of the points, and the most structured decoy's.
+
+    The expensive part of :func:`check_datum_offset` (25 snaps a point and reading):
+    per system ``median_access_m``, ``share_within_30m``, ``street_structure`` and
+    ``p_value``; then ``decoy_structure_max``.
+    """
+    from ..chinacoords import from_wgs84
+
+    raw = from_wgs84(lon, lat, declared)  # the numbers of the file
+    readings: dict[str, dict[str, float]] = {}
+    for system in COORD_SYSTEMS:
+        rlon, rlat = (lon, lat) if system == declared else to_wgs84(raw[0], raw[1], system)
+        d, ks, pv = _street_structure(network, rlon, rlat)
+        readings[system] = {"median_access_m": float(np.median(d)),
+                            "share_within_30m": float(np.mean(d <= 30.0)),
+                            "street_structure": ks, "p_value": pv}
+    # decoys: the declared reading moved as far as a datum shift, in 8 other directions; a
+    # reading must stand out from them too (edges of the extract and uneven street density
+    # make shifted readings look structured at times)
+    k = 111_320.0
+    shifts = [np.c_[(to_wgs84(raw[0], raw[1], s)[0] - lon) * k * np.cos(np.radians(lat)),
+                    (to_wgs84(raw[0], raw[1], s)[1] - lat) * k].mean(axis=0)
+              for s in COORD_SYSTEMS if s != declared]
+    decoys = []
+    for a in np.linspace(0.0, 2.0 * np.pi, 8, endpoint=False) + np.pi / 8:
+        v = 600.0 * np.array([np.cos(a), np.sin(a)])
+        if min(np.hypot(*(v - s)) for s in shifts) < 250.0:
+            continue  # too near a reading under test
+        dlon = lon + v[0] / (k * np.cos(np.radians(lat)))
+        decoys.append(_street_structure(network, dlon, lat + v[1] / k)[1])
+    ceiling = float(max(decoys)) if decoys else 0.0
+    return readings, ceiling
+
+
 def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
                        declared: str = "wgs84", min_points: int = 5,
-                       flag: str = "--facilities-crs") -> dict[str, Any] | None:
+                       flag: str = "--facilities-crs",
+                       cache: bool | str | Path | None = None) -> dict[str, Any] | None:
     """Warn when another coordinate system fits the street network markedly better.
 
     The points are read back to the numbers of the file (``declared``) and read again in each
@@ -620,6 +657,10 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
         fixed random sample of 400.
     flag
         The command-line flag the warning names (``--candidates-crs`` for candidate sites).
+    cache
+        ``True`` (the default folder) or a folder: the readings' street structure (the
+        costly part, 25 snaps a point) is kept in the on-disk cache by network and points
+        (:func:`care15.cache.cached_datum_readings`); None or False: always computed.
 
     Returns
     -------
@@ -636,7 +677,7 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
         When another reading fits the streets markedly better; it names the flag
         (``--facilities-crs``) and the ``coords`` value to declare.
     """
-    from ..chinacoords import from_wgs84, out_of_china
+    from ..chinacoords import out_of_china
 
     if len(facilities) < min_points:
         return None
@@ -651,30 +692,14 @@ def check_datum_offset(facilities: gpd.GeoDataFrame, network: WalkNetwork, *,
     if len(lon) > _DATUM_SAMPLE:  # a fixed sample keeps long lists fast (25 snaps a point)
         pick = np.sort(np.random.default_rng(0).choice(len(lon), _DATUM_SAMPLE, replace=False))
         lon, lat = lon[pick], lat[pick]
-    raw = from_wgs84(lon, lat, declared)  # the numbers of the file
-    readings: dict[str, dict[str, float]] = {}
-    for system in COORD_SYSTEMS:
-        rlon, rlat = (lon, lat) if system == declared else to_wgs84(raw[0], raw[1], system)
-        d, ks, pv = _street_structure(network, rlon, rlat)
-        readings[system] = {"median_access_m": float(np.median(d)),
-                            "share_within_30m": float(np.mean(d <= 30.0)),
-                            "street_structure": ks, "p_value": pv}
+    if cache is None or cache is False:
+        readings, ceiling = _datum_readings(network, lon, lat, declared)
+    else:
+        from ..cache import cache_dir_of, cached_datum_readings
+
+        readings, ceiling = cached_datum_readings(network, lon, lat, declared,
+                                                  cache_dir=cache_dir_of(cache)[1])
     mine = readings[declared]
-    # decoys: the declared reading moved as far as a datum shift, in 8 other directions; a
-    # reading must stand out from them too (edges of the extract and uneven street density
-    # make shifted readings look structured at times)
-    k = 111_320.0
-    shifts = [np.c_[(to_wgs84(raw[0], raw[1], s)[0] - lon) * k * np.cos(np.radians(lat)),
-                    (to_wgs84(raw[0], raw[1], s)[1] - lat) * k].mean(axis=0)
-              for s in COORD_SYSTEMS if s != declared]
-    decoys = []
-    for a in np.linspace(0.0, 2.0 * np.pi, 8, endpoint=False) + np.pi / 8:
-        v = 600.0 * np.array([np.cos(a), np.sin(a)])
-        if min(np.hypot(*(v - s)) for s in shifts) < 250.0:
-            continue  # too near a reading under test
-        dlon = lon + v[0] / (k * np.cos(np.radians(lat)))
-        decoys.append(_street_structure(network, dlon, lat + v[1] / k)[1])
-    ceiling = float(max(decoys)) if decoys else 0.0
 
     def _better(r: dict[str, float]) -> bool:
         structured = (r["street_structure"] >= mine["street_structure"] + _DATUM_MARGIN

@@ -10,6 +10,7 @@ The same walkability rule is applied to every source (see :func:`walkable_mask`)
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import textwrap
@@ -37,6 +38,7 @@ __all__ = [
     "WALK_TAGS",
     "WAY_TAGS",
     "edge_entry_class",
+    "feature_cache",
     "features",
     "features_from_file",
     "features_online",
@@ -47,6 +49,7 @@ __all__ = [
     "network_from_place",
     "network_from_polygon",
     "network_from_xml",
+    "read_features",
     "source_name",
     "walk_reasons",
     "walkable_mask",
@@ -506,8 +509,64 @@ def network_from_bbox(bbox: tuple[float, float, float, float], *,
     return network_from_graph(G, source=f"bbox:{tuple(bbox)}", crs=crs)
 
 
+#: The cache folder :func:`features_from_file` reads its layers through, set for a block of
+#: code by :func:`feature_cache` (None: no cache).
+_FEATURE_CACHE: contextvars.ContextVar[Path | str | bool | None] = \
+    contextvars.ContextVar("care15_feature_cache", default=None)
+
+
+@contextlib.contextmanager
+def feature_cache(cache: bool | str | Path | None) -> Iterator[None]:
+    """Read OSM feature layers through the on-disk cache inside the ``with`` block.
+
+    Inside the block :func:`features_from_file` (and so the population estimate, OSM
+    boundaries and OSM facilities) parses each (file, tags) layer once and then reads it from
+    :func:`care15.cache.cached_features`.
+
+    Parameters
+    ----------
+    cache
+        ``True`` (the default folder), a folder, or ``False``/``None`` (no cache).
+
+    Yields
+    ------
+    None
+        Nothing; the setting holds until the block ends.
+    """
+    token = _FEATURE_CACHE.set(None if cache is False else cache)
+    try:
+        yield
+    finally:
+        _FEATURE_CACHE.reset(token)
+
+
 def features_from_file(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFrame:
     """OSM features (nodes, ways, relations) matching ``tags`` from a PBF or XML file.
+
+    Inside a :func:`feature_cache` block the layer is read through the on-disk cache.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (read with pyrosm) or ``.osm``/``.osm.bz2`` (read with osmnx).
+    tags
+        An osmnx-style filter: ``{"amenity": ["kindergarten", ...], "building": True}``.
+
+    Returns
+    -------
+    GeoDataFrame in EPSG:4326 with ``osm_type``, ``osm_id``, the tag columns found and
+    ``geometry``; empty (with those columns) when nothing matches.
+    """
+    cache = _FEATURE_CACHE.get()
+    if cache is not None and cache is not False:
+        from ..cache import cache_dir_of, cached_features
+
+        return cached_features(path, tags, cache_dir=cache_dir_of(cache)[1])
+    return read_features(path, tags)
+
+
+def read_features(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFrame:
+    """:func:`features_from_file` without the cache: parse the file.
 
     Parameters
     ----------
