@@ -463,8 +463,10 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     summ_other = summary(cells, comm_other, facilities, sc, method=other)
     summ["method_comparison"] = _compare(summ, summ_other, sc)
     summ["notes"] = notes
-    gaps = [gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min)
-            for c in sc.categories]
+    with step("gaps and their closing sites", verbose=verbose):
+        gaps = [gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min,
+                             network=network, cell_snap=csnap, speed_mps=sc.speed_for(c))
+                for c in sc.categories]
     gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
     short = pd.concat([short_communities(comm, c, sc) for c in sc.categories], ignore_index=True)
     iso_all = gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), geometry="geometry",
