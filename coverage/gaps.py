@@ -117,7 +117,7 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
         nearest_walk_min=(f"{category}_walk_min", "min"),
         median_walk_min=(f"{category}_walk_min", "median"))
     if near_col in g.columns:  # the facility of the cluster's best-placed cell
-        best = pd.Series(wm_g).groupby(label).idxmin()
+        best = pd.Series(np.where(np.isnan(wm_g), np.inf, wm_g)).groupby(label).idxmin()
         agg["nearest_facility"] = pd.Series(
             np.where(np.isfinite(wm_g[best.to_numpy()]),
                      g[near_col].to_numpy()[best.to_numpy()], None), index=best.index)
