@@ -464,8 +464,10 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     summ_other = summary(cells, comm_other, facilities, sc, method=other)
     summ["method_comparison"] = _compare(summ, summ_other, sc)
     summ["notes"] = notes
-    gaps = [_gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min,
-                          cache=cache) for c in sc.categories]
+    with step("gaps and their closing sites", verbose=verbose):
+        gaps = [_gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min,
+                              network=network, cell_snap=csnap, speed_mps=sc.speed_for(c),
+                              cache=cache) for c in sc.categories]
     gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
     short = pd.concat([short_communities(comm, c, sc) for c in sc.categories], ignore_index=True)
     iso_all = gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), geometry="geometry",
@@ -490,15 +492,17 @@ def _isochrones(network: WalkNetwork, fs: Snapped, thresholds_min: tuple[float, 
 
 
 def _gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+                  network: Any, cell_snap: Any, speed_mps: float,
                   cache: bool | str | Path | None) -> gpd.GeoDataFrame:
     """:func:`care15.gaps.gap_clusters`, through the on-disk cache when it is on."""
     from .cache import cache_dir_of, cached_gap_clusters
 
     on, cache_dir = cache_dir_of(cache)
     if not on:
-        return gap_clusters(cells, category, threshold_min=threshold_min)
-    return cached_gap_clusters(cells, category, threshold_min=threshold_min,
-                               cache_dir=cache_dir)
+        return gap_clusters(cells, category, threshold_min=threshold_min, network=network,
+                            cell_snap=cell_snap, speed_mps=speed_mps)
+    return cached_gap_clusters(cells, category, threshold_min=threshold_min, network=network,
+                               cell_snap=cell_snap, speed_mps=speed_mps, cache_dir=cache_dir)
 
 
 def _compare(a: dict[str, Any], b: dict[str, Any], sc: Scenario) -> dict[str, Any]:

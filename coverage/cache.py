@@ -1010,6 +1010,8 @@ def _frame_digest(gdf: gpd.GeoDataFrame) -> str:
 
 
 def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+                        network: WalkNetwork | None = None, cell_snap: Any = None,
+                        speed_mps: float | None = None,
                         cache_dir: Path | str | None = None) -> gpd.GeoDataFrame:
     """:func:`care15.gaps.gap_clusters`, cached by the cells' content and the parameters.
 
@@ -1025,6 +1027,9 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
         A key of :data:`care15.standards.CATEGORIES`.
     threshold_min
         Walking minutes within which a cell counts as covered.
+    network, cell_snap, speed_mps
+        As :func:`care15.gaps.gap_clusters` takes them (for each gap's closing site); part of
+        the key.
     cache_dir
         Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
 
@@ -1033,10 +1038,14 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
     geopandas.GeoDataFrame
         As :func:`care15.gaps.gap_clusters` returns it.
     """
+    import pickle
+
     from .gaps import gap_clusters
 
     key = _sha("gaps", CACHE_FORMAT, _frame_digest(cells), str(category), repr(threshold_min),
-               shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"))
+               shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"),
+               network_fingerprint(network) if network is not None else "-",
+               hashlib.sha256(pickle.dumps(cell_snap)).hexdigest(), repr(speed_mps))
     entry = resolve_cache_dir(cache_dir) / "gaps" / f"{key}.pkl"
     payload = _read_blob(entry, key, "gaps")
     if payload is not None:
@@ -1045,7 +1054,8 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
         except Exception as e:
             log.warning("care15 cache: gaps entry %s cannot be rebuilt (%s: %s); rebuilding",
                         entry.name, type(e).__name__, e)
-    out = gap_clusters(cells, category, threshold_min=threshold_min)
+    out = gap_clusters(cells, category, threshold_min=threshold_min, network=network,
+                       cell_snap=cell_snap, speed_mps=speed_mps)
     try:
         _write_blob(entry, key, _features_payload(out))
     except OSError as e:

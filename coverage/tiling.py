@@ -576,7 +576,8 @@ def combine_tiles(outputs: list[TileOutput], plan: TilePlan, network: WalkNetwor
     summ["tiling"] = {"tiles": len(plan.tiles), "side_m": round(plan.side_m, 1),
                       "halo_m": round(plan.halo_m, 1),
                       "times_capped_beyond_min": plan.longest_threshold_min}
-    gaps = [gap_clusters(allc, c, threshold_min=sc.targets.coverage_threshold_min)
+    gaps = [gap_clusters(allc, c, threshold_min=sc.targets.coverage_threshold_min,
+                         network=network, cell_snap=csnap, speed_mps=sc.speed_for(c))
             for c in sc.categories]
     gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
     short = pd.concat([short_communities(comm, c, sc) for c in sc.categories], ignore_index=True)
