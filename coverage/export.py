@@ -48,6 +48,7 @@ TABLE_TITLES = {
     "facilities": ("现有设施", "Facilities"),
     "isochrones": ("等时圈", "Isochrones"),
     "sites": ("建议新址", "Suggested sites"),
+    "compounds": ("小区清单", "Compounds"),
 }
 
 _GROUP = {"total": ("全部居民", "all residents"), "60plus": ("60岁及以上", "aged 60+"),
@@ -149,6 +150,10 @@ def column_info(col: str) -> tuple[str, str, str]:
     """
     if col in COLUMN_DOCS:
         return COLUMN_DOCS[col]
+    from .compounds import column_doc
+
+    if (doc := column_doc(col)) is not None:
+        return doc
     cats = "|".join(CATEGORIES)
     m = re.fullmatch(rf"({cats})_cov(\d+)_(total|60plus|0to3)", col)
     if m:
@@ -607,7 +612,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
         if spatial and "gpkg" in formats:
             written[name].append(write_geo(df, out / "care15.gpkg", layer=name,
                                            coords_out=coords_out))
-        if "xlsx" in formats and name in ("gaps", "sites", "short_communities"):
+        if "xlsx" in formats and name in ("gaps", "sites", "short_communities", "compounds"):
             written[name].append(write_xlsx({name: df}, out / f"{name}.xlsx", lang=lang,
                                             coords_out=coords_out))
     if "xlsx" in formats and len(tables) > 1:

@@ -296,10 +296,15 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()
-    write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
-                  "short_communities": res.short, "facilities": res.facilities,
-                  "isochrones": res.isochrones}, stage, lang=options.lang,
-                 coords_out=output_coords(options, scenario))
+    tables = {"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
+              "short_communities": res.short, "facilities": res.facilities,
+              "isochrones": res.isochrones}
+    if getattr(region, "compounds", None) is not None:
+        from .compounds import compound_table_for
+
+        tables["compounds"] = compound_table_for(res, region, scenario)
+        res.summary["compounds"] = tables["compounds"].attrs["summary"]
+    write_tables(tables, stage, lang=options.lang, coords_out=output_coords(options, scenario))
     t["tables"] = time.perf_counter() - t0
     if options.maps:
         t0 = time.perf_counter()
@@ -412,6 +417,8 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     t2 = time.perf_counter()
     with staged_folder(out, locked=True) as stage:
         parts = _write(stage, res, region, scenario, options)
+        if "compounds" in res.summary:  # the compound table's headline figures (_write)
+            summ["compounds"] = res.summary["compounds"]
         if options.report:
             t3 = time.perf_counter()
             from ._files import write_text_atomic
