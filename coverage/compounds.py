@@ -27,13 +27,14 @@ plus ``pop_60plus``/``pop_0to3`` when the file has age counts, and ``source_row`
 
 Notes
 -----
-Serving facilities: a facility of a category *serves* a compound when (a) it lies inside the compound's polygon,
-or (b) the compound has no facility of that category inside and it is the compound's nearest
-facility on foot, reached within the coverage threshold (15 min at the category's walking
-speed). A facility serving several compounds has its floor area (elderly care) or places
-(childcare) split between them in proportion to their households (elderly) or residents
-(childcare), so no square metre or place is counted twice. Only facilities that count as
-supply (not 早教 centres) serve.
+Serving facilities: a facility of a category *serves* a compound when (a) it lies inside the
+compound's polygon, or (b) the compound has no facility of that category inside and it is the
+compound's nearest facility on foot, reached within the coverage threshold (15 min at the
+category's walking speed). A point compound (a list with coordinates only) has no inside and
+is served by (b) only. A facility serving several compounds has its floor area (elderly care)
+or places (childcare) split between them in proportion to their households (elderly) or
+residents (childcare), so no square metre or place is counted twice. Only facilities that
+count as supply (not 早教 centres) serve.
 """
 
 from __future__ import annotations
@@ -202,12 +203,11 @@ def _read(p: Path, coords: str) -> tuple[pd.DataFrame, np.ndarray]:
                          "carries its own geometry")
     lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(float)
     lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(float)
-    ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90) \
-        & ~((lon == 0) & (lat == 0))
-    if ok.any() and ((np.abs(lat[ok]) > 90) | (np.abs(lon[ok]) <= 90) & (np.abs(lat[ok]) > 60)
-                     ).mean() > 0.5:
-        raise InputError(f"{p}: longitude and latitude look swapped; swap the columns "
-                         f"{lon_c!r} and {lat_c!r}")
+    fin = np.isfinite(lon) & np.isfinite(lat)
+    if fin.any() and ((np.abs(lat[fin]) > 90) & (np.abs(lon[fin]) <= 90)).mean() > 0.5:
+        raise InputError(f"{p}: longitude and latitude look swapped (values in {lat_c!r} "
+                         f"exceed 90°); swap the columns {lon_c!r} and {lat_c!r}")
+    ok = fin & (np.abs(lon) <= 180) & (np.abs(lat) <= 90) & ~((lon == 0) & (lat == 0))
     geom = np.full(len(df), None, dtype=object)
     wl, wa = to_wgs84(lon[ok], lat[ok], coords)
     geom[ok] = shapely.points(wl, wa)
@@ -1001,7 +1001,8 @@ def region_compounds(sc: Scenario, network: WalkNetwork, osm_file: Any, notes: l
 
 
 def compound_population(sc: Scenario, compounds: gpd.GeoDataFrame | None, network: WalkNetwork,
-                        osm_file: Any) -> gpd.GeoDataFrame | None:
+                        osm_file: Any, notes: list[str] | None = None
+                        ) -> gpd.GeoDataFrame | None:
     """Population cells from the compounds when the scenario asks for them, else None.
 
     ``compounds.population``: ``"yes"`` always; ``"auto"`` when the scenario gives neither a
@@ -1018,6 +1019,8 @@ def compound_population(sc: Scenario, compounds: gpd.GeoDataFrame | None, networ
         The walking network (CRS and extent).
     osm_file
         The OSM source for buildings (or None).
+    notes
+        Plain-language notes; the population's note is appended when the compounds are used.
 
     Returns
     -------
@@ -1042,9 +1045,12 @@ def compound_population(sc: Scenario, compounds: gpd.GeoDataFrame | None, networ
         poly = compounds.geometry.to_numpy()
         poly = poly[np.isin(shapely.get_type_id(poly), (3, 6))]
         buildings, _ = osm_residential_buildings(osm_file, network.crs, residential_areas=poly)
-    return population_from_compounds(compounds, crs=network.crs,
-                                     cell_size_m=sc.analysis.cell_size_m, shares=sc.shares,
-                                     buildings=buildings)
+    cells = population_from_compounds(compounds, crs=network.crs,
+                                      cell_size_m=sc.analysis.cell_size_m, shares=sc.shares,
+                                      buildings=buildings)
+    if notes is not None:
+        notes.append(cells.attrs["report"]["notes"][0])
+    return cells
 
 
 # --------------------------------------------------------------------------------------------

@@ -217,9 +217,11 @@ def input_problems(scenario: Scenario) -> list[str]:
     if all(getattr(a, k) is None for k in ("pbf", "osm", "place", "bbox")):
         p.append("no street network: pass --pbf FILE, --osm FILE or --place NAME (or set "
                  "[area] pbf, osm, place or bbox in the scenario file)")
-    if i.population is None and not i.total_population:
-        p.append("no population: pass a population file (--population FILE) or, with an OSM "
-                 "file, a total to distribute (--total-population N)")
+    from_compounds = scenario.compounds.file is not None and scenario.compounds.population != "no"
+    if i.population is None and not i.total_population and not from_compounds:
+        p.append("no population: pass a population file (--population FILE), with an OSM "
+                 "file a total to distribute (--total-population N), or compounds with their "
+                 "households (--compounds FILE|osm)")
     if i.population is not None and Path(i.population).suffix.lower() not in (
             ".tif", ".tiff", ".vrt", ".img") and not i.population_column:
         p.append(f"--population {i.population}: a vector population layer needs its column: "

@@ -259,6 +259,10 @@ def test_bad_files_are_refused(tmp_path):
         compounds_from_file(p)
     with pytest.raises(InputError, match="not one of"):
         compounds_from_file(p, coords="gps")
+    p = _csv(tmp_path, {"名称": ["甲", "乙"], "经度": [30.66, 30.67], "纬度": [104.06, 104.07],
+                        "户数": [10, 20]}, name="swapped.csv")
+    with pytest.raises(InputError, match="look swapped"):
+        compounds_from_file(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,6 +320,18 @@ def test_scenario_compounds_section(tmp_path):
     for part in ("needs an OSM source", "'utm' is not one of", "'maybe' is not one of",
                  "3024 is not a year", "childcare_m2_per_place: must be a number > 0"):
         assert part in msg
+
+
+def test_compounds_are_a_population_source_for_the_run():
+    from care15.pipeline import input_problems
+    from care15.scenario import Area
+
+    area = Area(place="x")
+    assert any("no population" in m for m in input_problems(Scenario(area=area)))
+    assert not any("no population" in m for m in input_problems(
+        Scenario(area=area, compounds=Compounds(file="osm"))))
+    assert any("no population" in m for m in input_problems(
+        Scenario(area=area, compounds=Compounds(file="osm", population="no"))))
 
 
 def test_cli_flags_set_the_compounds(tmp_path):
