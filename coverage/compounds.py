@@ -989,8 +989,8 @@ def region_compounds(sc: Scenario, network: WalkNetwork, osm_file: Any, notes: l
         if datum is not None:
             rep["datum_check"] = datum
         comp = comp.to_crs(network.crs)
-        notes.append(f"Compounds from {Path(c.file).name}: {len(comp)} "
-                     + (f"({len(rep['dropped_rows'])} rows without geometry left out) "
+        notes.append(f"Compounds from {Path(c.file).name}: {len(comp)}"
+                     + (f" ({len(rep['dropped_rows'])} rows without geometry left out)"
                         if rep["dropped_rows"] else "")
                      + (f"; {len(rep['no_households_rows'])} without households"
                         if rep["no_households_rows"] else "") + ".")
