@@ -67,6 +67,7 @@ __all__ = [
     "COMPOUND_COLUMN_DOCS",
     "check_compound_datum",
     "column_doc",
+    "compound_gaps",
     "compound_minutes",
     "compound_norms",
     "compound_overlaps",
@@ -623,7 +624,7 @@ def compound_norms(scenario: Scenario | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> from care15.compounds import compound_norms
-    >>> compound_norms().set_index("key").loc["childcare_places_per_1000_new", "value"]
+    >>> float(compound_norms().set_index("key").loc["childcare_places_per_1000_new", "value"])
     10.0
     """
     from .scenario import Compounds
@@ -904,6 +905,66 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
     return out
 
 
+def compound_gaps(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The compound-level gap list: compounds short of a norm or outside the 15-minute circle.
+
+    One row per compound and category where the norm is ``short`` or the nearest facility is
+    beyond the coverage threshold, ranked within each category by the shortfall (m² of
+    elderly-care floor area, or childcare places), then by walking minutes.
+
+    Parameters
+    ----------
+    table
+        A :func:`compound_table`.
+    scenario
+        Its categories.
+
+    Returns
+    -------
+    DataFrame
+        ``category``, ``rank``, ``compound_id``, ``name``, ``households``, ``residents``,
+        ``norm_kind``, ``compound_walk_min``, ``compound_covered``, ``norm_status``,
+        ``shortfall`` and ``shortfall_unit`` (``m²`` or ``places``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from care15.compounds import compound_gaps
+    >>> from care15.scenario import Scenario
+    >>> t = pd.DataFrame({"compound_id": ["A", "B"], "name": ["甲", "乙"],
+    ...                   "households": [100.0, 200.0], "residents": [262.0, 524.0],
+    ...                   "norm_kind": ["existing", "new"],
+    ...                   "elderly_walk_min": [3.0, 20.0], "elderly_covered": [True, False],
+    ...                   "elderly_norm_status": ["met", "short"],
+    ...                   "elderly_area_shortfall_m2": [0.0, 40.0]})
+    >>> compound_gaps(t, Scenario(categories=("elderly",)))[["compound_id", "shortfall"]]
+      compound_id  shortfall
+    0           B       40.0
+    """
+    frames = []
+    for c in scenario.categories:
+        sf = "elderly_area_shortfall_m2" if c == "elderly" else "childcare_places_shortfall"
+        if f"{c}_norm_status" not in table:
+            continue
+        st = table[f"{c}_norm_status"]
+        sel = (st == "short").to_numpy() | ~table[f"{c}_covered"].astype(bool).to_numpy()
+        g = pd.DataFrame({"category": c, "compound_id": table["compound_id"],
+                          "name": table["name"], "households": table["households"],
+                          "residents": table["residents"], "norm_kind": table["norm_kind"],
+                          "compound_walk_min": table[f"{c}_walk_min"],
+                          "compound_covered": table[f"{c}_covered"], "norm_status": st,
+                          "shortfall": table[sf], "shortfall_unit": "m²" if c == "elderly"
+                          else "places"}).loc[sel]
+        g = g.sort_values(["shortfall", "compound_walk_min"], ascending=[False, False],
+                          na_position="last")
+        g.insert(1, "rank", np.arange(1, len(g) + 1))
+        frames.append(g)
+    cols = ["category", "rank", "compound_id", "name", "households", "residents", "norm_kind",
+            "compound_walk_min", "compound_covered", "norm_status", "shortfall",
+            "shortfall_unit"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
 def compound_table_for(result: Any, region: Region, scenario: Scenario) -> gpd.GeoDataFrame:
     """The compound table of an analysed region (minutes from the analysis' node distances).
 
@@ -1117,6 +1178,14 @@ COMPOUND_COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
                                            "compounds.childcare_m2_per_place (seed 000)"),
     "childcare_norm_status": ("托育配建达标情况", "Childcare norm", _STATUS),
     "norms_met": ("全部达标", "All norms met", "Every norm met (or exempt)"),
+    "compound_walk_min": ("步行至最近设施(分钟)", "Walk to nearest (min)", "Walking minutes "
+                          "from the compound to the nearest facility of the category"),
+    "compound_covered": ("是否在15分钟圈内", "Within the circle", "The nearest facility is "
+                         "within the coverage threshold (15 min)"),
+    "norm_status": ("配建达标情况", "Norm", _STATUS),
+    "shortfall": ("缺口", "Shortfall", "m² of elderly-care floor area or childcare places "
+                  "missing to meet the compound's norm (0 when only the walk is too long)"),
+    "shortfall_unit": ("缺口单位", "Unit", "m² (elderly care) or places (childcare)"),
     "households_basis": ("户数估算依据", "Households basis", "OSM estimate from residential "
                          "buildings' floor area, or from the land-use area × 1.5"),
 }

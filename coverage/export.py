@@ -49,6 +49,7 @@ TABLE_TITLES = {
     "isochrones": ("等时圈", "Isochrones"),
     "sites": ("建议新址", "Suggested sites"),
     "compounds": ("小区清单", "Compounds"),
+    "short_compounds": ("未达标小区", "Compounds short of norms"),
 }
 
 _GROUP = {"total": ("全部居民", "all residents"), "60plus": ("60岁及以上", "aged 60+"),
@@ -612,7 +613,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
         if spatial and "gpkg" in formats:
             written[name].append(write_geo(df, out / "care15.gpkg", layer=name,
                                            coords_out=coords_out))
-        if "xlsx" in formats and name in ("gaps", "sites", "short_communities", "compounds"):
+        if "xlsx" in formats and name in ("gaps", "sites", "short_communities", "compounds",
+                                          "short_compounds"):
             written[name].append(write_xlsx({name: df}, out / f"{name}.xlsx", lang=lang,
                                             coords_out=coords_out))
     if "xlsx" in formats and len(tables) > 1:

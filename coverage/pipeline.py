@@ -302,9 +302,10 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
               "short_communities": res.short, "facilities": res.facilities,
               "isochrones": res.isochrones}
     if getattr(region, "compounds", None) is not None:
-        from .compounds import compound_table_for
+        from .compounds import compound_gaps, compound_table_for
 
         tables["compounds"] = compound_table_for(res, region, scenario)
+        tables["short_compounds"] = compound_gaps(tables["compounds"], scenario)
         res.summary["compounds"] = tables["compounds"].attrs["summary"]
     write_tables(tables, stage, lang=options.lang, coords_out=output_coords(options, scenario))
     t["tables"] = time.perf_counter() - t0

@@ -21,6 +21,7 @@ from care15._errors import DataWarning, InputError, ScenarioError
 from care15.chinacoords import from_wgs84, to_wgs84
 from care15.compounds import (
     check_compound_datum,
+    compound_gaps,
     compound_minutes,
     compound_norms,
     compound_overlaps,
@@ -132,6 +133,11 @@ def test_serving_nearest_within_threshold_shares_by_households():
     assert t.loc["C", "norm_kind"] == "existing"
     # minutes: B's point (400, 110) walks 110 m to the street then 300 m at 0.8 m/s
     assert t.loc["B", "elderly_walk_min"] == pytest.approx((110 + 300 + 90) / 0.8 / 60, abs=0.3)
+    # the gap list: only C (short by 20 m², beyond 15 min); A and B hold 40 m² per 100
+    gaps = compound_gaps(t.reset_index(), Scenario(categories=("elderly",)))
+    assert gaps["compound_id"].tolist() == ["C"]
+    assert gaps.loc[0, "shortfall"] == pytest.approx(20.0) and gaps.loc[0, "rank"] == 1
+    assert not gaps.loc[0, "compound_covered"]
 
 
 def test_unknown_capacity_unknown_households_and_retrofit_exemption():
@@ -417,6 +423,9 @@ def test_harbin_compounds_end_to_end(tmp_path):
     assert r.region.cells["pop_total"].sum() == pytest.approx(
         r.region.compounds["residents"].sum(), rel=1e-9)
     table = pd.read_csv(tmp_path / "out" / "compounds.csv", encoding="utf-8-sig")
+    short = pd.read_csv(tmp_path / "out" / "short_compounds.csv", encoding="utf-8-sig")
+    assert set(short["category"]) == {"elderly", "childcare"}
+    assert (short.groupby("category")["rank"].min() == 1).all()
     assert len(table) == len(r.region.compounds)
     assert {"elderly_norm_status", "childcare_places_shortfall",
             "elderly_sites_under_min_m2"} <= set(table.columns)
