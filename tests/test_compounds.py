@@ -326,6 +326,8 @@ def test_scenario_compounds_section(tmp_path):
     for part in ("needs an OSM source", "'utm' is not one of", "'maybe' is not one of",
                  "3024 is not a year", "childcare_m2_per_place: must be a number > 0"):
         assert part in msg
+    with pytest.raises(ScenarioError, match=r"compounds.file \(--compounds\): file not found"):
+        Scenario(compounds=Compounds(file=tmp_path / "无此文件.csv"))
 
 
 def test_compounds_are_a_population_source_for_the_run():
