@@ -128,6 +128,12 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
                        help="total residents to distribute over OSM buildings (no population file)")
         g.add_argument("--communities", type=Path, help="community/sub-district polygons")
         g.add_argument("--community-name-column", help="name column of the community file")
+        g.add_argument("--compounds", metavar="FILE|osm",
+                       help="residential compounds (小区): a list (CSV/XLSX with a point, "
+                            "GeoJSON/GPKG with polygons; households, build year) or 'osm' for "
+                            "OSM residential areas; adds the compound table (小区清单)")
+        g.add_argument("--compounds-crs", choices=COORD_SYSTEMS,
+                       help="coordinate system of the compound file (default wgs84)")
     o = p.add_argument_group("analysis and output")
     o.add_argument("--out", type=Path, default=None,
                    help=f"output folder (default {DEMO_OUT if demo else Path('out')})")
@@ -183,6 +189,12 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         changes["inputs"] = replace(sc.inputs, **inputs)
     if getattr(args, "method", None):
         changes["analysis"] = replace(sc.analysis, coverage_method=args.method)
+    comp = {k: v for k, v in (("file", getattr(args, "compounds", None)),
+                              ("crs", getattr(args, "compounds_crs", None))) if v is not None}
+    if comp:
+        if comp.get("file") not in (None, "osm"):
+            comp["file"] = Path(comp["file"])
+        changes["compounds"] = replace(sc.compounds, **comp)
     return replace(sc, **changes) if changes else sc
 
 

@@ -49,6 +49,8 @@ TABLE_TITLES = {
     "facilities": ("现有设施", "Facilities"),
     "isochrones": ("等时圈", "Isochrones"),
     "sites": ("建议新址", "Suggested sites"),
+    "compounds": ("小区清单", "Compounds"),
+    "short_compounds": ("未达标小区", "Compounds short of norms"),
 }
 
 _GROUP = {"total": ("全部居民", "all residents"), "60plus": ("60岁及以上", "aged 60+"),
@@ -347,6 +349,10 @@ def _column_doc(col: str) -> tuple[str, str, str, str]:
     if col in COLUMN_DOCS:
         zh, en, d = COLUMN_DOCS[col]
         return zh, en, d, MEANING_ZH.get(col, "")
+    from .compounds import column_doc
+
+    if (doc := column_doc(col)) is not None:  # compounds' columns: the header says it in Chinese
+        return doc[0], doc[1], doc[2], doc[0]
     cats = "|".join(CATEGORIES)
     m = re.fullmatch(rf"({cats})_cov(\d+(?:\.\d+)?)_(total|60plus|0to3)", col)
     if m:
@@ -902,7 +908,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
         if spatial and "gpkg" in formats:
             written[name].append(write_geo(geo[name], out / "care15.gpkg", layer=name,
                                            coords_out=coords_out))
-        if "xlsx" in formats and name in ("gaps", "sites", "short_communities"):
+        if "xlsx" in formats and name in ("gaps", "sites", "short_communities", "compounds",
+                                          "short_compounds"):
             p = out / f"{name}.xlsx"
             _write_book(_sheets({name: prepared[name]}, lang, coords_out,
                                 coverage_threshold_min, plain), p, lang)

@@ -217,9 +217,11 @@ def input_problems(scenario: Scenario) -> list[str]:
     if all(getattr(a, k) is None for k in ("pbf", "osm", "place", "bbox")):
         p.append("no street network: pass --pbf FILE, --osm FILE or --place NAME (or set "
                  "[area] pbf, osm, place or bbox in the scenario file)")
-    if i.population is None and not i.total_population:
-        p.append("no population: pass a population file (--population FILE) or, with an OSM "
-                 "file, a total to distribute (--total-population N)")
+    from_compounds = scenario.compounds.file is not None and scenario.compounds.population != "no"
+    if i.population is None and not i.total_population and not from_compounds:
+        p.append("no population: pass a population file (--population FILE), with an OSM "
+                 "file a total to distribute (--total-population N), or compounds with their "
+                 "households (--compounds FILE|osm)")
     if i.population is not None and Path(i.population).suffix.lower() not in (
             ".tif", ".tiff", ".vrt", ".img") and not i.population_column:
         p.append(f"--population {i.population}: a vector population layer needs its column: "
@@ -296,10 +298,16 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()
-    write_tables({"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
-                  "short_communities": res.short, "facilities": res.facilities,
-                  "isochrones": res.isochrones}, stage, lang=options.lang,
-                 coords_out=output_coords(options, scenario))
+    tables = {"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
+              "short_communities": res.short, "facilities": res.facilities,
+              "isochrones": res.isochrones}
+    if getattr(region, "compounds", None) is not None:
+        from .compounds import compound_gaps, compound_table_for
+
+        tables["compounds"] = compound_table_for(res, region, scenario)
+        tables["short_compounds"] = compound_gaps(tables["compounds"], scenario)
+        res.summary["compounds"] = tables["compounds"].attrs["summary"]
+    write_tables(tables, stage, lang=options.lang, coords_out=output_coords(options, scenario))
     t["tables"] = time.perf_counter() - t0
     if options.maps:
         t0 = time.perf_counter()
@@ -415,6 +423,8 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     t2 = time.perf_counter()
     with staged_folder(out, locked=True) as stage:
         parts = _write(stage, res, region, scenario, options)
+        if "compounds" in res.summary:  # the compound table's headline figures (_write)
+            summ["compounds"] = res.summary["compounds"]
         if options.report:
             t3 = time.perf_counter()
             from ._files import write_text_atomic

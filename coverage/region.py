@@ -50,6 +50,8 @@ class Region:
     communities: gpd.GeoDataFrame
     notes: list[str] = field(default_factory=list)
     reports: dict[str, Any] = field(default_factory=dict)
+    #: residential compounds (小区) in the network's CRS, when the scenario names them
+    compounds: gpd.GeoDataFrame | None = None
 
 
 def demo_scenario(**changes: Any) -> Scenario:
@@ -200,13 +202,20 @@ def _read_layers(sc: Scenario, osm_file: Any, verbose: bool, cache: bool | str |
                  + ("; parsed earlier, read from the cache" if hit else "") + ").")
     with step("reading facilities", verbose=verbose):
         fac = _facilities(sc, net, osm_file, allow_empty, notes, reports, cache)
+    from .compounds import compound_population, region_compounds
+
+    comps = None
+    if sc.compounds.file is not None:
+        with step("reading compounds", verbose=verbose):
+            comps = region_compounds(sc, net, osm_file, notes, reports)
     with step("building the population grid", verbose=verbose):
-        cells = _population(sc, net, osm_file, allow_empty)
+        cells = compound_population(sc, comps, net, osm_file, notes)
+        cells = _population(sc, net, osm_file, allow_empty) if cells is None else cells
     reports["population"] = cells.attrs.get("report")
     with step("reading communities", verbose=verbose):
         cells, comm = _communities(sc, net, osm_file, cells, notes)
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
-                  communities=comm, notes=notes, reports=reports)
+                  communities=comm, notes=notes, reports=reports, compounds=comps)
 
 
 def _facilities(sc: Scenario, net: WalkNetwork, osm_file: Any, allow_empty: bool,

@@ -33,6 +33,13 @@ problem with the key and what is allowed::
 
     [analysis]
     cell_size_m = 100
+
+    [compounds]                       # residential compounds (小区); optional
+    file = "小区.xlsx"                 # or "osm" for OSM residential areas
+    crs = "gcj02"
+    population = "auto"               # auto | yes | no: residents from the compounds' households
+    new_from_year = 2023              # built in or after: new (新建) norms; before: existing
+    elderly_m2_per_100_households_new = 25   # a city's own value (曲靖)
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from ._options import COORD_SYSTEMS, COVERAGE_METHODS, FLAGS
 __all__ = [
     "Analysis",
     "Area",
+    "Compounds",
     "Inputs",
     "Scenario",
     "Shares",
@@ -128,6 +136,32 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class Compounds:
+    """Residential compounds (小区) and their per-compound norms (see :mod:`care15.compounds`).
+
+    ``file`` is a planner's list (CSV/XLSX with a point, GeoJSON/GPKG with polygons) or
+    ``"osm"`` for OSM residential areas; ``population`` says whether residents come from the
+    compounds' households (``"auto"``: when no population file and no total is given). The
+    norms default to :mod:`care15.standards` (seeds 000-003); a city sets its own here.
+    """
+
+    file: Path | str | None = None
+    crs: str = "wgs84"
+    population: str = "auto"
+    new_from_year: float = std.get("compound_new_from_year")
+    retrofit_from_year: float = 0.0
+    elderly_m2_per_100_households_new: float = std.get(
+        "compound_elderly_m2_per_100_households_new")
+    elderly_m2_per_100_households_existing: float = std.get(
+        "compound_elderly_m2_per_100_households_existing")
+    elderly_site_min_m2: float = std.get("compound_elderly_site_min_m2")
+    childcare_places_per_1000_new: float = std.get("compound_childcare_places_per_1000_new")
+    childcare_places_per_1000_existing: float = std.get(
+        "compound_childcare_places_per_1000_existing")
+    childcare_m2_per_place: float = std.get("compound_childcare_m2_per_place")
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything one analysis needs, validated and immutable.
 
@@ -150,6 +184,7 @@ class Scenario:
     shares: Shares = field(default_factory=Shares)
     targets: Targets = field(default_factory=Targets)
     analysis: Analysis = field(default_factory=Analysis)
+    compounds: Compounds = field(default_factory=Compounds)
 
     def __post_init__(self) -> None:
         """Validate every field; raise one :class:`ScenarioError` listing all problems."""
@@ -239,7 +274,7 @@ _KINDS: dict[str, tuple[Any, str]] = {
 _OPTIONAL = {("area", "pbf"), ("area", "osm"), ("area", "place"), ("area", "bbox"),
              ("inputs", "facilities"), ("inputs", "population"), ("inputs", "population_column"),
              ("inputs", "total_population"), ("inputs", "communities"),
-             ("inputs", "community_name_column")}
+             ("inputs", "community_name_column"), ("compounds", "file")}
 
 
 def _kind(section: str | None, key: str) -> str:
@@ -250,6 +285,8 @@ def _kind(section: str | None, key: str) -> str:
     if section == "inputs":
         return {"facilities": "path", "population": "path", "communities": "path",
                 "total_population": "num"}.get(key, "str")
+    if section == "compounds":
+        return {"file": "path", "crs": "str", "population": "str"}.get(key, "num")
     return "str" if (section, key) == ("analysis", "coverage_method") else "num"
 
 
@@ -275,7 +312,7 @@ def _validate(s: Scenario) -> list[str]:
     if p:
         return p
     return (_area_inputs_problems(s) + _list_problems(s) + _rate_problems(s)
-            + _analysis_problems(s.analysis))
+            + _analysis_problems(s.analysis) + _compound_problems(s))
 
 
 def _area_inputs_problems(s: Scenario) -> list[str]:
@@ -349,8 +386,35 @@ def _analysis_problems(a: Analysis) -> list[str]:
     return p
 
 
+def _compound_problems(s: Scenario) -> list[str]:
+    """A compound file that exists (or ``osm`` with an OSM source), known options, sane norms."""
+    c = s.compounds
+    p: list[str] = []
+    if c.file is not None and str(c.file) != "osm" and not Path(c.file).is_file():
+        what = "is a folder, not a file" if Path(c.file).is_dir() else "file not found"
+        p.append(f"compounds.file (--compounds): {what}: {c.file}")
+    if str(c.file) == "osm" and all(getattr(s.area, k) is None
+                                    for k in ("pbf", "osm", "place", "bbox")):
+        p.append("compounds.file = 'osm' (--compounds osm) needs an OSM source: set [area] "
+                 "pbf, osm, place or bbox")
+    if c.crs not in COORD_SYSTEMS:
+        p.append(f"compounds.crs (--compounds-crs): {c.crs!r} is not one of {COORD_SYSTEMS}")
+    if c.population not in ("auto", "yes", "no"):
+        p.append(f"compounds.population: {c.population!r} is not one of 'auto', 'yes', 'no'")
+    if c.population == "yes" and c.file is None:
+        p.append("compounds.population = 'yes' needs compounds.file (--compounds)")
+    p += [f"compounds.{n}: {v!r} is not a year; allowed range is [1900, 2100]"
+          for n in ("new_from_year",) if not 1900 <= (v := getattr(c, n)) <= 2100]
+    if not (c.retrofit_from_year == 0 or 1900 <= c.retrofit_from_year <= 2100):
+        p.append(f"compounds.retrofit_from_year: {c.retrofit_from_year!r} is not a year "
+                 "(0 = assess every existing compound)")
+    p += [f"compounds.{f.name}: must be a number > 0, got {v!r}" for f in fields(Compounds)
+          if f.name.startswith(("elderly_", "childcare_")) and not (v := getattr(c, f.name)) > 0]
+    return p
+
+
 _SECTIONS = {"area": Area, "inputs": Inputs, "speeds": Speeds, "shares": Shares,
-             "targets": Targets, "analysis": Analysis}
+             "targets": Targets, "analysis": Analysis, "compounds": Compounds}
 _TOP = {"categories", "thresholds_min"}
 _PATH_KEYS = {("area", "pbf"), ("area", "osm"), ("inputs", "facilities"),
               ("inputs", "population"), ("inputs", "communities")}
@@ -364,7 +428,8 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
     ----------
     data
         The parsed file: ``categories``, ``thresholds_min`` and the sections ``[area]``,
-        ``[inputs]``, ``[speeds]``, ``[shares]``, ``[targets]``, ``[analysis]``.
+        ``[inputs]``, ``[speeds]``, ``[shares]``, ``[targets]``, ``[analysis]``,
+        ``[compounds]``.
     base_dir
         Folder relative paths are resolved against (default: the current folder).
     origin
@@ -407,7 +472,7 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
                 if msg:
                     problems.append(msg)
                     continue
-                if (key, k) in _PATH_KEYS:
+                if (key, k) in _PATH_KEYS or ((key, k) == ("compounds", "file") and v != "osm"):
                     pth = Path(v)
                     v = pth if pth.is_absolute() else (base / pth)
                 if key == "area" and k == "bbox":

@@ -106,6 +106,49 @@ _RAW: tuple[Standard, ...] = (
              "seeds 000, 001 (002 asks 25)"),
     Standard("target_elderly_site_min_m2", 200.0, "m²", "单处养老用房最小面积",
              "minimum elderly-care site area", "seed 000"),
+    # -- per-compound (小区) norms ----------------------------------------------------------
+    Standard("compound_elderly_m2_per_100_households_new", 20.0, "m² per 100 households",
+             "新建居住区养老服务设施配建(每百户)", "elderly-care floor area, new areas",
+             "seed 000 宁夏 三年行动方案 2023–2025: 凡新建居住区,按每百户不少于20平方米的标准配套建设"
+             "养老服务设施",
+             "a city sets its own value in the scenario: seed 002 曲靖 asks 每百户配套25平方米以上 "
+             "for new compounds (compounds.elderly_m2_per_100_households_new = 25)"),
+    Standard("compound_elderly_m2_per_100_households_new_qujing", 25.0, "m² per 100 households",
+             "曲靖新建住宅小区养老服务设施配建(每百户)", "elderly-care floor area, new areas (Qujing)",
+             "seed 002 曲靖 一老一小整体解决方案 (2022-09-30): 新建住宅小区按要求每百户配套25平方米以上"
+             "养老服务设施",
+             "a city value, not a default: set it in the scenario's [compounds] section"),
+    Standard("compound_elderly_m2_per_100_households_existing", 20.0, "m² per 100 households",
+             "已建成居住区养老服务设施补齐(每百户)", "elderly-care floor area, existing areas",
+             "seed 000 (2014年以后建设的居住区 ... 按每百户不少于20平方米的标准补齐); seed 001 "
+             "(已建成居住(小)区和老城区 ... 按照每百户不少于20平方米); seed 002 (老旧小区 ... 每百户不低于"
+             "20平方米)"),
+    Standard("compound_elderly_site_min_m2", 200.0, "m²", "每处养老用房建筑面积下限",
+             "minimum floor area of one elderly-care site",
+             "seed 000: 每处建筑面积不得少于200平方米 (for sites that complete existing areas)",
+             "serving sites below it are flagged per compound; their area still counts"),
+    Standard("compound_childcare_places_per_1000_new", 10.0, "places per 1000 residents",
+             "新建居住区托位配建(每千常住人口)", "childcare places per 1,000 residents, new areas",
+             "seed 000: 按每千常住人口不少于10个托位 ... 配套建设托育服务设施; seed 003 浙江: "
+             "每千人10个以上托位"),
+    Standard("compound_childcare_places_per_1000_existing", 8.0, "places per 1000 residents",
+             "已建成居住区托位补齐(每千常住人口)", "childcare places per 1,000 residents, "
+             "existing areas", "seed 000: 按每千常住人口不少于8个托位的标准补齐托育服务设施"),
+    Standard("compound_childcare_m2_per_place", 8.0, "m² per place", "每个托位建筑面积下限",
+             "minimum childcare floor area per place",
+             "seed 000: 每个托位建筑面积不少于8平方米",
+             "serving sites whose floor area ÷ places is below it are flagged"),
+    Standard("compound_new_from_year", 2023.0, "year", "新建居住区起算年份",
+             "first build year of a new residential area",
+             "seed 000 (issued 2023) sets the 新建居住区 norms from its date",
+             "compounds built in or after this year are judged as new, older ones as existing; "
+             "a scenario value (compounds.new_from_year)"),
+    Standard("compound_retrofit_from_year_ningxia", 2014.0, "year", "宁夏补齐设施适用建成年份",
+             "first build year of existing areas that must be completed (Ningxia)",
+             "seed 000: 2014年以后建设的居住区无养老托育服务设施 ... 通过移交、购置、置换、租赁等方式 ... "
+             "补齐",
+             "a regional value, not a default: set compounds.retrofit_from_year = 2014 to leave "
+             "older existing compounds unassessed as Ningxia does"),
     Standard("target_elderly_beds_per_1000_60plus", 40.0, "beds per 1000 residents 60+",
              "每千名老年人养老床位", "care-home beds per 1,000 residents 60+",
              "GB 50437-2007 (2018 ed.) 城镇老年人设施规划规范 ⚠️",
