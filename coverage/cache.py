@@ -47,6 +47,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -1038,14 +1039,19 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
     geopandas.GeoDataFrame
         As :func:`care15.gaps.gap_clusters` returns it.
     """
-    import pickle
-
     from .gaps import gap_clusters
 
+    snap_digest = "-"
+    if cell_snap is not None:  # by value: a snap read back from the cache has other strides
+        h = hashlib.sha256()
+        for f in dataclasses.fields(cell_snap):
+            h.update(np.ascontiguousarray(np.asarray(getattr(cell_snap, f.name),
+                                                     dtype=np.float64)).tobytes())
+        snap_digest = h.hexdigest()
     key = _sha("gaps", CACHE_FORMAT, _frame_digest(cells), str(category), repr(threshold_min),
                shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"),
                network_fingerprint(network) if network is not None else "-",
-               hashlib.sha256(pickle.dumps(cell_snap)).hexdigest(), repr(speed_mps))
+               snap_digest, repr(speed_mps))
     entry = resolve_cache_dir(cache_dir) / "gaps" / f"{key}.pkl"
     payload = _read_blob(entry, key, "gaps")
     if payload is not None:
