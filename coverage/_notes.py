@@ -309,6 +309,8 @@ _RULES: list[tuple[str, _Fill]] = [
     (r"(?P<c>\w+): isochrones", _t("{c}: 等时圈", c=_cat)),
     (r"(?P<c>\w+): capacity-aware access \(E2SFCA\)", _t("{c}: 考虑容量的可达性(E2SFCA)", c=_cat)),
     (r"community tables", _t("社区统计表")),
+    (r"gaps and their closing sites", _t("缺口片区及补缺选点")),
+    (r"reading compounds", _t("读取小区")),
     (r"reach", _t("可达范围")),
     (r"tiles", _t("分块")),
     (r"regions", _t("区域")),

@@ -595,12 +595,25 @@ def main(argv: list[str] | None = None) -> int:
     from ._progress import console_lang, set_lang
 
     args = build_parser().parse_args(argv)
-    shown, lang = warnings.showwarning, console_lang()
+    shown, lang, unraisable = warnings.showwarning, console_lang(), sys.unraisablehook
+
+    def quiet_interrupt(u: Any) -> None:
+        # Ctrl-C landing inside an import lock's callback is swallowed by Python with an
+        # "Exception ignored" traceback: deliver it again, so that the run stops and
+        # _dispatch says so once
+        if u.exc_type is not None and issubclass(u.exc_type, KeyboardInterrupt):
+            import signal
+
+            signal.raise_signal(signal.SIGINT)
+            return
+        unraisable(u)
+
+    sys.unraisablehook = quiet_interrupt
     try:
-        _configure_logging(args)
         return _dispatch(args)
     finally:  # main() called in a Python session leaves the session as it found it
         warnings.showwarning = shown
+        sys.unraisablehook = unraisable
         set_lang(lang)
 
 
@@ -608,6 +621,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     """Run the command; errors become an exit status and a message on stderr."""
     debug = getattr(args, "debug", False)
     try:
+        _configure_logging(args)  # imports pyrosm: Ctrl-C may land here already
         return int(args.func(args) or 0)
     except InputError as e:
         if debug:

@@ -267,6 +267,8 @@ EXAMPLES = [
     ("childcare: isochrones", "托育服务: 等时圈"),
     ("elderly: capacity-aware access (E2SFCA)", "考虑容量的可达性"),
     ("community tables", "社区统计表"),
+    ("gaps and their closing sites", "缺口片区及补缺选点"),
+    ("reading compounds", "读取小区"),
     ("reach", "可达范围"),
     ("tiles", "分块"),
     ("regions", "区域"),
