@@ -411,9 +411,9 @@ DISTRICT = [
              "    group = CATEGORIES[cat].target_group\n"
              "    short = res.short[res.short.category == cat]\n"
              "    print(f'{CATEGORIES[cat].label_zh}: {len(short)} 个社区未达标 communities short')\n"
-             "    display(tidy(short[['rank', 'community_name', group, f'{cat}_cov15_{group[4:]}',\n"
-             "                        f'{cat}_target_rate', f'{cat}_shortfall_people',\n"
-             "                        f'{cat}_n_facilities']].head(5)))"),
+             "    display(tidy(short[['rank', 'community_name', 'target_pop', 'target_coverage',\n"
+             "                        'target_rate', 'shortfall_people',\n"
+             "                        'n_facilities']].head(5)))"),
     ("md", "## 7 · 缺口清单 · The gap list\n\n"
            "缺口按未覆盖的目标人群排名。GCJ-02 中心坐标可以直接贴到高德地图里查看现场:那里"
            "有没有可用的空置用房、社区用房?`care15 analyze --facilities-crs gcj02` 写出的 "
