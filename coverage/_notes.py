@@ -276,6 +276,8 @@ _RULES: list[tuple[str, _Fill]] = [
     # ---- log messages while running -------------------------------------------------------
     (rf"(?P<f>.+?): (?P<a>{_N}) of (?P<b>{_N}) ways are not walkable \((?P<why>.*)\)",
      _t("{f}: {b} 条道路(way)中 {a} 条不可步行({why})")),
+    (rf"(?P<f>.+?): (?P<tags>\[.*?\]) read from the cache \((?P<s>{_F}) s\)",
+     _t("{f}: OSM 要素 {tags} 读取自缓存({s} 秒)")),
     (rf"(?P<f>.+?): street network read from the cache \((?P<s>{_F}) s\)",
      _t("{f}: 路网读取自缓存({s} 秒)")),
     (rf"(?P<f>.+?): dropped (?P<n>{_N}) repeated edges \(same ends and length\)",

@@ -245,6 +245,7 @@ EXAMPLES = [
     # log messages
     ("a.osm.pbf: 284 of 7158 ways are not walkable (foot 205, access 77)", "7158 条道路(way)中 284 条"),
     ("a.osm.pbf: street network read from the cache (0.16 s)", "路网读取自缓存(0.16 秒)"),
+    ("a.osm.pbf: ['building'] read from the cache (0.01 s)", "读取自缓存(0.01 秒)"),
     ("a.osm.pbf: dropped 1 repeated edges (same ends and length)", "删去 1 条重复路段"),
     ("a.osm.pbf: dropped 3 edges with no usable LineString geometry", "删去 3 条"),
     ("成都: done already (inputs unchanged), skipped", "成都: 输入未变"),

@@ -463,15 +463,17 @@ def test_no_facility_mapped_yingtan(work: Path):
     ex = BY_NAME["cn_jiangxi_yingtan_2025"]
     o = run_extract(ex, work, facilities=False)
     t = _check_outputs(o)
-    assert "Facilities from OSM tags and names: 0 found." in o.stderr
+    assert "设施取自 OSM 标签和名称: 共找到 0 处" in o.stderr  # the console speaks --lang zh
     s = t["summary.json"]
+    assert "Facilities from OSM tags and names: 0 found." in s["notes"]  # stable English
     gaps = t["gaps.csv"]
     assert len(t["facilities.csv"]) == 0
     for c in ("elderly", "childcare"):
         d = s["categories"][c]
         assert d["n_facilities"] == 0 and d["target_share"] == 0.0 and d["target_met"] is False
         assert d["capacity_per_1000"] is None
-        assert "in the data: every resident is a gap (0% coverage)" in o.stderr
+        assert any("every resident is a gap (0% coverage)" in n for n in s["notes"])
+        assert "所有居民都是缺口(覆盖率 0%)" in o.stderr
         g = gaps.loc[gaps["category"] == c]
         assert g["uncovered_pop_total"].sum() == pytest.approx(ex.total, rel=1e-9)
     assert "0 处设施" in o.stdout
