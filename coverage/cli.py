@@ -598,6 +598,13 @@ def main(argv: list[str] | None = None) -> int:
     shown, lang, unraisable = warnings.showwarning, console_lang(), sys.unraisablehook
 
     def quiet_interrupt(u: Any) -> None:
+        """Deliver again a Ctrl-C that Python swallowed; other unraisables as before.
+
+        Parameters
+        ----------
+        u
+            What :data:`sys.unraisablehook` receives.
+        """
         # Ctrl-C landing inside an import lock's callback is swallowed by Python with an
         # "Exception ignored" traceback: deliver it again, so that the run stops and
         # _dispatch says so once
