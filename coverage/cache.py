@@ -47,7 +47,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import inspect
@@ -1041,17 +1040,12 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
     """
     from .gaps import gap_clusters
 
-    snap_digest = "-"
-    if cell_snap is not None:  # by value: a snap read back from the cache has other strides
-        h = hashlib.sha256()
-        for f in dataclasses.fields(cell_snap):
-            h.update(np.ascontiguousarray(np.asarray(getattr(cell_snap, f.name),
-                                                     dtype=np.float64)).tobytes())
-        snap_digest = h.hexdigest()
+    snap = ([np.asarray(getattr(cell_snap, k)) for k in _SNAP_FIELDS]  # by value, as for
+            if cell_snap is not None else ["-"])                     # the isochrones' key
     key = _sha("gaps", CACHE_FORMAT, _frame_digest(cells), str(category), repr(threshold_min),
                shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"),
                network_fingerprint(network) if network is not None else "-",
-               snap_digest, repr(speed_mps))
+               *snap, repr(speed_mps))
     entry = resolve_cache_dir(cache_dir) / "gaps" / f"{key}.pkl"
     payload = _read_blob(entry, key, "gaps")
     if payload is not None:
