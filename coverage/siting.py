@@ -25,10 +25,14 @@ HiGHS when ``exact`` is not requested.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -314,6 +318,42 @@ class _HighsMeta(TypedDict):
     gap: float | None
 
 
+@contextlib.contextmanager
+def _stdout_fd_silenced() -> Iterator[None]:
+    """Send what C code writes to file descriptor 1 to the null device while the block runs.
+
+    HiGHS 1.16 prints its copyright banner from C++ when a ``Highs`` object is made, before
+    ``output_flag`` can be set; stdout carries the command's results, so the banner must not
+    reach it. Python-level ``sys.stdout`` is flushed first and is left untouched.
+
+    Yields
+    ------
+    None
+        Control, with descriptor 1 pointing at the null device.
+    """
+    fd = 1  # C's stdout, whatever Python's sys.stdout is (Jupyter, pytest) at the time
+    for stream in (sys.stdout, sys.__stdout__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed stream has nothing to flush
+            pass
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no descriptor 1 (a detached daemon): nothing to protect
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
 def _highs_solve(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
                  A_rows: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, *, maximize: bool,
                  time_limit_s: float, mip: bool = True,
@@ -325,7 +365,8 @@ def _highs_solve(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, integrality: np.
     """
     import highspy
 
-    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's Highs.__init__ is unannotated
+    with _stdout_fd_silenced():  # highspy >= 1.16 prints a banner on construction
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # Highs.__init__ is unannotated
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", 0.0)

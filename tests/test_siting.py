@@ -37,6 +37,16 @@ def test_exact_reports_optimality():
     assert r.bound == pytest.approx(23)
 
 
+def test_exact_writes_nothing_to_stdout(capfd):
+    """HiGHS >= 1.16 prints a banner from C++ on construction; stdout carries results only."""
+    print("before", flush=True)
+    r = solve_exact(tiny(), "mclp", p=1)
+    print("after", flush=True)
+    out, _ = capfd.readouterr()
+    assert r.chosen == [3]
+    assert out.splitlines() == ["before", "after"], out
+
+
 @pytest.mark.parametrize("solve", [solve_greedy, solve_exact])
 def test_target_tiny(solve):
     P = tiny()  # total 23; 90% needs 20.7: one site gives at most 20
