@@ -287,8 +287,9 @@ _RULES: list[tuple[str, _Fill]] = [
     (r"(?P<f>.+?): done already \(inputs unchanged\), skipped",
      _t("{f}: 输入未变, 已完成, 跳过")),
     (r"region (?P<f>.+?) failed: (?P<e>.*)", _t("区域 {f} 失败: {e}")),
-    (rf"(?P<t>\w+) has (?P<n>{_N}) rows; left out of tables\.xlsx \(see (?P=t)\.csv\)",
-     _t("{t} 有 {n} 行, 未写入 tables.xlsx(见 {t}.csv)")),
+    (rf"(?P<t>\w+) has (?P<n>{_N}) rows; left out of tables\.xlsx and GeoJSON \(see "
+     r"(?P=t)\.csv and (?P=t)\.parquet\)",
+     _t("{t} 有 {n} 行, 未写入 tables.xlsx 和 GeoJSON(见 {t}.csv 和 {t}.parquet)")),
     (r"candidates left out: (?P<d>\{.*\})", _t("未采用的候选点: {d}", d=_dropped_dict)),
     (rf"asked for (?P<n>{_N}) sites but only (?P<k>{_N}) candidates; suggesting at most "
      rf"(?P<k2>{_N})",

@@ -35,8 +35,11 @@ __all__ = ["COLUMN_DOCS", "FORMATS", "MEANING_ZH", "column_info", "column_meanin
            "write_csv", "write_geo", "write_json", "write_tables", "write_xlsx"]
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg", "parquet")
-#: Tables longer than this are left out of ``tables.xlsx`` (they are in CSV and GeoParquet).
-XLSX_MAX_ROWS = 50_000
+#: Tables longer than this (a city's population cells) are left out of the workbooks and of
+#: GeoJSON: they are in CSV, GeoParquet and the GeoPackage, and ``tables.xlsx`` sums the cells
+#: up by walk band. A district's grid (Chengdu's centre: 2,842 cells) stays below it; writing
+#: Harbin's 15,106 cells to XLSX and GeoJSON took longer than the whole analysis.
+LARGE_TABLE_ROWS = 10_000
 
 #: Tables written by :func:`write_tables` and their sheet titles (zh, en).
 TABLE_TITLES = {
@@ -696,15 +699,11 @@ def _sheets(prepared: Mapping[str, pd.DataFrame], lang: str, coords_out: str | N
                 summ = _cell_summary(prepared["cells"])
                 if len(summ):
                     out.append(("walk_bands", localised(summ, lang)))
-            if len(prepared[name]) > XLSX_MAX_ROWS:
-                log.warning("cells has %d rows; left out of tables.xlsx (see cells.csv; the "
-                            "walk-band sheet sums them up)", len(prepared[name]))
-                continue
+            if len(prepared[name]) > LARGE_TABLE_ROWS:
+                continue  # write_tables says so once
             out.append((name, localised(cell_sheet(flat(name)), lang)))
             continue
-        elif len(prepared[name]) > XLSX_MAX_ROWS:
-            log.warning("%s has %d rows; left out of tables.xlsx (see %s.csv)", name,
-                        len(prepared[name]), name)
+        elif len(prepared[name]) > LARGE_TABLE_ROWS:
             continue
         if name == "communities":
             full = flat(name)
@@ -823,8 +822,9 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
     ``gpkg``: every spatial table as a layer of ``care15.gpkg``;
     ``xlsx``: ``<name>.xlsx`` for gaps and sites (the files planners share) and
     ``tables.xlsx`` with every non-geometry table as a sheet plus the column sheet
-    (tables over :data:`XLSX_MAX_ROWS` rows stay in CSV/GeoParquet; the cells' walk-band
-    sheet sums them up; the cell sheet shows the planner's columns, every column is in CSV).
+    (the cell sheet shows the planner's columns, every column is in CSV). Tables over
+    :data:`LARGE_TABLE_ROWS` rows (a city's cells) are written to CSV, GeoParquet and the
+    GeoPackage only, not to XLSX or GeoJSON; the cells' walk-band sheet sums them up.
 
     CSV and XLSX are delivered tables: whole residents and households adding up to the total,
     empty cells where no facility is reachable, facility names beside ids, and each gap's
@@ -899,7 +899,11 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
             with atomic_path(path) as tmp:
                 _no_formulas(plain[name]).to_csv(tmp, index=False, encoding="utf-8-sig")
             written[name].append(path)
-        if spatial and "geojson" in formats:
+        large = name != "isochrones" and len(df) > LARGE_TABLE_ROWS
+        if large and any(f in formats for f in ("xlsx", "geojson")):
+            log.info("%s has %d rows; left out of tables.xlsx and GeoJSON (see %s.csv and "
+                     "%s.parquet)", name, len(df), name, name)
+        if spatial and "geojson" in formats and not large:
             written[name].append(write_geo(geo[name], out / f"{name}.geojson",
                                            coords_out=coords_out))
         if spatial and "parquet" in formats:
@@ -919,6 +923,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
         sheets = _sheets(prepared, lang, coords_out, coverage_threshold_min, plain)
         _write_book(sheets, p, lang)
         for n in tables:
-            if n != "isochrones" and (n == "cells" or len(tables[n]) <= XLSX_MAX_ROWS):
+            if n != "isochrones" and (n == "cells" or len(tables[n]) <= LARGE_TABLE_ROWS):
                 written[n].append(p)
     return written

@@ -57,6 +57,30 @@ def test_every_format_and_file(tmp_path, demo_result):
     assert len(gpd.read_file(tmp_path / "care15.gpkg", layer="gaps")) == len(demo_result.gaps)
 
 
+def test_city_cell_table_stays_out_of_workbook_and_geojson(tmp_path, demo_result, monkeypatch,
+                                                           caplog):
+    """A city's cells (over LARGE_TABLE_ROWS) go to CSV, GeoParquet and the GeoPackage only."""
+    import care15.export as ex
+
+    n = len(demo_result.cells)
+    monkeypatch.setattr(ex, "LARGE_TABLE_ROWS", n - 1)  # the demo's cells count as a city's
+    with caplog.at_level("INFO", logger="care15.export"):
+        w = write_tables(_tables(demo_result), tmp_path, lang="zh")
+    names = {p.name for p in w["cells"]}
+    assert {"cells.csv", "cells.parquet", "care15.gpkg"} <= names
+    assert "cells.geojson" not in names and not (tmp_path / "cells.geojson").exists()
+    assert len(gpd.read_parquet(tmp_path / "cells.parquet")) == n
+    assert len(gpd.read_file(tmp_path / "care15.gpkg", layer="cells")) == n
+    book = pd.read_excel(tmp_path / "tables.xlsx", sheet_name=None)
+    assert "人口网格" not in book and "社区覆盖" in book
+    bands = book["步行时间分布"]  # the workbook's summary still holds every resident
+    total = round(demo_result.cells["pop_total"].sum())
+    per_cat = bands.groupby("服务类别")["常住人口"].sum()
+    assert len(per_cat) == 2 and (per_cat == total).all(), per_cat
+    assert "gaps.geojson" in {p.name for p in w["gaps"]}  # small tables keep every format
+    assert f"cells has {n} rows; left out of tables.xlsx and GeoJSON" in caplog.text
+
+
 def test_xlsx_headers_and_column_sheet(tmp_path, demo_result):
     write_tables(_tables(demo_result), tmp_path, lang="zh", formats=("xlsx",))
     book = pd.read_excel(tmp_path / "tables.xlsx", sheet_name=None)

@@ -250,7 +250,8 @@ EXAMPLES = [
     ("a.osm.pbf: dropped 3 edges with no usable LineString geometry", "删去 3 条"),
     ("成都: done already (inputs unchanged), skipped", "成都: 输入未变"),
     ("region 成都 failed: boom", "区域 成都 失败: boom"),
-    ("cells has 60000 rows; left out of tables.xlsx (see cells.csv)", "未写入 tables.xlsx"),
+    ("cells has 15106 rows; left out of tables.xlsx and GeoJSON (see cells.csv and "
+     "cells.parquet)", "未写入 tables.xlsx 和 GeoJSON"),
     ("candidates left out: {'far_from_network': 2, 'on_water': 0, 'duplicate': 1}",
      "距道路过远 2 处, 位于水面 0 处, 重复 1 处"),
     ("asked for 9 sites but only 4 candidates; suggesting at most 4", "至多建议 4 个"),
