@@ -48,7 +48,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from ._errors import DataWarning
@@ -138,6 +138,163 @@ class _Popup(MacroElement):
         super().__init__()
         self._name = "C15Popup"
         self.content = content
+
+
+class _RawScript(Element):
+    """Script text put on the page as it is: never compiled as a Jinja template."""
+
+    _template = Template("{{ this.code }}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+
+#: The browser side of :class:`_GeoLayer`: features rebuilt from shared geometry and columns.
+_GEO_LAYER_JS = """function c15GeoLayer(geoms, s) {
+    var keys = Object.keys(s.props);
+    var feats = geoms.map(function (g, i) {
+        var p = {};
+        keys.forEach(function (k) { p[k] = s.props[k][i]; });
+        return {type: "Feature", geometry: g, properties: p};
+    });
+    var opts = {interactive: s.interactive, style: function (f) {
+        return s.key ? Object.assign({}, s.style, s.styles[f.properties[s.key]]) : s.style;
+    }};
+    if (s.marker) {
+        opts.pointToLayer = function (f, ll) { return L.circleMarker(ll, s.marker); };
+    }
+    var lyr = L.geoJson({type: "FeatureCollection", features: feats}, opts);
+    if (s.fields.length) {
+        var tip = function (l) {
+            var p = l.feature.properties;
+            function v(k) { return p[k] === null ? "" : p[k]; }
+            if (!s.aliases.length) { return s.fields.map(v).join("<br>"); }
+            return "<table>" + s.fields.map(function (k, j) {
+                return "<tr><th style='text-align:left;padding-right:6px'>" + s.aliases[j] +
+                    "</th><td>" + v(k) + "</td></tr>";
+            }).join("") + "</table>";
+        };
+        lyr.bindTooltip(tip, {sticky: true});
+        if (s.popup) { lyr.bindPopup(tip, {maxWidth: 340}); }
+    }
+    return lyr;
+}"""
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element (no ``</script>`` or ``<!--``)."""
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            .replace("</", "<\\/").replace("<!--", "<\\!--"))
+
+
+class _GeoLayer(MacroElement):
+    """A GeoJSON layer written compactly: shared geometry, properties as columns, keyed styles.
+
+    ``folium.GeoJson`` writes every feature with its own properties, calls the Python style
+    function once per feature, and branca compiles the rendered script, data included, as a
+    Jinja template. On Harbin's 15,106 cells that was two 4.9 MB copies of the cells and
+    most of the map's 9 s. Here the geometry is one JavaScript array (``geom_var``) that
+    the layers of several categories share, the properties are one list per column, the
+    style is looked up in the browser (``styles[properties[key]]`` over ``style``), and the
+    text goes onto the page as it is. Property values are HTML already (escaped by the
+    caller): tooltips and popups show them as they are.
+
+    Parameters
+    ----------
+    geom_var
+        The JavaScript variable holding the geometry array.
+    geoms
+        GeoJSON geometry strings: given once per ``geom_var`` (the first layer that uses
+        it), None for the layers that reuse it.
+    props
+        Column name → one value per geometry (JSON-serialisable, finite).
+    style
+        Leaflet path options for every feature.
+    key, styles
+        A property whose value picks extra options from ``styles`` (e.g. the walk band).
+    fields, aliases
+        The properties shown in the tooltip and popup, and their labels; without labels the
+        values (ready-made HTML) are shown one per line.
+    popup
+        Bind a popup (on click) as well as the tooltip.
+    marker
+        Circle-marker options for point geometries.
+    interactive
+        False for a layer that never takes the mouse (the streets).
+    """
+
+    def __init__(self, geom_var: str, geoms: list[str] | None, props: dict[str, list[Any]],
+                 *, style: dict[str, Any], key: str | None = None,
+                 styles: dict[str, dict[str, Any]] | None = None,
+                 fields: list[str] | None = None, aliases: list[str] | None = None,
+                 popup: bool = True, marker: dict[str, Any] | None = None,
+                 interactive: bool = True) -> None:
+        super().__init__()
+        self._name = "C15GeoLayer"
+        self.geom_var, self.geoms = geom_var, geoms
+        self.spec = {"props": props, "style": style, "key": key, "styles": styles or {},
+                     "fields": fields or [], "aliases": aliases or [], "popup": popup,
+                     "marker": marker, "interactive": interactive}
+
+    def render(self, **kwargs: Any) -> str:
+        """Put the layer's script on the page (after its parent's), not through Jinja.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed on by branca; unused.
+
+        Returns
+        -------
+        str
+            Nothing: the script goes into the page's script section.
+        """
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "a _GeoLayer must be in a Figure to render"
+        if "c15_geo_layer_js" not in figure.script._children:
+            figure.script.add_child(_RawScript(_GEO_LAYER_JS), name="c15_geo_layer_js")
+        parts = []
+        if self.geoms is not None:
+            parts.append(f"var {self.geom_var} = [{','.join(self.geoms)}];")
+        parent = self._parent.get_name() if self._parent is not None else None
+        parts.append(f"var {self.get_name()} = c15GeoLayer({self.geom_var},\n"
+                     f"{_script_json(self.spec)}\n)"
+                     + (f".addTo({parent});" if parent else ";"))
+        figure.script.add_child(_RawScript("\n".join(parts)), name=self.get_name())
+        return ""
+
+
+def _layer(ctx: _Ctx, g: gpd.GeoDataFrame, props: dict[str, list[Any]], **kw: Any) -> _GeoLayer:
+    """A :class:`_GeoLayer` of its own geometry (rows without geometry are left out).
+
+    Parameters
+    ----------
+    ctx
+        The map being built (names the geometry variable).
+    g
+        The features, in the map's CRS.
+    props
+        Column → one value per row of ``g``.
+    **kw
+        Passed to :class:`_GeoLayer`.
+
+    Returns
+    -------
+    _GeoLayer
+        The layer, to add to a feature group.
+    """
+    geoms, rows = _geometry_strings(g)
+    ctx.n_layers += 1
+    return _GeoLayer(f"c15_g{ctx.n_layers}_{ctx.m.get_name()}", geoms,
+                     {k: [v[i] for i in rows] for k, v in props.items()}, **kw)
+
+
+def _geometry_strings(g: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray]:
+    """GeoJSON strings of the non-empty geometries and the rows they come from."""
+    geoms = g.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return list(shapely.to_geojson(geoms[keep])), np.flatnonzero(keep)
 
 
 class _PointsOnTop(MacroElement):
@@ -266,18 +423,6 @@ def _to_map_crs(gdf: gpd.GeoDataFrame, gcj: bool, simplify_m: float = 1.0) -> gp
     return g.set_geometry(geom)
 
 
-def _geojson(g: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]:
-    """A compact GeoJSON dict: only the listed properties, coordinates already rounded."""
-    feats = []
-    geoms = shapely.to_geojson(g.geometry.to_numpy())
-    for i, gj in enumerate(geoms):
-        if gj is None or gj == "null":
-            continue
-        feats.append({"type": "Feature", "geometry": json.loads(gj),
-                      "properties": {k: v[i] for k, v in props.items()}})
-    return {"type": "FeatureCollection", "features": feats}
-
-
 def _band(minutes: float, thresholds: list[int], has_facility: bool = True) -> str:
     """The palette key of a cell: a threshold, ``beyond``, ``unreachable`` or ``no_facility``."""
     if not np.isfinite(minutes):
@@ -396,6 +541,7 @@ class _Ctx:
     fac_names: dict[str, str] = field(default_factory=dict)
     facility_groups: list[str] = field(default_factory=list)
     legend: list[_Section] = field(default_factory=list)
+    n_layers: int = 0
 
     def group(self, name: str, show: bool) -> folium.FeatureGroup:
         """A new feature group, recorded in the map's list of layers."""
@@ -444,13 +590,11 @@ def _add_isochrones(ctx: _Ctx, isochrones: gpd.GeoDataFrame | None) -> None:
             fg = ctx.group(name, show=(c == ctx.focus and t == ct))
             op = {5: 0.3, 10: 0.2}.get(int(t), 0.06)
             col = CATEGORY_COLOURS[c]
-            folium.GeoJson(
-                _geojson(sel, {"label": [name] * len(sel),
-                               "area": [f"{a:.2f} km²" for a in sel["area_km2"]]}),
-                style_function=lambda _f, col=col, op=op: {
-                    "color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
-                tooltip=folium.GeoJsonTooltip(["label", "area"], labels=False),
-            ).add_to(fg)
+            fg.add_child(_layer(
+                ctx, sel, {"label": [html_text(name)] * len(sel),
+                           "area": [f"{a:.2f} km²" for a in sel["area_km2"]]},
+                style={"color": col, "weight": 2, "fillColor": col, "fillOpacity": op},
+                fields=["label", "area"], popup=False))
             fg.add_to(m)
             rows.insert(0, (fg.get_name(), _swatch(_rgba(col, max(op, 0.12)), col, width=2)
                             + tr["within"].format(t=t)))
@@ -459,43 +603,44 @@ def _add_isochrones(ctx: _Ctx, isochrones: gpd.GeoDataFrame | None) -> None:
 
 
 def _add_cells(ctx: _Ctx, cells: gpd.GeoDataFrame | None) -> None:
-    """Population cells coloured by walking minutes, one layer per category."""
+    """Population cells coloured by walking minutes, one layer per category.
+
+    The cell shapes are written once and shared by the categories' layers (:class:`_GeoLayer`).
+    """
     m, tr, lang, cats = ctx.m, ctx.tr, ctx.lang, ctx.cats
     if cells is None or len(cells) == 0:
         return
     cg = _to_map_crs(cells, ctx.gcj, 0.0)
-    for c in cats:
+    geoms, rows = _geometry_strings(cg)
+    cg = cg.iloc[rows]
+    geom_var = f"c15_cells_{ctx.m.get_name()}"
+    people = {k: np.round(cg[c].to_numpy(float)).astype(int).tolist()
+              for k, c in (("p", "pop_total"), ("a", "pop_60plus"), ("b", "pop_0to3"))}
+    styles = {b: {"color": col, "fillColor": col} for b, col in BAND_COLOURS.items()}
+    for i, c in enumerate(cats):
         mins = cg[f"{c}_walk_min"].to_numpy(float)
         has = ctx.has_fac.get(c, True)
         bands = [_band(v, ctx.thresholds, has) for v in mins]
         no_fac = tr["no_fac"].format(cat=_label(c, lang))
-        near = (cg[f"{c}_nearest_facility"] if f"{c}_nearest_facility" in cg.columns
-                else pd.Series([None] * len(cg), index=cg.index))
+        near = (cg[f"{c}_nearest_facility"].tolist() if f"{c}_nearest_facility" in cg.columns
+                else [None] * len(cg))
         fg = ctx.group(tr["cells"].format(cat=_label(c, lang)),
                        show=(c == ctx.focus and not ctx.sites_map))
-        # compact properties; the tooltip labels them (one copy of the words, not 1 per cell)
-        props = {
+        names: dict[Any, str] = {}
+        props: dict[str, list[Any]] = {
             "band": bands,
             "m": [round(float(v), 1) if np.isfinite(v) else
                   (tr["unreach"] if b == "unreachable" else no_fac)
                   for v, b in zip(mins, bands, strict=True)],
-            "n": [ctx.fac_name(f) if np.isfinite(v) else "–"
-                  for f, v in zip(near, mins, strict=True)],
-            "p": np.round(cg["pop_total"].to_numpy(float)).astype(int).tolist(),
-            "a": np.round(cg["pop_60plus"].to_numpy(float)).astype(int).tolist(),
-            "b": np.round(cg["pop_0to3"].to_numpy(float)).astype(int).tolist()}
-        fields = ["m", "n", "p", "a", "b"]
+            "n": [(names[f] if f in names else names.setdefault(f, ctx.fac_name(f)))
+                  if np.isfinite(v) else "–" for f, v in zip(near, mins, strict=True)],
+            **people}
         aliases = [f"{tr['minutes']} ({tr['min']})", tr["nearest_fac"], tr["residents"],
                    tr["p60"], tr["p03"]]
-        folium.GeoJson(
-            _geojson(cg, props),
-            style_function=lambda f: {"color": BAND_COLOURS[f["properties"]["band"]],
-                                      "weight": 0.3,
-                                      "fillColor": BAND_COLOURS[f["properties"]["band"]],
-                                      "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
-            popup=folium.GeoJsonPopup(fields, aliases=aliases),
-        ).add_to(fg)
+        fg.add_child(_GeoLayer(geom_var, geoms if i == 0 else None, props,
+                               style={"weight": 0.3, "fillOpacity": 0.7}, key="band",
+                               styles=styles, fields=["m", "n", "p", "a", "b"],
+                               aliases=aliases))
         fg.add_to(m)
         ctx.legend.append(_Section(tr["cells_leg"].format(cat=_label(c, lang)),
                                    _band_rows(ctx, c, fg.get_name(), set(bands))))
@@ -534,14 +679,11 @@ def _add_communities(ctx: _Ctx, communities: gpd.GeoDataFrame | None) -> None:
                 f"{tr['shortfall']}: {_fmt(row.get(f'{c}_shortfall_people'))} · "
                 f"{tr['facilities']}: {_fmt(row.get(f'{c}_n_facilities'))} · "
                 f"{tr['cap']}: {_fmt(cap, 1)}")
-        folium.GeoJson(
-            _geojson(cm, {"colour": [_rate_colour(r) for r in rate], "tip": tips}),
-            style_function=lambda f: {"color": "#333333", "weight": 1.2,
-                                      "fillColor": f["properties"]["colour"],
-                                      "fillOpacity": 0.45},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-            popup=folium.GeoJsonPopup(["tip"], labels=False),
-        ).add_to(fg)
+        colours = [_rate_colour(r) for r in rate]
+        fg.add_child(_layer(
+            ctx, cm, {"colour": colours, "tip": tips},
+            style={"color": "#333333", "weight": 1.2, "fillOpacity": 0.45}, key="colour",
+            styles={k: {"fillColor": k} for k in set(colours)}, fields=["tip"]))
         fg.add_to(m)
         g, lo = fg.get_name(), 0.0
         rows: list[tuple[str | None, str]] = []
@@ -573,13 +715,10 @@ def _add_gaps(ctx: _Ctx, gaps: gpd.GeoDataFrame | None) -> None:
                 f"{tr['minutes']}: {_fmt(r['nearest_walk_min'], 1)} {tr['min']}"
                 for _, r in sel.iterrows()]
         # a fill with opacity 0 keeps the inside clickable without tinting what lies below
-        folium.GeoJson(
-            _geojson(sel, {"tip": tips}),
-            style_function=lambda _f: {"color": GAP_COLOUR, "weight": 3, "dashArray": "7 5",
-                                       "fillColor": GAP_COLOUR, "fillOpacity": 0.0},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-            popup=folium.GeoJsonPopup(["tip"], labels=False),
-        ).add_to(fg)
+        fg.add_child(_layer(
+            ctx, sel, {"tip": tips},
+            style={"color": GAP_COLOUR, "weight": 3, "dashArray": "7 5",
+                   "fillColor": GAP_COLOUR, "fillOpacity": 0.0}, fields=["tip"]))
         fg.add_to(m)
         ctx.legend.append(_Section(
             tr["gaps_leg"].format(cat=_label(c, lang), t=ctx.ct), [],
@@ -607,13 +746,10 @@ def _add_facilities(ctx: _Ctx, facilities: gpd.GeoDataFrame | None) -> None:
                         f"{tr[capcol]}: {_fmt(r.get(capcol))} · {tr['area']}: "
                         f"{_fmt(r.get('floor_area_m2'))} m²")
         colour = SUBTYPE_COLOURS.get(str(sub), "#444444")
-        folium.GeoJson(
-            _geojson(sel, {"tip": tips}),
-            marker=folium.CircleMarker(radius=7, weight=2, color=MARKER_EDGE, fill=True,
-                                       fill_color=colour, fill_opacity=0.95),
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-            popup=folium.GeoJsonPopup(["tip"], labels=False),
-        ).add_to(fg)
+        fg.add_child(_layer(
+            ctx, sel, {"tip": tips}, style={}, fields=["tip"],
+            marker={"radius": 7, "weight": 2, "color": MARKER_EDGE, "fill": True,
+                    "fillColor": colour, "fillOpacity": 0.95}))
         fg.add_to(m)
         rows.append((fg.get_name(), _dot(colour) + f"{label} ({len(sel)})"))
     ctx.legend.append(_Section(tr["fac_leg"], rows))
@@ -626,12 +762,10 @@ def _add_sites_area(ctx: _Ctx, sites_area: gpd.GeoDataFrame | None) -> None:
         return
     sa = _to_map_crs(sites_area, ctx.gcj, 2.0)
     fg = ctx.group(tr["sites_area"], show=True)
-    folium.GeoJson(
-        _geojson(sa, {"tip": [f"{tr['sites_area']}: {tr['sites']} #{int(r)}"
-                              for r in sa["rank"]]}),
-        style_function=lambda _f: {"color": NEW_COVER_COLOUR, "weight": 1,
-                                   "fillColor": NEW_COVER_COLOUR, "fillOpacity": 0.45},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(fg)
+    fg.add_child(_layer(
+        ctx, sa, {"tip": [f"{tr['sites_area']}: {tr['sites']} #{int(r)}" for r in sa["rank"]]},
+        style={"color": NEW_COVER_COLOUR, "weight": 1, "fillColor": NEW_COVER_COLOUR,
+               "fillOpacity": 0.45}, fields=["tip"], popup=False))
     fg.add_to(ctx.m)
     ctx.legend.append(_Section(tr["sites_area_leg"], [], one=(
         fg.get_name(), _swatch(_rgba(NEW_COVER_COLOUR, 0.45), NEW_COVER_COLOUR))))
@@ -777,9 +911,9 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
         lines = _street_lines(streets, gcj)
         if len(lines):
             fg = ctx.group(tr["streets"], show=True)
-            folium.GeoJson(_geojson(lines, {}), style_function=lambda _f: {
-                "color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
-                interactive=False).add_to(fg)
+            fg.add_child(_GeoLayer(f"c15_streets_{m.get_name()}", _geometry_strings(lines)[0],
+                                   {}, style={"color": STREET_COLOUR, "weight": 1,
+                                              "opacity": 0.8}, interactive=False))
             fg.add_to(m)
             ctx.legend.append(_Section(tr["streets"], [], one=(
                 fg.get_name(), f'<span class="ln" style="border-top-color:{STREET_COLOUR}"></span>')))
