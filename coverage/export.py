@@ -604,8 +604,13 @@ def write_geo(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = No
     ValueError
         For an unknown suffix.
     """
+    return _write_geo4326(_to_geo4326(gdf, coords_out), path, layer=layer, precision=precision)
+
+
+def _write_geo4326(g: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None,
+                   precision: int = 6) -> Path:
+    """:func:`write_geo` of a layer already in EPSG:4326 with plain attributes."""
     path = Path(path)
-    g = _to_geo4326(gdf, coords_out)
     suf = path.suffix.lower()
     if suf in (".geojson", ".json"):
         g = g.set_geometry(shapely.set_precision(g.geometry.to_numpy(), 10 ** -precision))
@@ -615,16 +620,25 @@ def write_geo(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = No
         with atomic_path(path) as tmp:
             g.to_parquet(tmp)
     elif suf == ".gpkg":
-        # a GeoPackage holds several layers: rewrite into a copy, then rename
-        with atomic_path(path) as tmp:
-            if path.exists():
-                import shutil
-
-                shutil.copyfile(path, tmp)
-            g.to_file(tmp, driver="GPKG", layer=layer or path.stem)
+        _write_gpkg({layer or path.stem: g}, path)
     else:
         raise ValueError(f"unknown spatial format {suf!r}; use .geojson, .gpkg or .parquet")
     return path
+
+
+def _write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> None:
+    """Write layers (EPSG:4326) into a GeoPackage at once; its other layers are kept.
+
+    The file is rewritten in one copy that replaces it whole (a reader never sees half of
+    it), once for all the layers rather than once per layer.
+    """
+    with atomic_path(path) as tmp:
+        if path.exists():
+            import shutil
+
+            shutil.copyfile(path, tmp)
+        for name, g in layers.items():
+            g.to_file(tmp, driver="GPKG", layer=name)
 
 
 def _headers(cols: list[str], lang: str) -> list[str]:
@@ -890,6 +904,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
     geo = annotated(tables, lang) if any(f in formats for f in ("geojson", "parquet", "gpkg")) \
         else {}
     plain: dict[str, pd.DataFrame] = {}
+    gpkg_layers: dict[str, gpd.GeoDataFrame] = {}
     for name, df in tables.items():
         spatial = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns
         if need_delivered and name != "isochrones":
@@ -903,21 +918,23 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | Path, *,
         if large and any(f in formats for f in ("xlsx", "geojson")):
             log.info("%s has %d rows; left out of tables.xlsx and GeoJSON (see %s.csv and "
                      "%s.parquet)", name, len(df), name, name)
-        if spatial and "geojson" in formats and not large:
-            written[name].append(write_geo(geo[name], out / f"{name}.geojson",
-                                           coords_out=coords_out))
-        if spatial and "parquet" in formats:
-            written[name].append(write_geo(geo[name], out / f"{name}.parquet",
-                                           coords_out=coords_out))
-        if spatial and "gpkg" in formats:
-            written[name].append(write_geo(geo[name], out / "care15.gpkg", layer=name,
-                                           coords_out=coords_out))
+        g4326 = (_to_geo4326(geo[name], coords_out) if spatial and
+                 any(f in formats for f in ("geojson", "parquet", "gpkg")) else None)
+        if g4326 is not None and "geojson" in formats and not large:
+            written[name].append(_write_geo4326(g4326, out / f"{name}.geojson"))
+        if g4326 is not None and "parquet" in formats:
+            written[name].append(_write_geo4326(g4326, out / f"{name}.parquet"))
+        if g4326 is not None and "gpkg" in formats:
+            gpkg_layers[name] = g4326
+            written[name].append(out / "care15.gpkg")
         if "xlsx" in formats and name in ("gaps", "sites", "short_communities", "compounds",
                                           "short_compounds"):
             p = out / f"{name}.xlsx"
             _write_book(_sheets({name: prepared[name]}, lang, coords_out,
                                 coverage_threshold_min, plain), p, lang)
             written[name].append(p)
+    if gpkg_layers:
+        _write_gpkg(gpkg_layers, out / "care15.gpkg")
     if "xlsx" in formats and len(tables) > 1:
         p = out / "tables.xlsx"
         sheets = _sheets(prepared, lang, coords_out, coverage_threshold_min, plain)
