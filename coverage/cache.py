@@ -22,7 +22,10 @@ coordinates, snapped positions) and the parameters that change the answer (``max
 Where the files go:
 ``cache_dir=`` when given, else ``$CARE15_CACHE``, else ``~/.cache/care15``. Inside it:
 ``networks/``, ``snaps/``, ``node_distances/`` (one ``<key>.npz`` per entry), ``features/``
-(OSM feature layers, one ``<key>.pkl`` each) and ``hashes/`` (remembered file hashes). :func:`clear_cache` removes them; :func:`cache_info` counts them.
+(OSM feature layers, one ``<key>.pkl`` each), ``population/`` (the OSM population estimate,
+:func:`cached_population_from_osm`), ``isochrones/``, ``gaps/``, ``datum_checks/`` and
+``hashes/`` (remembered file hashes). :func:`clear_cache` removes them; :func:`cache_info`
+counts them.
 
 Safety:
 Every entry is written to a temporary file in the same folder and moved into place with
@@ -84,6 +87,7 @@ __all__ = [
     "cached_isochrones",
     "cached_network",
     "cached_node_distances",
+    "cached_population_from_osm",
     "cached_snap",
     "cached_snap_gdf",
     "clear_cache",
@@ -111,7 +115,7 @@ FEATURES_VERSION = 1
 WALK_FILTER_VERSION = 2
 
 _KINDS = ("networks", "features", "snaps", "node_distances", "datum_checks", "isochrones",
-          "gaps", "hashes")
+          "gaps", "population", "hashes")
 _CHUNK = 1 << 20
 _HASHES: dict[tuple[str, int, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
@@ -1061,6 +1065,63 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
     except OSError as e:
         log.warning("care15 cache: could not store gap clusters (%s)", e)
     return out
+
+
+def cached_population_from_osm(path: Path | str, *, cache_dir: Path | str | None = None,
+                               **kwargs: Any) -> gpd.GeoDataFrame:
+    """:func:`care15.sources.population.population_from_osm` of a file, cached.
+
+    Weighting Harbin's 15,000 cells by the buildings, land use and streets mapped in them
+    takes 1.4 s (the layers themselves come from :func:`cached_features`); a run with the
+    same file and parameters reads the cells back. The key holds the file's SHA-256, every
+    parameter (the CRS as WKT), the shapely and geopandas versions and the source of the
+    population, OSM and standards modules.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+    **kwargs
+        Passed to :func:`~care15.sources.population.population_from_osm` (``total_population``,
+        ``crs``, ``cell_size_m``, ``shares``, ``bounds``...).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The cells, with the estimate's report in ``attrs``.
+    """
+    from pyproj import CRS
+
+    from .sources.population import population_from_osm
+
+    p = Path(path)
+    if not p.is_file():
+        return population_from_osm(p, **kwargs)  # its own "file not found" error
+    params = {k: (CRS.from_user_input(v).to_wkt() if k == "crs" and v is not None else repr(v))
+              for k, v in sorted(kwargs.items())}
+    key = _sha("population_osm", CACHE_FORMAT, file_sha256(p, cache_dir=cache_dir), params,
+               shapely.__version__, gpd.__version__,
+               _module_fingerprint("care15.sources.population", "care15.sources.osm",
+                                   "care15.standards"))
+    entry = resolve_cache_dir(cache_dir) / "population" / f"{key}.pkl"
+    payload = _read_blob(entry, key, "population")
+    if payload is not None:
+        try:
+            return _features_from_payload(payload)
+        except Exception as e:
+            log.warning("care15 cache: population entry %s cannot be rebuilt (%s: %s); "
+                        "rebuilding", entry.name, type(e).__name__, e)
+    cells = population_from_osm(p, **kwargs)
+    try:
+        _write_blob(entry, key, _features_payload(cells))
+    except OSError as e:
+        log.warning("care15 cache: could not store the population estimate (%s)", e)
+    except Exception as e:  # a report pickle cannot hold: use it uncached
+        log.warning("care15 cache: population estimate not cached (%s: %s)",
+                    type(e).__name__, e)
+    return cells
 
 
 # --------------------------------------------------------------------------- housekeeping

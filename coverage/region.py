@@ -270,9 +270,18 @@ def _population(sc: Scenario, net: WalkNetwork, osm_file: Any,
             cells = population_from_vector(pop_path, column=sc.inputs.population_column,
                                            crs=net.crs, cell_size_m=cs, shares=sc.shares)
     elif osm_file is not None and sc.inputs.total_population:
-        cells = population_from_osm(osm_file, total_population=sc.inputs.total_population,
-                                    crs=net.crs, cell_size_m=cs, shares=sc.shares,
-                                    bounds=bounds)
+        from .sources.osm import _FEATURE_CACHE
+
+        kw = dict(total_population=sc.inputs.total_population, crs=net.crs, cell_size_m=cs,
+                  shares=sc.shares, bounds=bounds)
+        cache = _FEATURE_CACHE.get()
+        if cache not in (None, False) and isinstance(osm_file, (str, Path)):
+            from .cache import cache_dir_of, cached_population_from_osm
+
+            cells = cached_population_from_osm(osm_file, cache_dir=cache_dir_of(cache)[1],
+                                               **kw)
+        else:
+            cells = population_from_osm(osm_file, **kw)
     else:
         raise InputError("no population: set inputs.population to a population file "
                          "(--population FILE) or, with an OSM file, inputs.total_population "

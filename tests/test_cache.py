@@ -554,3 +554,34 @@ def test_isochrones_and_gaps_cached(tmp_path, demo_region, monkeypatch):
                  plain.isochrones.loc[other].reset_index(drop=True))
     assert not moved.isochrones.loc[~other].geometry.geom_equals(
         plain.isochrones.loc[~other].geometry).all()
+
+
+def test_population_estimate_cached(tmp_path, monkeypatch):
+    """The OSM population estimate is computed once per file and parameters, then read back."""
+    import pandas as pd
+
+    import care15.sources.population as population
+    from care15.cache import cached_population_from_osm
+    from care15.region import demo_scenario, region_from_scenario
+
+    calls = []
+    real = population.population_from_osm
+
+    def counting(*a, **kw):
+        calls.append(kw.get("total_population"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(population, "population_from_osm", counting)
+    sc = demo_scenario()
+    a = region_from_scenario(sc, cache=tmp_path / "c")
+    b = region_from_scenario(sc, cache=tmp_path / "c")
+    assert len(calls) == 1  # the second run read the cells back
+    assert cache_info(tmp_path / "c")["population"]["entries"] == 1
+    pd.testing.assert_frame_equal(pd.DataFrame(a.cells), pd.DataFrame(b.cells), check_exact=True)
+    assert a.reports["population"] == b.reports["population"]
+    assert b.cells["pop_total"].sum() == pytest.approx(sc.inputs.total_population)
+    # another total is another estimate
+    c = cached_population_from_osm(sc.area.pbf, cache_dir=tmp_path / "c",
+                                   total_population=1000.0, crs=a.network.crs,
+                                   bounds=a.network.bounds)
+    assert len(calls) == 2 and c["pop_total"].sum() == pytest.approx(1000.0)
