@@ -272,8 +272,8 @@ def _population(sc: Scenario, net: WalkNetwork, osm_file: Any,
     elif osm_file is not None and sc.inputs.total_population:
         from .sources.osm import _FEATURE_CACHE
 
-        kw = dict(total_population=sc.inputs.total_population, crs=net.crs, cell_size_m=cs,
-                  shares=sc.shares, bounds=bounds)
+        kw: dict[str, Any] = dict(total_population=sc.inputs.total_population, crs=net.crs,
+                                  cell_size_m=cs, shares=sc.shares, bounds=bounds)
         cache = _FEATURE_CACHE.get()
         if cache not in (None, False) and isinstance(osm_file, (str, Path)):
             from .cache import cache_dir_of, cached_population_from_osm
