@@ -565,15 +565,16 @@ def _quiet_pyrosm(verbose: bool) -> None:
     """Show pyrosm's own read bar and "Reading … took 00:02" line only with ``-v``.
 
     care15 says itself that it reads the street network (and how long it took); pyrosm's line
-    would come in English in the middle of it. Its errors are still shown.
+    would come in English in the middle of it. Its errors are still shown. pyrosm is not
+    imported here (a second of start-up on a run whose network comes from the cache): the
+    setting applies when care15 first imports it to parse a file.
     """
-    try:
-        import pyrosm
-    except ImportError:  # pragma: no cover - pyrosm is a dependency; nothing to quiet without it
-        return
-    enable = getattr(pyrosm, "enable_logging", None)
-    if enable is not None:
-        enable("INFO" if verbose else "ERROR", progress=verbose)
+    from .sources import osm
+
+    osm.PYROSM_VERBOSE = verbose
+    osm._PYROSM_SET.clear()
+    if "pyrosm" in sys.modules:  # imported already (a test, a notebook): apply it now
+        osm._pyrosm()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,32 @@ only not places where a cell or a facility joins it (see care15.network)."""
 __doc__ = (__doc__ or "") + "\nNotes\n-----\n" + WALK_RULE + "\n"
 
 
+
+#: How pyrosm is to log once it is imported: None leaves its own set-up; False shows only its
+#: errors and no read bar; True its info lines and bar (``care15 -v``). Set by the CLI, which
+#: must not import pyrosm itself (a second of start-up when the network comes from the cache).
+PYROSM_VERBOSE: bool | None = None
+_PYROSM_SET: list[bool] = []
+
+
+def _pyrosm() -> Any:
+    """Import pyrosm, with its logging as :data:`PYROSM_VERBOSE` asks (applied once).
+
+    Returns
+    -------
+    module
+        The ``pyrosm`` module.
+    """
+    import pyrosm
+
+    if PYROSM_VERBOSE is not None and not _PYROSM_SET:
+        enable = getattr(pyrosm, "enable_logging", None)
+        if enable is not None:
+            enable("INFO" if PYROSM_VERBOSE else "ERROR", progress=PYROSM_VERBOSE)
+        _PYROSM_SET.append(True)
+    return pyrosm
+
+
 def _tags(df: pd.DataFrame, keys: tuple[str, ...]) -> dict[str, pd.Series]:
     """Get tag columns as lower-case strings ("" when absent), also from pyrosm's JSON.
 
@@ -296,7 +322,7 @@ def network_from_pbf(path: Path | str, *, bbox: tuple[float, float, float, float
     >>> net.n_nodes > 5000
     True
     """
-    import pyrosm
+    pyrosm = _pyrosm()
 
     p = _check_file(path, (".osm.pbf",))
     t0 = time.perf_counter()
@@ -583,7 +609,7 @@ def read_features(path: Path | str, tags: dict[str, Any]) -> gpd.GeoDataFrame:
     p = _check_file(path, (".osm.pbf", ".osm", ".osm.bz2"))
     cols = ["osm_type", "osm_id", "geometry"]
     if str(p).lower().endswith(".pbf"):
-        import pyrosm
+        pyrosm = _pyrosm()
 
         osm = pyrosm.OSM(str(p))
         flt = {k: (True if v is True else list(np.atleast_1d(v))) for k, v in tags.items()}
