@@ -204,7 +204,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key,
                       offline=not args.cdn, coords_out=args.coords_out,
                       cache=not args.no_cache, verbose=not args.quiet,
-                      allow_empty=args.allow_empty)
+                      allow_empty=args.allow_empty, parallel_writes=True)
 
 
 def _check(problems: list[str]) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -94,6 +96,11 @@ class RunOptions:
     allow_empty
         Analyse a facility list without a usable row or a population without residents
         instead of refusing them.
+    parallel_writes
+        Write the map and the figures in a forked process while this one writes the tables
+        (POSIX with two or more CPUs; otherwise one after the other). The command line turns
+        it on; it stays off by default for notebooks and batch workers, where forking a
+        process with threads (Jupyter's, dask's) is unsafe. The files are the same.
     """
 
     lang: str = "zh"
@@ -109,6 +116,7 @@ class RunOptions:
     max_cells_per_task: int = DEFAULT_MAX_CELLS
     verbose: bool = False
     allow_empty: bool = False
+    parallel_writes: bool = False
 
     def problems(self) -> list[str]:
         """Every invalid value, as messages naming the option and what is allowed.
@@ -293,22 +301,46 @@ def _analyse(region: Region, scenario: Scenario, options: RunOptions,
 
 def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
            options: RunOptions) -> dict[str, float]:
-    """Tables, map and figures of one region into ``stage``; seconds per kind of output."""
+    """Tables, map and figures of one region into ``stage``; seconds per kind of output.
+
+    With ``options.parallel_writes`` the map and figures are drawn in a forked process while
+    this one writes the tables (:class:`_Forked`); if that process fails they are drawn here
+    again, so an error is raised as it would be without the fork.
+    """
     from .export import write_tables
 
-    t: dict[str, float] = {}
-    t0 = time.perf_counter()
-    tables = {"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
-              "short_communities": res.short, "facilities": res.facilities,
-              "isochrones": res.isochrones}
-    if getattr(region, "compounds", None) is not None:
-        from .compounds import compound_gaps, compound_table_for
+    visuals = None
+    if (options.maps or options.figures) and options.parallel_writes and _can_fork():
+        visuals = _Forked(lambda: _write_visuals(stage, res, region, scenario, options))
+    try:
+        t: dict[str, float] = {}
+        t0 = time.perf_counter()
+        tables = {"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
+                  "short_communities": res.short, "facilities": res.facilities,
+                  "isochrones": res.isochrones}
+        if getattr(region, "compounds", None) is not None:
+            from .compounds import compound_gaps, compound_table_for
 
-        tables["compounds"] = compound_table_for(res, region, scenario)
-        tables["short_compounds"] = compound_gaps(tables["compounds"], scenario)
-        res.summary["compounds"] = tables["compounds"].attrs["summary"]
-    write_tables(tables, stage, lang=options.lang, coords_out=output_coords(options, scenario))
-    t["tables"] = time.perf_counter() - t0
+            tables["compounds"] = compound_table_for(res, region, scenario)
+            tables["short_compounds"] = compound_gaps(tables["compounds"], scenario)
+            res.summary["compounds"] = tables["compounds"].attrs["summary"]
+        write_tables(tables, stage, lang=options.lang,
+                     coords_out=output_coords(options, scenario))
+        t["tables"] = time.perf_counter() - t0
+        done = visuals.join() if visuals is not None else None
+    finally:
+        if visuals is not None:
+            visuals.stop()
+    if done is None:
+        done = _write_visuals(stage, res, region, scenario, options)
+    t.update(done)
+    return t
+
+
+def _write_visuals(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
+                   options: RunOptions) -> dict[str, float]:
+    """The map and the figures of one region into ``stage``; seconds of each."""
+    t: dict[str, float] = {}
     if options.maps:
         t0 = time.perf_counter()
         from .maps import coverage_map, save_map
@@ -327,6 +359,101 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
         report_figures(res, scenario, stage / "figures", lang=options.lang, streets=region.network)
         t["figures"] = time.perf_counter() - t0
     return t
+
+
+def _can_fork() -> bool:
+    """Whether a forked process would run safely beside this one.
+
+    It needs ``os.fork``, two CPUs, and no other thread alive in this process (a thread
+    holding a lock at the fork would leave the child waiting for it forever).
+    """
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS: no affinity call
+        cpus = os.cpu_count() or 1
+    return cpus >= 2
+
+
+class _Forked:
+    """A function run in a forked child process; :meth:`join` returns its JSON-able result.
+
+    The child inherits the parent's memory (the analysis, copy-on-write: nothing is pickled),
+    writes its result or its error to a pipe and leaves with ``os._exit`` (no clean-up of
+    the parent's run: the staged folder, the lock). :meth:`join` returns None when the child
+    failed, was killed or was interrupted; the caller then does the work itself.
+    """
+
+    def __init__(self, fn: Callable[[], dict[str, float]]) -> None:
+        import json
+
+        read, write = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            os.close(read)
+            code = 1
+            try:
+                payload = json.dumps({"ok": fn()})
+                code = 0
+            except BaseException as e:  # reported to the parent, which redoes the work
+                payload = json.dumps({"error": f"{type(e).__name__}: {e}"})
+            try:
+                with os.fdopen(write, "w", encoding="utf-8") as f:
+                    f.write(payload)
+                for stream in (sys.stdout, sys.stderr):
+                    stream.flush()
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.pid: int | None = pid
+        self.read = read
+
+    def join(self) -> dict[str, float] | None:
+        """Wait for the child; its result, or None when it failed (logged).
+
+        Returns
+        -------
+        dict or None
+            The function's result, or None.
+        """
+        import json
+
+        read, self.read = self.read, -1  # the file object owns (and closes) it now
+        with os.fdopen(read, "r", encoding="utf-8") as f:
+            data = f.read()
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        try:
+            got = json.loads(data) if data else {}
+        except ValueError:
+            got = {}
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and "ok" in got:
+            return {str(k): float(v) for k, v in got["ok"].items()}
+        log.info("drawing the map and figures beside the tables failed (%s); drawing them "
+                 "again", got.get("error") or f"exit status {status}")
+        return None
+
+    def stop(self) -> None:
+        """End the child if it still runs (the parent was interrupted or failed)."""
+        if self.pid is None:
+            return
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+        self.pid = None
+        if self.read >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.read)
+            self.read = -1
 
 
 def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = None,
