@@ -415,11 +415,9 @@ def _to_map_crs(gdf: gpd.GeoDataFrame, gcj: bool, simplify_m: float = 1.0) -> gp
             return np.column_stack([x, y])
 
         geom = shapely.transform(geom, _shift)
-    try:
-        geom = shapely.set_precision(geom, 1e-5)
-    except shapely.errors.GEOSException:
-        # an invalid input ring (self-crossing) breaks the snapping; round the coordinates
-        geom = shapely.transform(geom, lambda xy: np.round(xy, 5))
+    # 5 decimals (about 1 m) for the browser: the coordinates rounded, without the topology
+    # work of set_precision (a second on a city's cells, and it fails on a self-crossing ring)
+    geom = shapely.transform(geom, lambda xy: np.round(xy, 5))
     return g.set_geometry(geom)
 
 

@@ -212,6 +212,9 @@ def _read_layers(sc: Scenario, osm_file: Any, verbose: bool, cache: bool | str |
         cells = compound_population(sc, comps, net, osm_file, notes)
         cells = _population(sc, net, osm_file, allow_empty) if cells is None else cells
     reports["population"] = cells.attrs.get("report")
+    # pandas deep-copies attrs on every operation on the table (0.75 s over Harbin's run): the
+    # report lives on in region.reports, not on the cells
+    cells.attrs.pop("report", None)
     with step("reading communities", verbose=verbose):
         cells, comm = _communities(sc, net, osm_file, cells, notes)
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
