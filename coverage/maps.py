@@ -681,7 +681,7 @@ def _add_communities(ctx: _Ctx, communities: gpd.GeoDataFrame | None) -> None:
         fg.add_child(_layer(
             ctx, cm, {"colour": colours, "tip": tips},
             style={"color": "#333333", "weight": 1.2, "fillOpacity": 0.45}, key="colour",
-            styles={k: {"fillColor": k} for k in set(colours)}, fields=["tip"]))
+            styles={k: {"fillColor": k} for k in sorted(set(colours))}, fields=["tip"]))
         fg.add_to(m)
         g, lo = fg.get_name(), 0.0
         rows: list[tuple[str | None, str]] = []

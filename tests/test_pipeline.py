@@ -243,3 +243,36 @@ def test_summary_table_is_tidy(demo_result):
     assert row["share"].item() == pytest.approx(s["share"])
     assert row["target_group"].item()
     assert (t["covered"] <= t["residents"] + 1e-9).all()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked writing needs os.fork (POSIX)")
+def test_forked_writes_equal_sequential_and_survive_a_failed_child(tmp_path, demo_region,
+                                                                    monkeypatch, caplog):
+    """The map and figures drawn in a forked process are the files drawn in this one; a child
+    that fails leaves the parent to draw them, with the same result."""
+    import care15.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_can_fork", lambda: True)  # even on a one-CPU runner
+    sc = care15.demo_scenario()
+    seq = run(sc, tmp_path / "seq", region=demo_region, options=RunOptions(cache=False))
+    par = run(sc, tmp_path / "par", region=demo_region,
+              options=RunOptions(cache=False, parallel_writes=True))
+    assert par.files == seq.files and "map.html" in par.files
+    assert _same_outputs(tmp_path / "seq", tmp_path / "par") == []
+    assert {"map", "figures", "tables"} <= set(par.seconds)
+    # a child that dies: the parent draws the map and figures itself
+    parent = os.getpid()
+    real = pipeline._write_visuals
+
+    def dies_in_child(*a, **kw):
+        if os.getpid() != parent:
+            raise RuntimeError("boom in the child")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(pipeline, "_write_visuals", dies_in_child)
+    with caplog.at_level("INFO", logger="care15.pipeline"):
+        again = run(sc, tmp_path / "again", region=demo_region,
+                    options=RunOptions(cache=False, parallel_writes=True))
+    assert "boom in the child" in caplog.text and "drawing them again" in caplog.text
+    assert again.files == seq.files
+    assert _same_outputs(tmp_path / "seq", tmp_path / "again") == []
