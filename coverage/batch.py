@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import re
 import sys
 import time
 import traceback
@@ -60,6 +61,39 @@ BATCH_FORMAT = 2
 #: Name of the done-marker inside each region's folder.
 DONE_MARKER = ".done.json"
 _STATUS = ("ok", "failed", "skipped")
+_STATUS_ZH = {"ok": "完成", "failed": "失败", "skipped": "跳过"}
+
+
+def _error_in(error: str, lang: str) -> str:
+    """A region's error (``Type: message`` on one line) in ``lang``: a user error translated.
+
+    Parameters
+    ----------
+    error
+        The ``error`` of the region's row (a scenario's problems, or ``Type: message``).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The error in ``lang`` where the message has a translation; internal errors (a bug,
+        not the input) keep their type and English text.
+    """
+    if lang != "zh" or re.match(r"(?!InputError|ScenarioError)\w+(?:Error|Exception): ", error):
+        return error
+    from ._notes import error_text
+
+    return error_text(re.sub(r"^(?:InputError|ScenarioError): ", "", error), "zh")
+
+
+def _region_line(row: dict[str, Any], lang: str) -> str:
+    """The line printed when a region is done: ``name: status (seconds) error``."""
+    zh = lang == "zh"
+    status = _STATUS_ZH.get(row["status"], row["status"]) if zh else row["status"]
+    secs = f"{row.get('seconds', 0):.1f} {'秒' if zh else 's'}"
+    err = _error_in(row["error"], lang) if row.get("error") else ""
+    return f"  {row['region']}: {status} ({secs})" + (f" {err}" if err else "")
 
 
 def _require_distributed() -> None:
@@ -411,8 +445,7 @@ def run_regions(specs: list[RegionSpec], out: Path | str, *,
                 if verbose:
                     from tqdm.auto import tqdm
 
-                    tqdm.write(f"  {spec.name}: {row['status']} ({row.get('seconds', 0):.1f} s)"
-                               + (f" {row['error']}" if row.get("error") else ""), file=sys.stderr)
+                    tqdm.write(_region_line(row, options.lang), file=sys.stderr)
         finally:
             # closing a local cluster makes distributed log harmless "comm closed" tracebacks
             quiet = [logging.getLogger(n) for n in ("distributed", "distributed.batched",
@@ -476,7 +509,7 @@ def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
     return 1 if (table["status"] == "failed").any() else 0
 
 
-def batch_report(table: pd.DataFrame, out: Path | str) -> str:
+def batch_report(table: pd.DataFrame, out: Path | str, lang: str = "zh") -> str:
     """The batch's result in a few lines: regions by status, the failures, where to look.
 
     Parameters
@@ -485,6 +518,9 @@ def batch_report(table: pd.DataFrame, out: Path | str) -> str:
         The table :func:`run_regions` returns.
     out
         The batch's output folder.
+    lang
+        ``"zh"`` (the default, as the command's) or ``"en"``: the words, the statuses and the
+        errors of the inputs (region names and paths stay as written).
 
     Returns
     -------
@@ -492,8 +528,17 @@ def batch_report(table: pd.DataFrame, out: Path | str) -> str:
         The lines, for stdout.
     """
     counts = table["status"].value_counts().to_dict()
-    lines = [f"{len(table)} regions: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in _STATUS)]
-    lines += [f"  failed: {r['region']}: {r['error']}"
-              for _, r in table.loc[table["status"] == "failed"].iterrows()]
-    lines.append(f"Written to {Path(out) / 'regions.csv'} and {Path(out) / 'index.html'}")
+    failed = table.loc[table["status"] == "failed"]
+    csv, index = Path(out) / "regions.csv", Path(out) / "index.html"
+    if lang == "zh":
+        lines = [f"共 {len(table)} 个区域: " + ", ".join(f"{_STATUS_ZH[s]} {counts.get(s, 0)} 个"
+                                                       for s in _STATUS)]
+        lines += [f"  失败: {r['region']}: {_error_in(r['error'], lang)}"
+                  for _, r in failed.iterrows()]
+        lines.append(f"输出目录: {csv} 和 {index}")
+    else:
+        lines = [f"{len(table)} regions: " + ", ".join(f"{counts.get(s, 0)} {s}"
+                                                      for s in _STATUS)]
+        lines += [f"  failed: {r['region']}: {r['error']}" for _, r in failed.iterrows()]
+        lines.append(f"Written to {csv} and {index}")
     return "\n".join(lines)
