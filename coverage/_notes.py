@@ -167,6 +167,37 @@ def _or(s: str) -> str:
     return re.sub(r" and ", " 和 ", re.sub(r" or ", " 或 ", s))
 
 
+_TOML = [(r"Invalid value", "值无效(文本要加英文引号, 例如 name = \"成都\")"),
+         (r"Expected '=' after a key in a key/value pair", "键后应为 '='"),
+         (r"Expected '\]' at the end of a table declaration", "表头末尾应为 ']'"),
+         (r"Expected '\]\]' at the end of an array declaration", "数组表头末尾应为 ']]'"),
+         (r"Cannot declare (?P<k>.+) twice", "{k} 重复声明"),
+         (r"Cannot overwrite a value", "不能覆盖已有的值(同一个键写了两次?)"),
+         (r"Unterminated string", "字符串缺少结束引号"),
+         (r"Unclosed array", "数组缺少闭合的 ']'"),
+         (r"Unclosed inline table", "内联表缺少闭合的 '}}'"),
+         (r"Invalid statement", "无效的语句"),
+         (r"Illegal character (?P<k>.+)", "非法字符 {k}"),
+         (r"Found invalid character (?P<k>.+)", "发现无效字符 {k}"),
+         (r"Invalid initial character for a key part", "键的首字符无效"),
+         (r"Unescaped '\\' in a string", "字符串中有未转义的 '\\'(Windows 路径请改用 / 或单引号)"),
+         (r"Expected (?P<k>'.*')", "应为 {k}")]
+
+
+def _toml(s: str) -> str:
+    """The reason and place of a TOML error (``Invalid value (at line 3, column 8)``), in Chinese."""
+    m = re.fullmatch(r"(?P<msg>.+) \(at (?:line (?P<l>\d+), column (?P<c>\d+)|(?P<end>end of "
+                     r"document))\)", s, re.DOTALL)
+    if m is None:
+        return s
+    where = "文件末尾" if m["end"] else f"第 {m['l']} 行第 {m['c']} 列"
+    for pat, zh in _TOML:
+        w = re.fullmatch(pat, m["msg"])
+        if w is not None:
+            return f"{where}: {zh.format(**w.groupdict())}"
+    return f"{where}: {m['msg']}"
+
+
 _TYPES = {"int": "整数", "float": "数值", "Path": "路径"}
 _KINDS_ZH = {"text": "文本", "a file path (text)": "文件路径(文本)", "a number": "数字",
              "[west, south, east, north] (four numbers)": "[west, south, east, north](四个数字)",
@@ -185,8 +216,8 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
                                                                   w=_key)),
     # files in general (_files.py, _tables.py, the readers)
     (r"(?P<what>facility |population raster |candidate |compound |network |community |"
-     r"scenario |regions )?file not found(?P<p>: .+)?",
-     lambda g: {"facility ": "找不到设施清单文件", "population raster ": "找不到人口栅格文件",
+     r"scenario |regions |gate )?file not found(?P<p>: .+)?",
+     lambda g: {"gate ": "找不到出入口文件", "facility ": "找不到设施清单文件", "population raster ": "找不到人口栅格文件",
                 "candidate ": "找不到候选点文件", "compound ": "找不到小区文件",
                 "network ": "找不到路网文件", "community ": "找不到社区文件",
                 "scenario ": "找不到场景文件", "regions ": "找不到区域文件"}.get(
@@ -197,7 +228,8 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
     (r"the file is empty; download the extract again", _t("文件为空; 请重新下载该数据")),
     (r"the file is empty; export the list again with a header row and one row per facility",
      _t("文件为空; 请重新导出清单: 一行表头, 每处设施一行")),
-    (r"the file has no (?:data )?rows", _t("文件没有数据行")),
+    (r"the (?P<w>gate )?file has no (?:data )?rows",
+     lambda g: ("出入口文件" if g["w"] else "文件") + "没有数据行"),
     (r"the (?P<w>population |compound |community )?layer is empty(?: \(no features\))?",
      lambda g: {"population ": "人口", "compound ": "小区", "community ": "社区"}.get(
          g["w"] or "", "") + "图层为空(没有要素)"),
@@ -276,6 +308,29 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
      r"or metre layer read as WGS-84\?\)",
      _t("其 {n} 个社区都不覆盖研究区内有人口的网格; 请确认是同一片区, 且坐标系声明正确"
         "(是否把 GCJ-02 或米制图层当作 WGS-84 读取?)")),
+    # compound gates (gates.py)
+    (r"rows (?P<rows>\[.*?\]) name a compound that is not unique \((?P<n>.+)\); give "
+     r"compound_id instead",
+     _t("第 {rows} 行所指的小区名称不唯一({n}); 请改用 compound_id", rows=_rows)),
+    (r"no compound column \(looked for (?P<a>.+) or (?P<b>.+?)\); columns are (?P<cols>\[.*\])",
+     _t("找不到小区列(查找了 {a} 或 {b}); 文件中的列为 {cols}")),
+    (r"rows (?P<rows>\[.*?\]) name a compound (?P<w>id|name) that is not among the compounds "
+     r"\((?P<ex>.+)\); check the compound (?P=w) column (?P<c>'.*?')",
+     lambda g: f"第 {_rows(g['rows'])} 行的小区" + ("编号" if g["w"] == "id" else "名称")
+               + f"不在小区表中({g['ex']}); 请检查列 {g['c']}"),
+    (r"no longitude/latitude columns \(经度/纬度, lon/lat\); columns are (?P<cols>\[.*\])",
+     _t("找不到经度/纬度列(经度/纬度, lon/lat); 文件中的列为 {cols}")),
+    (r"rows (?P<rows>\[.*?\]) have no usable coordinate", _t("第 {rows} 行没有可用坐标", rows=_rows)),
+    (rf"rows (?P<rows>\[.*?\]) lie more than (?P<m>{_F}) m from the outline of their compound "
+     r"\(read as (?P<c>\w+)\)(?:; read as (?P<alt>\w+) most of them lie on their compound's "
+     r"outline: pass coords=(?P<a2>'\w+')|(?P<check>; check the coordinates and the compound "
+     r"column))",
+     lambda g: f"第 {_rows(g['rows'])} 行距所属小区边界超过 {g['m']} 米(按 {g['c']} 读取)"
+               + (f"; 按 {g['alt']} 读取时大多位于小区边界上: 请指定 coords={g['a2']}"
+                  if g["alt"] else "; 请检查坐标和小区列")),
+    (rf"rows (?P<rows>\[.*?\]) are gates more than (?P<m>{_F}) m from any walkable street; move "
+     r"them to the street they open onto",
+     _t("第 {rows} 行的出入口距任何步行道路超过 {m} 米; 请移到其所通向的道路上", rows=_rows)),
     # output folder (_files.py)
     (r"another care15 run \(process (?P<pid>\d+)\) is writing this folder; wait for it to "
      r"finish, or choose another (?P<flag>\S+)",
@@ -393,6 +448,8 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
     (r"must be > 0, got (?P<v>.+)", _t("必须大于 0, 实际为 {v}")),
     (r"must be a number > 0, got (?P<v>.+)", _t("必须是大于 0 的数, 实际为 {v}")),
     (r"must be an integer >= 1, got (?P<v>.+)", _t("必须是不小于 1 的整数, 实际为 {v}")),
+    (r"(?P<k>n_workers|n_sites) must be at least 1, got (?P<v>.+)",
+     _t("{k} 至少为 1, 实际为 {v}")),
     (r"must be at least 1(?:, got (?P<v>.+)| \(worker processes of the local cluster\))?",
      lambda g: "至少为 1" + (f", 实际为 {g['v']}" if g["v"] else "")),
     (r"give at least one of (?P<l>.+)", _t("至少给出 {l} 之一", l=_list)),
@@ -436,9 +493,9 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
                                                                      "未知的键")
                + (f"; 可用: {_list(g['l'])}" if g["l"] else "")),
     (r"(?P<p>(?:(?!: ).)+?) is not valid TOML(?: \((?P<e>.+)\))?",
-     lambda g: f"{g['p']} 不是有效的 TOML" + (f"({g['e']})" if g["e"] else "")),
+     lambda g: f"{g['p']} 不是有效的 TOML" + (f"({_toml(g['e'])})" if g["e"] else "")),
     (r"(?P<p>(?:(?!: ).)+?):? not valid TOML(?: \((?P<e>.+)\))?",
-     lambda g: f"{g['p']}: 不是有效的 TOML" + (f"({g['e']})" if g["e"] else "")),
+     lambda g: f"{g['p']}: 不是有效的 TOML" + (f"({_toml(g['e'])})" if g["e"] else "")),
     # command line checks (cli.py, pipeline.py RunOptions)
     (r"a coverage rate in \(0, 1\], e\.g\. 0\.9 for 90%",
      _t("应为 (0, 1] 之间的覆盖率, 例如 0.9 表示 90%")),

@@ -470,7 +470,7 @@ def run_regions(specs: list[RegionSpec], out: Path | str, *,
 
 def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
               scheduler: str | None = None, n_workers: int = 2, verbose: bool = True,
-              force: bool = False) -> int:
+              force: bool = False, lang: str | None = None) -> int:
     """``care15 batch``: run every region of a regions file.
 
     Parameters
@@ -487,6 +487,9 @@ def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
         Progress bar and a line per region.
     force
         Re-run regions whose inputs did not change.
+    lang
+        ``"zh"`` or ``"en"``: the language of every region's outputs and of the progress lines,
+        over the regions file's ``[batch] lang`` (None: the file's, else zh).
 
     Returns
     -------
@@ -497,13 +500,20 @@ def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
     Raises
     ------
     InputError
-        When the regions file is malformed, ``n_workers`` is below 1, or dask.distributed is
-        not installed (exit 2 in the command).
+        When the regions file is malformed, ``n_workers`` is below 1, ``lang`` is unknown, or
+        dask.distributed is not installed (exit 2 in the command).
     """
     if n_workers < 1:
         raise InputError(f"n_workers must be at least 1, got {n_workers}")
     _require_distributed()
     specs, options = regions_from_toml(regions_path)
+    if lang is not None:
+        from ._options import LANGS, check_choice
+
+        msg = check_choice(lang, LANGS, "lang")
+        if msg:
+            raise InputError(msg)
+        options = dataclasses.replace(options, lang=lang)
     table = run_regions(specs, out, options=options, scheduler=scheduler, n_workers=n_workers,
                         verbose=verbose, force=force)
     return 1 if (table["status"] == "failed").any() else 0

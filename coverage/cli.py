@@ -100,7 +100,7 @@ EXAMPLES = {
 """,
     "batch": """examples:
   care15 batch regions.toml --out out/province
-  care15 batch regions.toml --workers 4 --force
+  care15 batch regions.toml --workers 4 --force --lang en
   care15 batch regions.toml --scheduler tcp://10.0.0.5:8786
 """,
 }

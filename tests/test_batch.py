@@ -276,7 +276,7 @@ def test_cli_batch_starts_its_own_cluster(regions_dir, tmp_path, capsys):
         "grid": "ok", "missing_pbf": "failed"}
     bad = regions_dir / "bad.toml"
     bad.write_text('[[region]]\nname = "x"\nwhat = 1\n')
-    assert main(["batch", str(bad), "--out", str(tmp_path / "o2"), "--quiet"]) == 2
+    assert main(["batch", str(bad), "--out", str(tmp_path / "o2"), "--quiet", "--lang", "en"]) == 2
     assert "region 1 ('x'): what: unknown key" in capsys.readouterr().err
 
 
@@ -316,7 +316,7 @@ def test_workers_zero_and_reserved_region_names_are_refused(tmp_path):
                        encoding="utf-8")
     r = subprocess.run([str(care15), "batch", str(regions), "--workers", "0", "--out",
                         str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "--workers 0: must be at least 1" in r.stderr
+    assert r.returncode == 2 and "--workers 0: 至少为 1" in r.stderr  # zh: the default
     assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
     for name in ("index.html", "regions.csv", "REGIONS.CSV"):
         with pytest.raises(InputError, match="name of a file the batch writes"):
@@ -354,3 +354,14 @@ def test_cli_batch_lang(regions_dir, tmp_path, capsys):
     assert console_problems(got.out, got.err, "en") == []
     report = (tmp_path / "en" / "grid" / "report.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in report
+
+
+def test_run_batch_refuses_an_unknown_lang(tmp_path):
+    from care15.batch import run_batch
+
+    regions = tmp_path / "r.toml"
+    regions.write_text('[[region]]\nname = "a"\n[region.area]\nbbox = [0, 0, 1, 1]\n',
+                       encoding="utf-8")
+    with pytest.raises(InputError, match="lang: 'fr' is not one of"):
+        run_batch(regions, out=tmp_path / "o", lang="fr")
+    assert not (tmp_path / "o").exists()

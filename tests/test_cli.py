@@ -237,7 +237,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
                         "--total-population", "1000", "--out", str(tmp_path / "o")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
-    assert "care15: error:" in r.stderr and "nowhere.osm.pbf" in r.stderr
+    assert "care15: 错误:" in r.stderr and "nowhere.osm.pbf" in r.stderr  # zh: the default
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "o" / "summary.json").exists()
     bad = tmp_path / "bad.toml"

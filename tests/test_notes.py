@@ -357,6 +357,26 @@ ERROR_EXAMPLES = [
     ("c.geojson (--communities): none of its 12 communities covers any populated cell of the "
      "study area; check that it is the same district and that its coordinate system is declared "
      "right (a GCJ-02 or metre layer read as WGS-84?)", "其 12 个社区都不覆盖"),
+    # compound gates
+    ("g.csv: gate file not found", "找不到出入口文件"),
+    ("g.csv: the gate file has no data rows", "出入口文件没有数据行"),
+    ("g.csv: rows [2, 3] name a compound that is not unique (['幸福里']); give compound_id "
+     "instead", "第 2, 3 行所指的小区名称不唯一"),
+    ("g.csv: no compound column (looked for compound_id, 小区编号 or name, 小区名称); columns "
+     "are ['x']", "找不到小区列"),
+    ("g.csv: rows [4] name a compound id that is not among the compounds ('K9'); check the "
+     "compound id column '小区编号'", "第 4 行的小区编号不在小区表中"),
+    ("g.csv: no longitude/latitude columns (经度/纬度, lon/lat); columns are ['x']",
+     "找不到经度/纬度列"),
+    ("g.csv: rows [5] have no usable coordinate", "第 5 行没有可用坐标"),
+    ("g.csv: rows [1, 2] lie more than 150 m from the outline of their compound (read as wgs84); "
+     "read as gcj02 most of them lie on their compound's outline: pass coords='gcj02'",
+     "请指定 coords='gcj02'"),
+    ("g.csv: rows [1] lie more than 150 m from the outline of their compound (read as wgs84); "
+     "check the coordinates and the compound column", "请检查坐标和小区列"),
+    ("g.csv: rows [3] are gates more than 60 m from any walkable street; move them to the "
+     "street they open onto", "第 3 行的出入口距任何步行道路超过 60 米"),
+    ("n_workers must be at least 1, got 0", "n_workers 至少为 1"),
     # output folder
     ("out: another care15 run (process 4242) is writing this folder; wait for it to finish, or "
      "choose another --out", "进程 4242"),
@@ -468,10 +488,14 @@ ERROR_EXAMPLES = [
     ("speeds.elderly_mps: expected a number, got 'fast' (str)", "应为数字, 实际为 'fast'(str)"),
     ("analysis.cel_size_m: unknown key; allowed: cell_size_m, coverage_method",
      "未知的键; 可用: cell_size_m、coverage_method"),
-    ("s.toml: not valid TOML (Expected '=' after a key (at line 2, column 5))",
-     "不是有效的 TOML"),
+    ("s.toml: not valid TOML (Expected '=' after a key in a key/value pair (at line 2, column "
+     "5))", "s.toml: 不是有效的 TOML(第 2 行第 5 列: 键后应为 '=')"),
     ("scenario: s.toml is not valid TOML (Invalid value (at line 1, column 7))",
-     "场景: s.toml 不是有效的 TOML"),
+     "场景: s.toml 不是有效的 TOML(第 1 行第 7 列: 值无效"),
+    ("s.toml: not valid TOML (Unescaped '\\' in a string (at end of document))",
+     "文件末尾: 字符串中有未转义的 '\\'"),
+    ("s.toml: not valid TOML (Something new (at line 3, column 1))", "第 3 行第 1 列: Something new"),
+    ("s.toml: not valid TOML", "s.toml: 不是有效的 TOML"),
     # command line
     ("--target 2.0: a coverage rate in (0, 1], e.g. 0.9 for 90%", "0.9 表示 90%"),
     ("--time-limit -1.0: must be a positive number of seconds", "必须是正的秒数"),
