@@ -331,6 +331,39 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
     (rf"rows (?P<rows>\[.*?\]) are gates more than (?P<m>{_F}) m from any walkable street; move "
      r"them to the street they open onto",
      _t("第 {rows} 行的出入口距任何步行道路超过 {m} 米; 请移到其所通向的道路上", rows=_rows)),
+    (r"no 'compound_id' column; columns are (?P<cols>\[.*\])",
+     _t("没有 'compound_id' 列; 现有列 {cols}")),
+    (r"compound_id values repeat: (?P<v>\[.*\])", _t("compound_id 有重复值: {v}")),
+    (r"the layer has no CRS", _t("图层没有坐标系(CRS)")),
+    (r"gates name compounds that are not in the compound table: (?P<v>\[.*\])",
+     _t("出入口所指的小区不在小区表中: {v}")),
+    (r"give the OSM file \(path\) or the ways", _t("请提供 OSM 文件(path)或道路(ways)")),
+    # Python API arguments (a script's mistakes)
+    (r"population raster not found", _t("找不到人口栅格文件")),
+    (r"cell size must be positive, got (?P<v>.+)", _t("网格大小必须为正, 实际为 {v}")),
+    (r"weight must be 'area' or 'buildings', got (?P<v>.+)",
+     _t("weight 必须是 'area' 或 'buildings', 实际为 {v}")),
+    (r"weight='buildings' needs a buildings layer with floor_area_m2",
+     _t("weight='buildings' 需要带 floor_area_m2 的建筑图层")),
+    (r"floor area per resident must be positive, got (?P<v>.+)",
+     _t("人均建筑面积必须为正, 实际为 {v}")),
+    (r"the ceiling in residents per hectare must be positive, got (?P<v>.+)",
+     _t("每公顷居民上限必须为正, 实际为 {v}")),
+    (r"target must be a coverage rate in \(0, 1\], got (?P<v>.+)",
+     _t("target 必须是 (0, 1] 之间的覆盖率, 实际为 {v}")),
+    (r"capacity_aware=True is for childcare \(托位\), not (?P<c>'.*?'); use category='childcare'",
+     _t("capacity_aware=True 用于托育托位, 不适用于 {c}; 请用 category='childcare'")),
+    (r"model='(?P<m>\w+)' (?:\(maximal covering\) )?needs (?P<what>a number of sites p >= 1|a "
+     r"coverage rate target in \(0, 1\]|a number of sites p or a coverage rate target)"
+     r"(?:, got (?P<v>.+))?",
+     lambda g: f"model='{g['m']}' 需要" + {
+         "a number of sites p >= 1": "不小于 1 的站点数 p",
+         "a coverage rate target in (0, 1]": "(0, 1] 之间的覆盖率目标 target",
+         "a number of sites p or a coverage rate target": "站点数 p 或覆盖率目标 target"}[g["what"]]
+     + (f", 实际为 {g['v']}" if g["v"] else "")),
+    (r"demand must be >= 0", _t("需求(demand)必须不小于 0")),
+    (r"coverage matrix has (?P<a>\d+) demand columns but demand has (?P<b>\d+) values",
+     _t("覆盖矩阵有 {a} 个需求列, 但 demand 有 {b} 个值")),
     # output folder (_files.py)
     (r"another care15 run \(process (?P<pid>\d+)\) is writing this folder; wait for it to "
      r"finish, or choose another (?P<flag>\S+)",

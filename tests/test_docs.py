@@ -159,7 +159,7 @@ SHORT_COLUMNS = {"category": "—", "target_pop": "people",
 
 def output_columns_markdown() -> str:
     """The README's tables of the gap list's and the short-community list's columns."""
-    from care15.export import column_info
+    from care15.export import _PEOPLE_NOTE, column_info
 
     def table(cols: dict[str, str]) -> list[str]:
         rows = ["| column | 中文 (header under `--lang zh`) | English | meaning | unit |",
@@ -167,6 +167,7 @@ def output_columns_markdown() -> str:
         for c, unit in cols.items():
             zh, en, meaning = column_info(c)
             assert meaning, c
+            meaning = meaning.replace(_PEOPLE_NOTE, "")  # said once, below the tables
             rows.append(f"| `{c}` | {zh} | {en} | {meaning} | {unit} |")
         return rows
 
@@ -174,7 +175,9 @@ def output_columns_markdown() -> str:
         ["**Gap list** (`gaps.csv`, `gaps.xlsx`, `gaps.geojson`: one row per cluster of "
          "uncovered cells, largest first, per category):", "", *table(GAP_COLUMNS), "",
          "**Communities short of the target** (`short_communities.csv`: the lists of every "
-         "category stacked, with the same columns for each):", "", *table(SHORT_COLUMNS)])
+         "category stacked, with the same columns for each):", "", *table(SHORT_COLUMNS), "",
+         "Counts of people are whole in CSV/XLSX (largest-remainder rounding, so rows add up "
+         "to the total) and fractional in GeoJSON/GeoPackage/GeoParquet."])
 
 
 BLOCKS: dict[str, Callable[[], str]] = {"inputs": inputs_markdown,
