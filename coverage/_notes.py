@@ -915,13 +915,13 @@ def error_text(message: str, lang: str) -> str:
     """
     if lang != "zh":
         return message
-    whole = translate_or_none(message)
-    if whole is not None and "\n" not in message:
-        return whole
     out = []
     for line in message.split("\n"):
         m = re.fullmatch(r"(\s*(?:- )?)(.*?)(\s*)", line, re.DOTALL)
         lead, body, tail = (m[1], m[2], m[3]) if m else ("", line, "")
-        zh = translate_or_none(body) if body else None
+        try:
+            zh = translate_or_none(body) if body else None
+        except Exception:  # a faulty rule must not hide the user's error
+            zh = None
         out.append(lead + (body if zh is None else zh) + tail)
     return "\n".join(out)

@@ -410,3 +410,40 @@ def test_an_untranslated_error_keeps_the_chinese_lead_and_its_text(capsys):
 
     assert _error_line("the moon is blue", "zh") == "care15: 错误: the moon is blue"
     assert _error_line("the moon is blue", "en") == "care15: error: the moon is blue"
+
+
+def test_internal_errors_and_interrupts_speak_the_console_language(capsys, monkeypatch):
+    """Not a user mistake: the traceback, then the request for a report in ``--lang``."""
+    import argparse
+    import warnings
+
+    from care15._progress import console_lang, set_lang
+    from care15.cli import _dispatch
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored afterwards
+    lang = console_lang()
+
+    def boom(args):
+        raise ZeroDivisionError("division by zero")
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    try:
+        for func, code in ((boom, 1), (stop, 130)):
+            for lng in ("zh", "en"):
+                ns = argparse.Namespace(func=func, lang=lng, quiet=True, verbose=False,
+                                        debug=False)
+                assert _dispatch(ns) == code
+                err = capsys.readouterr().err
+                if code == 1:
+                    assert "ZeroDivisionError" in err  # the traceback, for the report
+                    assert ("care15: 内部错误: " if lng == "zh" else "care15: internal error: ") \
+                        in err
+                else:
+                    assert err.startswith("care15: 已中断" if lng == "zh" else
+                                          "care15: interrupted")
+                last = err.strip().splitlines()[-1]
+                assert console_problems("", last, lng) == [], last
+    finally:
+        set_lang(lang)
