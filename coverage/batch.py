@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import re
 import sys
 import time
 import traceback
@@ -60,6 +61,39 @@ BATCH_FORMAT = 2
 #: Name of the done-marker inside each region's folder.
 DONE_MARKER = ".done.json"
 _STATUS = ("ok", "failed", "skipped")
+_STATUS_ZH = {"ok": "完成", "failed": "失败", "skipped": "跳过"}
+
+
+def _error_in(error: str, lang: str) -> str:
+    """A region's error (``Type: message`` on one line) in ``lang``: a user error translated.
+
+    Parameters
+    ----------
+    error
+        The ``error`` of the region's row (a scenario's problems, or ``Type: message``).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The error in ``lang`` where the message has a translation; internal errors (a bug,
+        not the input) keep their type and English text.
+    """
+    if lang != "zh" or re.match(r"(?!InputError|ScenarioError)\w+(?:Error|Exception): ", error):
+        return error
+    from ._notes import error_text
+
+    return error_text(re.sub(r"^(?:InputError|ScenarioError): ", "", error), "zh")
+
+
+def _region_line(row: dict[str, Any], lang: str) -> str:
+    """The line printed when a region is done: ``name: status (seconds) error``."""
+    zh = lang == "zh"
+    status = _STATUS_ZH.get(row["status"], row["status"]) if zh else row["status"]
+    secs = f"{row.get('seconds', 0):.1f} {'秒' if zh else 's'}"
+    err = _error_in(row["error"], lang) if row.get("error") else ""
+    return f"  {row['region']}: {status} ({secs})" + (f" {err}" if err else "")
 
 
 def _require_distributed() -> None:
@@ -411,8 +445,7 @@ def run_regions(specs: list[RegionSpec], out: Path | str, *,
                 if verbose:
                     from tqdm.auto import tqdm
 
-                    tqdm.write(f"  {spec.name}: {row['status']} ({row.get('seconds', 0):.1f} s)"
-                               + (f" {row['error']}" if row.get("error") else ""), file=sys.stderr)
+                    tqdm.write(_region_line(row, options.lang), file=sys.stderr)
         finally:
             # closing a local cluster makes distributed log harmless "comm closed" tracebacks
             quiet = [logging.getLogger(n) for n in ("distributed", "distributed.batched",
@@ -437,7 +470,7 @@ def run_regions(specs: list[RegionSpec], out: Path | str, *,
 
 def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
               scheduler: str | None = None, n_workers: int = 2, verbose: bool = True,
-              force: bool = False) -> int:
+              force: bool = False, lang: str | None = None) -> int:
     """``care15 batch``: run every region of a regions file.
 
     Parameters
@@ -454,6 +487,9 @@ def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
         Progress bar and a line per region.
     force
         Re-run regions whose inputs did not change.
+    lang
+        ``"zh"`` or ``"en"``: the language of every region's outputs and of the progress lines,
+        over the regions file's ``[batch] lang`` (None: the file's, else zh).
 
     Returns
     -------
@@ -464,19 +500,26 @@ def run_batch(regions_path: Path | str, *, out: Path | str = "out/batch",
     Raises
     ------
     InputError
-        When the regions file is malformed, ``n_workers`` is below 1, or dask.distributed is
-        not installed (exit 2 in the command).
+        When the regions file is malformed, ``n_workers`` is below 1, ``lang`` is unknown, or
+        dask.distributed is not installed (exit 2 in the command).
     """
     if n_workers < 1:
         raise InputError(f"n_workers must be at least 1, got {n_workers}")
     _require_distributed()
     specs, options = regions_from_toml(regions_path)
+    if lang is not None:
+        from ._options import LANGS, check_choice
+
+        msg = check_choice(lang, LANGS, "lang")
+        if msg:
+            raise InputError(msg)
+        options = dataclasses.replace(options, lang=lang)
     table = run_regions(specs, out, options=options, scheduler=scheduler, n_workers=n_workers,
                         verbose=verbose, force=force)
     return 1 if (table["status"] == "failed").any() else 0
 
 
-def batch_report(table: pd.DataFrame, out: Path | str) -> str:
+def batch_report(table: pd.DataFrame, out: Path | str, lang: str = "zh") -> str:
     """The batch's result in a few lines: regions by status, the failures, where to look.
 
     Parameters
@@ -485,6 +528,9 @@ def batch_report(table: pd.DataFrame, out: Path | str) -> str:
         The table :func:`run_regions` returns.
     out
         The batch's output folder.
+    lang
+        ``"zh"`` (the default, as the command's) or ``"en"``: the words, the statuses and the
+        errors of the inputs (region names and paths stay as written).
 
     Returns
     -------
@@ -492,8 +538,17 @@ def batch_report(table: pd.DataFrame, out: Path | str) -> str:
         The lines, for stdout.
     """
     counts = table["status"].value_counts().to_dict()
-    lines = [f"{len(table)} regions: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in _STATUS)]
-    lines += [f"  failed: {r['region']}: {r['error']}"
-              for _, r in table.loc[table["status"] == "failed"].iterrows()]
-    lines.append(f"Written to {Path(out) / 'regions.csv'} and {Path(out) / 'index.html'}")
+    failed = table.loc[table["status"] == "failed"]
+    csv, index = Path(out) / "regions.csv", Path(out) / "index.html"
+    if lang == "zh":
+        lines = [f"共 {len(table)} 个区域: " + ", ".join(f"{_STATUS_ZH[s]} {counts.get(s, 0)} 个"
+                                                       for s in _STATUS)]
+        lines += [f"  失败: {r['region']}: {_error_in(r['error'], lang)}"
+                  for _, r in failed.iterrows()]
+        lines.append(f"输出目录: {csv} 和 {index}")
+    else:
+        lines = [f"{len(table)} regions: " + ", ".join(f"{counts.get(s, 0)} {s}"
+                                                      for s in _STATUS)]
+        lines += [f"  failed: {r['region']}: {r['error']}" for _, r in failed.iterrows()]
+        lines.append(f"Written to {csv} and {index}")
     return "\n".join(lines)

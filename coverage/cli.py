@@ -18,7 +18,7 @@ import sys
 import traceback
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._errors import InputError
 from ._options import BASEMAPS, COORD_SYSTEMS, COVERAGE_METHODS, LANGS
@@ -30,6 +30,46 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger("care15")
+
+#: The console's language while the arguments are parsed: argparse reports a mistake before
+#: ``--lang`` is known, so :func:`main` reads it from the arguments first (zh by default).
+_ARGV_LANG = ["zh"]
+
+
+def _argv_lang(argv: list[str]) -> str:
+    """The language the arguments ask for: ``en`` with ``--lang en``/``--lang=en``, else zh."""
+    lang = "zh"
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        if a == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif a.startswith("--lang="):
+            lang = a.split("=", 1)[1]
+    return "en" if lang == "en" else "zh"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose mistakes speak the console's language.
+
+    "unrecognized arguments", "invalid choice" and the like; the sub-command parsers are made
+    of this class too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the mistake in the console's language; exit with status 2.
+
+        Parameters
+        ----------
+        message
+            argparse's English message.
+        """
+        if _ARGV_LANG[0] != "zh":
+            super().error(message)
+        from ._notes import error_text
+
+        self._print_message(f"用法: {self.prog} …; 全部选项见 {self.prog} -h\n", sys.stderr)
+        self.exit(2, f"{self.prog}: 错误: {error_text(message, 'zh')}\n")
 
 #: Where ``care15 demo`` copies its map when ``--out`` is not given (the project's maps/).
 DEMO_MAP = Path("maps") / "demo_map.html"
@@ -60,7 +100,7 @@ EXAMPLES = {
 """,
     "batch": """examples:
   care15 batch regions.toml --out out/province
-  care15 batch regions.toml --workers 4 --force
+  care15 batch regions.toml --workers 4 --force --lang en
   care15 batch regions.toml --scheduler tcp://10.0.0.5:8786
 """,
 }
@@ -426,9 +466,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     _require_distributed()
     specs, options = regions_from_toml(args.regions)
+    if args.lang is None:  # the regions file's [batch] lang (zh when it has none)
+        args.lang = options.lang
+        _configure_logging(args)
+    else:  # --lang: the console, the report and every region's outputs
+        options = replace(options, lang=args.lang)
     table = run_regions(specs, args.out, options=options, scheduler=args.scheduler,
                         n_workers=args.workers, verbose=not args.quiet, force=args.force)
-    print(batch_report(table, args.out))
+    print(batch_report(table, args.out, lang=args.lang))
     return 1 if (table["status"] == "failed").any() else 0
 
 
@@ -440,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         With the sub-commands ``demo``, ``analyze``, ``suggest`` and ``batch``.
     """
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="care15",
         description="15-minute walking access to elderly care and childcare (一老一小15分钟服务圈)",
         epilog=EXAMPLES["care15"], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -476,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=2, help="workers of the local cluster")
     b.add_argument("--force", action="store_true",
                    help="run every region again, even those whose inputs did not change")
+    b.add_argument("--lang", choices=LANGS, default=None,
+                   help="language of the console, the batch report and every region's outputs "
+                        "(default: [batch] lang of the regions file, else zh)")
     _add_console(b)
     b.set_defaults(func=_cmd_batch)
     return p
@@ -536,7 +584,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
     from ._progress import set_lang
 
     verbose = bool(getattr(args, "verbose", False))
-    lang = getattr(args, "lang", "en") or "en"
+    lang = getattr(args, "lang", None) or "zh"
     set_lang(lang)
     level = logging.DEBUG if verbose else (
         logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
@@ -595,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ._progress import console_lang, set_lang
 
+    _ARGV_LANG[0] = _argv_lang(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
     shown, lang, unraisable = warnings.showwarning, console_lang(), sys.unraisablehook
 
@@ -634,18 +683,50 @@ def _dispatch(args: argparse.Namespace) -> int:
     except InputError as e:
         if debug:
             traceback.print_exc()
-        print(f"care15: error: {e}", file=sys.stderr)
+        print(_error_line(str(e), _lang_of(args)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("care15: interrupted; the output folder still holds the previous complete run "
+        print("care15: 已中断; 输出文件夹中仍是上一次完整运行的结果(或为空), 没有本次运行的文件"
+              if _lang_of(args) == "zh" else
+              "care15: interrupted; the output folder still holds the previous complete run "
               "(or nothing), none of this run's files", file=sys.stderr)
         return 130
     except Exception:
         traceback.print_exc()
-        print("care15: internal error: this is a bug in care15, not in your data or options; "
+        print("care15: 内部错误: 这是 care15 的缺陷, 不是您的数据或选项有误; 请连同所运行的命令和上面的"
+              "错误回溯一起报告" if _lang_of(args) == "zh" else
+              "care15: internal error: this is a bug in care15, not in your data or options; "
               "please report it with the command you ran and the traceback above",
               file=sys.stderr)
         return 1
+
+
+def _lang_of(args: argparse.Namespace) -> str:
+    """The console's language: ``--lang``, else what the arguments said (zh by default)."""
+    lang = getattr(args, "lang", None) or _ARGV_LANG[0]
+    return "en" if lang == "en" else "zh"
+
+
+def _error_line(message: str, lang: str) -> str:
+    """``care15: error: …`` in ``lang``; a message with no translation keeps its English text.
+
+    Parameters
+    ----------
+    message
+        The error's English message (file names, rows, columns and flags kept as written).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The line (or lines) for stderr.
+    """
+    if lang != "zh":
+        return f"care15: error: {message}"
+    from ._notes import error_text
+
+    return f"care15: 错误: {error_text(message, 'zh')}"
 
 
 if __name__ == "__main__":

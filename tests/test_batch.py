@@ -276,7 +276,7 @@ def test_cli_batch_starts_its_own_cluster(regions_dir, tmp_path, capsys):
         "grid": "ok", "missing_pbf": "failed"}
     bad = regions_dir / "bad.toml"
     bad.write_text('[[region]]\nname = "x"\nwhat = 1\n')
-    assert main(["batch", str(bad), "--out", str(tmp_path / "o2"), "--quiet"]) == 2
+    assert main(["batch", str(bad), "--out", str(tmp_path / "o2"), "--quiet", "--lang", "en"]) == 2
     assert "region 1 ('x'): what: unknown key" in capsys.readouterr().err
 
 
@@ -316,8 +316,52 @@ def test_workers_zero_and_reserved_region_names_are_refused(tmp_path):
                        encoding="utf-8")
     r = subprocess.run([str(care15), "batch", str(regions), "--workers", "0", "--out",
                         str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "--workers 0: must be at least 1" in r.stderr
+    assert r.returncode == 2 and "--workers 0: 至少为 1" in r.stderr  # zh: the default
     assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
     for name in ("index.html", "regions.csv", "REGIONS.CSV"):
         with pytest.raises(InputError, match="name of a file the batch writes"):
             regions_from_dict({"region": [{"name": name, "area": {"bbox": [0, 0, 1, 1]}}]})
+
+
+def test_cli_batch_lang(regions_dir, tmp_path, capsys):
+    """``--lang`` sets the console, the report and every region's outputs; without it the
+    regions file's ``[batch] lang`` (en here) holds."""
+    from test_cli import console_problems
+
+    from care15.cli import main
+
+    text = (regions_dir / "regions.toml").read_text(encoding="utf-8")
+    keep = text.split("[[region]]")
+    f = regions_dir / "lang.toml"
+    f.write_text(keep[0] + "[[region]]" + keep[2] + "[[region]]" + keep[4], encoding="utf-8")
+    code = main(["batch", str(f), "--out", str(tmp_path / "zh"), "--workers", "1", "--lang",
+                 "zh"])
+    got = capsys.readouterr()
+    assert code == 1  # missing_pbf failed, grid finished
+    assert "共 2 个区域: 完成 1 个, 失败 1 个, 跳过 0 个" in got.out
+    assert "  失败: missing_pbf: 区域 2 ('missing_pbf') 有误: area.pbf (--pbf): 找不到文件: " \
+        in got.out
+    assert "输出目录: " in got.out and "regions.csv 和 " in got.out
+    assert "  grid: 完成 (" in got.err and "  missing_pbf: 失败 (" not in got.err  # not a task
+    assert console_problems(got.out, got.err, "zh") == []
+    report = (tmp_path / "zh" / "grid" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in report
+    # the file's lang = "en"
+    assert main(["batch", str(f), "--out", str(tmp_path / "en"), "--workers", "1"]) == 1
+    got = capsys.readouterr()
+    assert "2 regions: 1 ok, 1 failed, 0 skipped" in got.out
+    assert "  failed: missing_pbf: invalid region 2 ('missing_pbf'): area.pbf (--pbf)" in got.out
+    assert console_problems(got.out, got.err, "en") == []
+    report = (tmp_path / "en" / "grid" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in report
+
+
+def test_run_batch_refuses_an_unknown_lang(tmp_path):
+    from care15.batch import run_batch
+
+    regions = tmp_path / "r.toml"
+    regions.write_text('[[region]]\nname = "a"\n[region.area]\nbbox = [0, 0, 1, 1]\n',
+                       encoding="utf-8")
+    with pytest.raises(InputError, match="lang: 'fr' is not one of"):
+        run_batch(regions, out=tmp_path / "o", lang="fr")
+    assert not (tmp_path / "o").exists()

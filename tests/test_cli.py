@@ -19,9 +19,11 @@ CARE15 = Path(sys.executable).parent / "care15"
 
 # What a line may hold in English under --lang zh: paths and file names, the names of the study
 # area and of grid communities, units, and proper names of data and tools.
-_NAMES = re.compile(r"\S*[/\\]\S*|\S+\.(?:osm|pbf|csv|json|html|xlsx|geojson|bz2)\b\S*|"
+_NAMES = re.compile(r"\S*[/\\]\S*|\S+\.(?:osm|pbf|csv|json|html|xlsx|geojson|bz2|toml)\b\S*|"
                     r"Helsinki centre \(demo\)|Grid [A-Z]+\d+|outside communities|n/a|m/s|"
-                    r"E2SFCA|OpenStreetMap|HiGHS|OSM|LP")
+                    r"E2SFCA|OpenStreetMap|HiGHS|OSM|LP|"
+                    # flags with their placeholder and scenario keys, kept as written in errors
+                    r"--?[A-Za-z][\w-]*(?: (?:[A-Z]+\b|\w+\|\w+))?|\b[a-z]\w*\.[a-z]\w*\b")
 _ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[\s,;:'()-]+[A-Za-z]{2,}){2,}")  # 3 words in a row
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _THIRD_PARTY = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)[: ]|\b\w*Warning\b|"
@@ -235,7 +237,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
                         "--total-population", "1000", "--out", str(tmp_path / "o")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
-    assert "care15: error:" in r.stderr and "nowhere.osm.pbf" in r.stderr
+    assert "care15: 错误:" in r.stderr and "nowhere.osm.pbf" in r.stderr  # zh: the default
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "o" / "summary.json").exists()
     bad = tmp_path / "bad.toml"
@@ -306,3 +308,142 @@ def test_suggest_gap_is_said_honestly(solver, status, objective, bound, gap, en,
     t_en, t_zh = _gap_text(SolveResult([0], [1.0], objective, bound, gap, solver, status), model)
     assert en in t_en and zh in t_zh, (t_en, t_zh)
     assert "inf" not in t_en + t_zh and "nan" not in t_en + t_zh
+
+
+# --------------------------------------------------------------------------------------------
+# user mistakes: one language per --lang (issue 13)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mistakes(tmp_path_factory, helsinki_pbf):
+    """The arguments of common user mistakes, with what the Chinese and English errors say."""
+    d = tmp_path_factory.mktemp("mistakes")
+    hel = str(helsinki_pbf)
+    (d / "无坐标.csv").write_text("名称,类型,地址\n甲,养老院,某路1号\n", encoding="utf-8")
+    (d / "gbk.csv").write_bytes("机构名称,类别,X坐标,Y坐标\n甲,养老院,1,2\n".encode("gbk"))
+    (d / "gbk_kind.csv").write_bytes("机构名称,类型,经度,纬度\n甲,超市,24.94,60.17\n"
+                                     .encode("gbk"))
+    (d / "typo.toml").write_text(f'[area]\npbf = "{hel}"\n[analysis]\ncel_size_m = 100\n',
+                                 encoding="utf-8")
+    (d / "a_file").write_text("x")
+    (d / "regions.toml").write_text('[[region]]\nname = "x"\nwhat = 1\n', encoding="utf-8")
+    out = str(d / "o")
+    pop = ["--total-population", "1000", "--out", out]
+    return {
+        "missing OSM file": (["analyze", "--pbf", str(d / "nowhere.osm.pbf"), *pop],
+                             "找不到文件: ", "file not found: "),
+        "no coordinate columns": (["analyze", "--pbf", hel, "--facilities", str(d / "无坐标.csv"),
+                                   *pop], "找不到经度/纬度列", "no longitude/latitude columns"),
+        "GBK list, bad columns": (["analyze", "--pbf", hel, "--facilities", str(d / "gbk.csv"),
+                                   *pop], "'X坐标', 'Y坐标'", "no longitude/latitude columns"),
+        "GBK list, unknown kind": (["analyze", "--pbf", hel, "--facilities",
+                                    str(d / "gbk_kind.csv"), *pop], "不是已知的设施种类",
+                                   "names no known facility kind"),
+        "unknown --lang": (["analyze", "--lang", "fr"], "无效的取值: 'fr'", "invalid choice: 'fr'"),
+        "unrecognised flag": (["analyze", "--pbf", hel, "--bogus"], "无法识别的参数: --bogus",
+                              "unrecognized arguments: --bogus"),
+        "--total-population not a number": (["analyze", "--pbf", hel, "--total-population",
+                                             "abc"], "无效的数值: 'abc'", "invalid float value"),
+        "--total-population negative": (["analyze", "--pbf", hel, "--total-population", "-5",
+                                         "--out", out], "必须大于 0, 实际为 -5.0",
+                                        "must be > 0, got -5.0"),
+        "scenario key typo": (["analyze", "--scenario", str(d / "typo.toml"), "--out", out],
+                              "analysis.cel_size_m: 未知的键; 可用: cell_size_m", "unknown key"),
+        "no population": (["analyze", "--pbf", hel, "--out", out], "没有人口数据",
+                          "no population"),
+        "--out is a file": (["analyze", "--pbf", hel, "--total-population", "10", "--out",
+                             str(d / "a_file")], "这是文件而不是文件夹", "is a file, not a folder"),
+        "--sites 0": (["suggest", "--demo", "--sites", "0", "--out", out], "--sites 0: 至少为 1",
+                      "--sites 0: must be at least 1"),
+        "regions file key typo": (["batch", str(d / "regions.toml"), "--out", out],
+                                  "区域 1 ('x'): what: 未知的键", "region 1 ('x'): what: unknown key"),
+    }
+
+
+_MISTAKES = ["missing OSM file", "no coordinate columns", "GBK list, bad columns",
+             "GBK list, unknown kind", "unknown --lang", "unrecognised flag",
+             "--total-population not a number", "--total-population negative",
+             "scenario key typo", "no population", "--out is a file", "--sites 0",
+             "regions file key typo"]
+
+
+@pytest.mark.parametrize("case", _MISTAKES)
+def test_user_mistakes_are_said_in_chinese(mistakes, case):
+    """The default console (zh): ``care15: 错误:`` and the message in Chinese, exit 2."""
+    args, zh, _en = mistakes[case]
+    r = subprocess.run([str(CARE15), *args], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "错误: " in r.stderr and zh in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "error:" not in r.stderr
+    assert console_problems(r.stdout, r.stderr, "zh") == [], r.stderr
+
+
+@pytest.mark.parametrize("case", ["missing OSM file", "no coordinate columns", "unknown --lang",
+                                  "unrecognised flag", "--total-population negative",
+                                  "regions file key typo"])
+def test_user_mistakes_are_said_in_english_with_lang_en(mistakes, case):
+    args, _zh, en = mistakes[case]
+    r = subprocess.run([str(CARE15), *args, "--lang", "en"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "error: " in r.stderr and en in r.stderr, r.stderr
+    assert "错误" not in r.stderr and "Traceback" not in r.stderr
+    # English but for the names the message quotes (the columns the reader looked for)
+    rest = re.sub(r"经度|纬度|无坐标|名称|类型|地址", " ", r.stderr)
+    assert console_problems(r.stdout, rest, "en") == [], r.stderr
+
+
+def test_lang_is_read_from_the_arguments_before_argparse_fails():
+    from care15.cli import _argv_lang
+
+    assert _argv_lang(["analyze", "--bogus"]) == "zh"
+    assert _argv_lang(["analyze", "--lang", "en", "--bogus"]) == "en"
+    assert _argv_lang(["analyze", "--lang=en"]) == "en"
+    assert _argv_lang(["analyze", "--lang", "fr"]) == "zh"
+    assert _argv_lang(["analyze", "--", "--lang", "en"]) == "zh"
+
+
+def test_an_untranslated_error_keeps_the_chinese_lead_and_its_text(capsys):
+    """A message the table does not know: ``care15: 错误:`` then the English, no crash."""
+    from care15.cli import _error_line
+
+    assert _error_line("the moon is blue", "zh") == "care15: 错误: the moon is blue"
+    assert _error_line("the moon is blue", "en") == "care15: error: the moon is blue"
+
+
+def test_internal_errors_and_interrupts_speak_the_console_language(capsys, monkeypatch):
+    """Not a user mistake: the traceback, then the request for a report in ``--lang``."""
+    import argparse
+    import warnings
+
+    from care15._progress import console_lang, set_lang
+    from care15.cli import _dispatch
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored afterwards
+    lang = console_lang()
+
+    def boom(args):
+        raise ZeroDivisionError("division by zero")
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    try:
+        for func, code in ((boom, 1), (stop, 130)):
+            for lng in ("zh", "en"):
+                ns = argparse.Namespace(func=func, lang=lng, quiet=True, verbose=False,
+                                        debug=False)
+                assert _dispatch(ns) == code
+                err = capsys.readouterr().err
+                if code == 1:
+                    assert "ZeroDivisionError" in err  # the traceback, for the report
+                    assert ("care15: 内部错误: " if lng == "zh" else "care15: internal error: ") \
+                        in err
+                else:
+                    assert err.startswith("care15: 已中断" if lng == "zh" else
+                                          "care15: interrupted")
+                last = err.strip().splitlines()[-1]
+                assert console_problems("", last, lng) == [], last
+    finally:
+        set_lang(lang)

@@ -145,8 +145,44 @@ def walk_rule_markdown() -> str:
     return WALK_RULE.replace("``", "`").rstrip()
 
 
+#: The planner-facing columns of the gap list and of the short-community list the README
+#: explains, with their unit (headers and meanings come from care15.export.column_info).
+GAP_COLUMNS = {"rank": "—", "uncovered_target": "people", "community_name": "—",
+               "nearest_walk_min": "minutes", "nearest_state": "—", "nearest_facility": "id",
+               "nearest_facility_name": "—", "closing_site_cover_target": "people",
+               "closing_site_near": "—", "closing_site_lon": "degrees (WGS-84)",
+               "closing_site_lat": "degrees (WGS-84)", "closing_action": "—"}
+SHORT_COLUMNS = {"category": "—", "target_pop": "people",
+                 "target_coverage": "share 0–1", "target_rate": "share 0–1",
+                 "shortfall_people": "people", "n_facilities": "count"}
+
+
+def output_columns_markdown() -> str:
+    """The README's tables of the gap list's and the short-community list's columns."""
+    from care15.export import _PEOPLE_NOTE, column_info
+
+    def table(cols: dict[str, str]) -> list[str]:
+        rows = ["| column | 中文 (header under `--lang zh`) | English | meaning | unit |",
+                "|---|---|---|---|---|"]
+        for c, unit in cols.items():
+            zh, en, meaning = column_info(c)
+            assert meaning, c
+            meaning = meaning.replace(_PEOPLE_NOTE, "")  # said once, below the tables
+            rows.append(f"| `{c}` | {zh} | {en} | {meaning} | {unit} |")
+        return rows
+
+    return "\n".join(
+        ["**Gap list** (`gaps.csv`, `gaps.xlsx`, `gaps.geojson`: one row per cluster of "
+         "uncovered cells, largest first, per category):", "", *table(GAP_COLUMNS), "",
+         "**Communities short of the target** (`short_communities.csv`: the lists of every "
+         "category stacked, with the same columns for each):", "", *table(SHORT_COLUMNS), "",
+         "Counts of people are whole in CSV/XLSX (largest-remainder rounding, so rows add up "
+         "to the total) and fractional in GeoJSON/GeoPackage/GeoParquet."])
+
+
 BLOCKS: dict[str, Callable[[], str]] = {"inputs": inputs_markdown,
-                                        "walk-rule": walk_rule_markdown}
+                                        "walk-rule": walk_rule_markdown,
+                                        "output-columns": output_columns_markdown}
 
 
 def _block(name: str) -> re.Pattern[str]:
@@ -182,6 +218,25 @@ def test_readme_lists_every_facility_type_and_input_column():
         assert all(f"`{n}`" in text for n in names)
     for crs in CRS_WORDS:
         assert f"`{crs}`" in text
+
+
+def test_readme_output_columns_are_what_a_run_writes(tmp_path):
+    """The columns the README explains are in the files the demo writes; notes_zh too."""
+    import json
+
+    import pandas as pd
+
+    from care15.pipeline import RunOptions
+
+    care15.run(care15.demo_scenario(), tmp_path / "o",
+               options=RunOptions(maps=False, figures=False, report=False, lang="en"))
+    for name, cols in (("gaps", GAP_COLUMNS), ("short_communities", SHORT_COLUMNS)):
+        have = pd.read_csv(tmp_path / "o" / f"{name}.csv", encoding="utf-8-sig", nrows=1).columns
+        assert set(cols) <= set(have), (name, set(cols) - set(have))
+    summ = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert len(summ["notes_zh"]) == len(summ["notes"]) > 0
+    text = README.read_text(encoding="utf-8")
+    assert "`notes_zh`" in text and "`notes`" in text
 
 
 def _code_blocks(text: str) -> list[str]:

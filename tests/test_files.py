@@ -111,7 +111,7 @@ def test_a_second_run_into_the_same_folder_stops_at_once(tmp_path, previous_run)
         while not (tmp_path / ".out.lock").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         t0 = time.monotonic()
-        r = subprocess.run([str(CARE15), "demo", "--out", str(out), "--quiet"],
+        r = subprocess.run([str(CARE15), "demo", "--out", str(out), "--quiet", "--lang", "en"],
                            capture_output=True, text=True, timeout=300, env=env)
         assert r.returncode == 2, r.stderr[-2000:]
         assert "another care15 run" in r.stderr and f"process {first.pid}" in r.stderr

@@ -18,7 +18,8 @@ import pytest
 from conftest import shared_file
 
 import care15
-from care15._notes import _COMPILED, notes_in, translate, translate_or_none
+import care15._notes
+from care15._notes import _COMPILED, error_text, notes_in, translate, translate_or_none
 from care15.pipeline import RunOptions, data_warnings_as_notes
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -288,15 +289,316 @@ def test_pattern_family(en, expect):
     assert translate(en, "en") == en  # English stays as written
 
 
-def test_every_pattern_has_an_example():
-    used = set()
-    for en, _ in EXAMPLES:
-        for i, (pat, _fill) in enumerate(_COMPILED):
-            if pat.fullmatch(en.strip()):
-                used.add(i)
-                break
-    unused = [p.pattern[:60] for i, (p, _) in enumerate(_COMPILED) if i not in used]
+# the user errors (InputError/ScenarioError and argparse messages), as the code writes them;
+# a line "<file or key>: <problem>" keeps the key and translates the problem
+ERROR_EXAMPLES = [
+    # heads of multi-line errors
+    ("cannot start:", "无法开始"),
+    ("invalid options:", "选项有误"),
+    ("cannot analyse:", "无法分析"),
+    ("invalid scenario:", "场景有误"),
+    ("invalid regions file r.toml:", "区域文件 r.toml 有误"),
+    ("invalid region 3 ('a'): no street network: set [region.area] pbf, osm, place or bbox, or "
+     "[region.layers] network", "区域 3 ('a') 有误: 没有路网"),
+    # files
+    ("a.csv: facility file not found", "a.csv: 找不到设施清单文件"),
+    ("regions file not found: r.toml", "找不到区域文件: r.toml"),
+    ("layers.cells: is a folder, not a file: d/", "是文件夹而不是文件"),
+    ("a.osm.pbf: file not found; give the path of an OSM extract (.osm.pbf, .osm, .osm.bz2)",
+     "找不到文件; 请给出 OSM 数据文件的路径"),
+    ("a.osm.pbf: the file is empty; download the extract again", "文件为空"),
+    ("f.csv: the file is empty; export the list again with a header row and one row per "
+     "facility", "请重新导出清单"),
+    ("f.csv: the file has no data rows", "文件没有数据行"),
+    ("c.geojson: the community layer is empty", "社区图层为空"),
+    ("c.geojson: no polygon features", "没有多边形要素"),
+    ("f.geojson: the layer has no CRS; save it with its coordinate system (GeoJSON is "
+     "EPSG:4326 by definition)", "GeoJSON 按定义为 EPSG:4326"),
+    ("edges: the edge layer has no CRS", "道路图层没有坐标系"),
+    ("layers.cells: c.parquet has no CRS; save it with one (e.g. EPSG:4326)", "没有坐标系"),
+    ("population cells: no CRS; set it with .set_crs(...)", "人口网格: 没有坐标系"),
+    ("layer has no CRS; set it with .set_crs('EPSG:4326') (or the CRS it was made in) before "
+     "joining it to the network", "接入路网前"),
+    ("f.csv: could not read the CSV (ParserError: bad line 3)", "无法读取 CSV 文件"),
+    ("layers.cells: cannot read c.txt as a GIS layer (DataSourceError: no driver)",
+     "无法把 c.txt 读作 GIS 图层"),
+    ("a.osm: cannot read the file (Permission denied)", "无法读取文件"),
+    ("f.csv: the CSV is neither UTF-8 nor GB18030/GBK; save it as UTF-8", "另存为 UTF-8"),
+    ("f.doc: unsupported file type '.doc'; use CSV, XLSX, GeoJSON, GeoPackage or GeoParquet",
+     "不支持的文件类型 '.doc'"),
+    ("f.csv: coordinate system 'utm' is not one of ('wgs84', 'gcj02', 'bd09')", "坐标系 'utm'"),
+    ("category 'school' is not one of ['elderly', 'childcare']", "类别 'school'"),
+    ("--basemap: 'google' is not one of 'osm', 'tianditu', 'amap', 'none'",
+     "'google' 不是 'osm', 'tianditu', 'amap', 'none' 之一"),
+    ("f.csv: no longitude/latitude columns (looked for lon/lng/long/longitude/x, 经度 and "
+     "lat/latitude/y/纬度, 纬度); columns are ['名称', '地址']", "找不到经度/纬度列"),
+    ("f.csv: longitude and latitude look swapped (values in '纬度' exceed 90°, e.g. row 2); swap "
+     "the columns '经度' and '纬度'", "经度和纬度似乎填反了"),
+    ("f.csv: name column '名字' not found; columns are ['名称']", "名称列 '名字' 不存在"),
+    ("f.csv: rows [2, 5] have a type or name that names no known facility kind (column '类型'); "
+     "use a sub-type such as 养老院, 日间照料中心, or pass category='elderly'/'childcare'",
+     "第 2, 5 行的类型或名称不是已知的设施种类"),
+    ("f.csv (--facilities): no usable facility row (3 rows without a usable coordinate or "
+     "category); fix the list, or pass --allow-empty to analyse a district with no facility",
+     "没有可用的设施行(3 行"),
+    ("f.csv (--facilities): no usable facility row (the list is empty); fix the list, or pass "
+     "--allow-empty to analyse a district with no facility", "清单为空"),
+    ("no facility list and no OSM file to look for facilities in; set inputs.facilities "
+     "(--facilities FILE)", "没有设施清单"),
+    ("c.geojson: coordinates reach x 500,000…510,000, y 3,400,000…3,410,000 but the layer says "
+     "they are degrees (WGS 84); they look like metres of a projected system (a GeoJSON without "
+     "a CRS is read as WGS-84). Save the file with its real CRS, e.g. EPSG:4547 (CGCS2000 / "
+     "3-degree Gauss-Kruger 114°E)", "例如 EPSG:4547"),
+    ("k.geojson: --compounds-crs gcj02 applies to lon/lat degrees, but the layer is in "
+     "EPSG:4547", "只适用于经纬度"),
+    ("k.csv: no row has a usable geometry; check the coordinate columns", "没有一行有可用的几何形状"),
+    ("c.geojson: no community name column (looked for community_name, name, 名称 …); columns "
+     "are ['foo']; name it with --community-name-column (name_column= in Python)",
+     "找不到社区名称列"),
+    ("c.geojson (--communities): none of its 12 communities covers any populated cell of the "
+     "study area; check that it is the same district and that its coordinate system is declared "
+     "right (a GCJ-02 or metre layer read as WGS-84?)", "其 12 个社区都不覆盖"),
+    # compound gates
+    ("g.csv: gate file not found", "找不到出入口文件"),
+    ("g.csv: the gate file has no data rows", "出入口文件没有数据行"),
+    ("g.csv: rows [2, 3] name a compound that is not unique (['幸福里']); give compound_id "
+     "instead", "第 2, 3 行所指的小区名称不唯一"),
+    ("g.csv: no compound column (looked for compound_id, 小区编号 or name, 小区名称); columns "
+     "are ['x']", "找不到小区列"),
+    ("g.csv: rows [4] name a compound id that is not among the compounds ('K9'); check the "
+     "compound id column '小区编号'", "第 4 行的小区编号不在小区表中"),
+    ("g.csv: no longitude/latitude columns (经度/纬度, lon/lat); columns are ['x']",
+     "找不到经度/纬度列"),
+    ("g.csv: rows [5] have no usable coordinate", "第 5 行没有可用坐标"),
+    ("g.csv: rows [1, 2] lie more than 150 m from the outline of their compound (read as wgs84); "
+     "read as gcj02 most of them lie on their compound's outline: pass coords='gcj02'",
+     "请指定 coords='gcj02'"),
+    ("g.csv: rows [1] lie more than 150 m from the outline of their compound (read as wgs84); "
+     "check the coordinates and the compound column", "请检查坐标和小区列"),
+    ("g.csv: rows [3] are gates more than 60 m from any walkable street; move them to the "
+     "street they open onto", "第 3 行的出入口距任何步行道路超过 60 米"),
+    ("n_workers must be at least 1, got 0", "n_workers 至少为 1"),
+    ("compounds: no 'compound_id' column; columns are ['name']", "没有 'compound_id' 列"),
+    ("compounds: compound_id values repeat: ['K1']", "compound_id 有重复值"),
+    ("gate nodes: the layer has no CRS", "图层没有坐标系"),
+    ("gates name compounds that are not in the compound table: ['K9']", "出入口所指的小区不在小区表中"),
+    ("public_street_edges: give the OSM file (path) or the ways", "请提供 OSM 文件"),
+    # Python API arguments
+    ("p.tif: population raster not found", "p.tif: 找不到人口栅格文件"),
+    ("cell size must be positive, got -100", "网格大小必须为正"),
+    ("weight must be 'area' or 'buildings', got 'pop'", "weight 必须是"),
+    ("weight='buildings' needs a buildings layer with floor_area_m2", "需要带 floor_area_m2"),
+    ("floor area per resident must be positive, got 0.0", "人均建筑面积必须为正"),
+    ("the ceiling in residents per hectare must be positive, got -1.0", "每公顷居民上限必须为正"),
+    ("target must be a coverage rate in (0, 1], got 1.5", "target 必须是 (0, 1] 之间的覆盖率"),
+    ("capacity_aware=True is for childcare (托位), not 'elderly'; use category='childcare'",
+     "不适用于 'elderly'"),
+    ("model='mclp' (maximal covering) needs a number of sites p >= 1, got p=0",
+     "model='mclp' 需要不小于 1 的站点数 p"),
+    ("model='target' needs a coverage rate target in (0, 1], got target=2",
+     "model='target' 需要(0, 1] 之间的覆盖率目标"),
+    ("model='capacity' needs a number of sites p or a coverage rate target",
+     "站点数 p 或覆盖率目标"),
+    ("demand must be >= 0", "必须不小于 0"),
+    ("coverage matrix has 5 demand columns but demand has 4 values", "覆盖矩阵有 5 个需求列"),
+    # output folder
+    ("out: another care15 run (process 4242) is writing this folder; wait for it to finish, or "
+     "choose another --out", "进程 4242"),
+    ("out: another care15 run is writing this folder; choose another --out", "正在写入该文件夹"),
+    ("--out o.txt: is a file, not a folder; give a folder for the outputs", "这是文件而不是文件夹"),
+    ("--out /x/o: cannot create /x (Permission denied); choose another --out", "无法创建 /x"),
+    ("--out /x/o: the folder /x is not writable; choose another --out", "文件夹 /x 不可写"),
+    # OSM files
+    ("a.osm.pbf: could not read it as an OSM PBF file (ValueError: bad blob); check it is an "
+     ".osm.pbf extract (for .osm XML use network_from_xml)", "无法作为 OSM PBF 文件读取"),
+    ("a.osm: could not read it as OSM XML (ParseError: line 1); for .osm.pbf use "
+     "network_from_pbf", "无法作为 OSM XML 读取"),
+    ("a.osm.pbf: no walkable ways in this file; it holds no highway=* ways (is it a POI-only or "
+     "building-only extract?)", "文件中没有可步行的道路"),
+    ("a.osm.pbf: no walkable ways (every highway=* way is a motorway, private, foot=no or "
+     "otherwise closed to pedestrians; see WALK_RULE)", "见 WALK_RULE"),
+    ("graph: no walkable ways (the graph has no edges)", "路网图没有边"),
+    ("graph: no walkable ways after removing motorways, private and foot=no ways", "去掉高速公路"),
+    ("edges: no walkable ways (the layer of streets is empty); check the file covers a built-up "
+     "area and has highway=* ways", "道路图层为空"),
+    ("a.shp: unknown OSM file type; expected .osm.pbf, .osm or .osm.bz2", "未知的 OSM 文件类型"),
+    ("a.osm.pbf: could not read features (KeyError: 'tags')", "无法读取要素"),
+    ("osmnx.graph_from_place('某区',) failed (ConnectionError: offline); this needs internet "
+     "access to Overpass and Nominatim; offline, pass an OSM file (--pbf or --osm)",
+     "需要能访问 Overpass 的网络"),
+    ("osmnx.features_from_place('某区') failed; this needs internet access to Overpass; offline, "
+     "pass an OSM file (--pbf or --osm) (ConnectionError: offline)", "(ConnectionError: offline)"),
+    ("unknown online OSM source 'city'; use one of ['bbox', 'place']", "未知的在线 OSM 数据源"),
+    ("a.osm: bbox= clipping is only supported for .osm.pbf files", "bbox= 裁剪只支持"),
+    ("n.npz: cannot use this network file, it is of format 1, not 3; save it again with "
+     "care15.cache.network_to_npz", "无法使用该路网文件"),
+    ("n.npz: not a care15 network file (BadZipFile: not a zip)", "不是 care15 路网文件"),
+    ("cache folder /c cannot be created (Permission denied); set CARE15_CACHE to a writable "
+     "folder, or run without the cache (--no-cache on the command line, cache=False or "
+     "cache_dir= in Python)", "无法创建缓存文件夹 /c"),
+    # population
+    ("p.tif: not a readable raster (RasterioIOError: not recognized)", "不是可读取的栅格"),
+    ("p.tif: the raster has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:4326) before using "
+     "it", "栅格没有坐标系"),
+    ("p.tif: the raster does not overlap the study area", "栅格与研究区不重叠"),
+    ("p.tif: 3 pixels have negative population (first at row 10, column 12: -5); declare the "
+     "nodata value or fix the raster", "3 个像元的人口为负"),
+    ("p.gpkg: column 'pop' is negative in rows [4, 9]; population cannot be negative",
+     "列 'pop' 第 4, 9 行为负数"),
+    ("total population must be a positive number, got -5.0", "总人口必须是正数"),
+    ("a.osm.pbf: no residential buildings, residential land use or residential streets to place "
+     "residents on; pass a population layer instead (--population)", "没有可安置居民"),
+    ("a.osm.pbf: no residential buildings, residential land use or residential streets inside "
+     "the study area; pass a population layer (--population)", "研究区内没有住宅建筑"),
+    ("p.gpkg: a vector population layer needs inputs.population_column (or "
+     "--population-column)", "矢量人口图层需要"),
+    ("--population p.gpkg: a vector population layer needs its column: pass --population-column "
+     "NAME (inputs.population_column)", "需要指定人口列"),
+    ("no population: set inputs.population to a population file (--population FILE) or, with "
+     "an OSM file, inputs.total_population to a total to distribute (--total-population N)",
+     "没有人口数据: 请把"),
+    ("no population: pass a population file (--population FILE), with an OSM file a total to "
+     "distribute (--total-population N), or compounds with their households "
+     "(--compounds FILE|osm)", "没有人口数据: 请提供"),
+    ("the OSM population estimate (--total-population): no residents in the study area (empty, "
+     "all nodata, zero or text values, or outside the network's extent); check the file, its "
+     "column (--population-column) and its coordinate system, or pass --allow-empty",
+     "OSM 人口估算 (--total-population): 研究区内没有居民"),
+    ("population cells: NaN or negative values in ['pop_total']; fix the population layer (see "
+     "population_from_* loaders)", "有 NaN 或负值"),
+    ("population cells: the layer is empty; nothing to analyse", "没有可分析的内容"),
+    ("cells: missing columns ['pop_total']; has ['geometry']", "缺少列"),
+    ("a 10 m grid over these bounds has 25,000,000 cells; use a larger cell size",
+     "10 米网格有 25,000,000 个"),
+    # street network, scenario keys
+    ("scenario names no street network: set [area] pbf, osm, place or bbox (or pass "
+     "--pbf/--osm/--place)", "场景没有指定路网"),
+    ("no street network: pass --pbf FILE, --osm FILE or --place NAME (or set [area] pbf, osm, "
+     "place or bbox in the scenario file)", "没有路网: 请用"),
+    ("area: give only one of pbf, osm, place, bbox (got pbf, osm)", "只能给一个"),
+    ("area.bbox: expected [west, south, east, north] with west<east, south<north; got [1, 2, 0, "
+     "3]", "west<east"),
+    ("inputs.total_population: must be > 0, got -5.0", "必须大于 0"),
+    ("targets.childcare_places_per_1000: must be a number > 0, got 0", "必须是大于 0 的数"),
+    ("max_nodes_per_task: must be an integer >= 1, got 0", "必须是不小于 1 的整数"),
+    ("--sites 0: must be at least 1", "至少为 1"),
+    ("categories: give at least one of elderly, childcare", "至少给出 elderly、childcare 之一"),
+    ("categories: unknown category 'school'; allowed: elderly, childcare", "未知类别 'school'"),
+    ("thresholds_min: give at least one threshold in minutes, e.g. [5, 10, 15]",
+     "至少给出一个以分钟计的阈值"),
+    ("thresholds_min: 0 is not allowed; each threshold must be > 0 and <= 120 minutes",
+     "每个阈值必须大于 0 且不超过 120 分钟"),
+    ("thresholds_min: must be increasing and distinct, got [10.0, 5.0]", "必须递增且互不相同"),
+    ("speeds.elderly_mps: 9.0 m/s is not allowed; walking speeds must be in [0.1, 3.0] m/s",
+     "步速必须在 [0.1, 3.0] m/s 之间"),
+    ("shares.share_60plus: 1.5 is not a share; allowed range is [0, 1]", "不是比例"),
+    ("shares: share_60plus + share_0to3 exceed 1", "之和超过 1"),
+    ("targets.elderly_coverage: 1.5 is not allowed; a coverage target is a share in (0, 1]",
+     "覆盖率目标是 (0, 1] 之间的比例"),
+    ("targets.coverage_threshold_min: 20 must be one of thresholds_min [5.0, 10.0, 15.0]",
+     "必须是 thresholds_min"),
+    ("analysis.cell_size_m: 5 is not allowed; must be in [10, 2000]", "必须在 [10, 2000] 之间"),
+    ("compounds.new_from_year: 20 is not a year; allowed range is [1900, 2100]", "不是年份"),
+    ("compounds.retrofit_from_year: 20 is not a year (0 = assess every existing compound)",
+     "评估所有现有小区"),
+    ("compounds.file = 'osm' (--compounds osm) needs an OSM source: set [area] pbf, osm, place "
+     "or bbox", "需要 OSM 数据源"),
+    ("compounds.population = 'yes' needs compounds.file (--compounds)",
+     "compounds.population = 'yes' 需要"),
+    ("--compounds osm needs an OSM source (--pbf, --osm or --place)", "--compounds osm 需要"),
+    ("compounds: no compound gives households or residents; population cannot come from the "
+     "compounds (set compounds.population = 'no' and give a population file or a total)",
+     "小区: 没有小区给出户数或居民数"),
+    ("speeds.elderly_mps: expected a number, got 'fast' (str)", "应为数字, 实际为 'fast'(str)"),
+    ("analysis.cel_size_m: unknown key; allowed: cell_size_m, coverage_method",
+     "未知的键; 可用: cell_size_m、coverage_method"),
+    ("s.toml: not valid TOML (Expected '=' after a key in a key/value pair (at line 2, column "
+     "5))", "s.toml: 不是有效的 TOML(第 2 行第 5 列: 键后应为 '=')"),
+    ("scenario: s.toml is not valid TOML (Invalid value (at line 1, column 7))",
+     "场景: s.toml 不是有效的 TOML(第 1 行第 7 列: 值无效"),
+    ("s.toml: not valid TOML (Unescaped '\\' in a string (at end of document))",
+     "文件末尾: 字符串中有未转义的 '\\'"),
+    ("s.toml: not valid TOML (Something new (at line 3, column 1))", "第 3 行第 1 列: Something new"),
+    ("s.toml: not valid TOML", "s.toml: 不是有效的 TOML"),
+    # command line
+    ("--target 2.0: a coverage rate in (0, 1], e.g. 0.9 for 90%", "0.9 表示 90%"),
+    ("--time-limit -1.0: must be a positive number of seconds", "必须是正的秒数"),
+    ("--capacity-aware is for childcare places (托位), not --category elderly; use --category "
+     "childcare", "不适用于 --category elderly"),
+    ("--category school: not among the scenario's categories ['elderly']", "不在场景的类别"),
+    ("basemap 'tianditu' needs a 天地图 key (tianditu_key)", "天地图底图需要天地图 key"),
+    ("care15 batch needs dask.distributed: pip install 'care15[batch]'", "需要 dask.distributed"),
+    # siting and candidates
+    ("none of the 4 candidate sites is usable: {'far_from_network': 3, 'on_water': 1, "
+     "'duplicate': 0} (more than 250 m from a street, on water, or duplicates)",
+     "4 个候选点都不可用: 距道路过远 3 处"),
+    ("no candidate sites: pass candidates (e.g. from care15.candidates.candidates_from_file) "
+     "with points inside the study area", "没有候选点"),
+    ("c.geojson: a spatial layer carries its own CRS; --candidates-crs (coords='gcj02' in "
+     "Python) applies only to the lon/lat columns of CSV/XLSX files", "空间图层自带坐标系"),
+    # regions file
+    ("r.toml: no regions; add one [[region]] table per region, each with name = \"...\" and a "
+     "scenario file or inline [region.area] ...", "没有区域"),
+    ("r.toml: [defaults] must be a table of scenario keys, got 3", "[defaults] 必须是场景键的表"),
+    ("region 1 ('a'): layers: must be a table, got 3", "区域 1 ('a'): layers: 必须是表"),
+    ("r.toml: [batch] maps: must be true or false, got 'yes'", "必须是 true 或 false"),
+    ("r.toml: [batch] cache: must be true, false or a folder, got 3", "必须是 true、false 或文件夹"),
+    ("region 4 ('b'): layers.cells: must be a file path, got 3", "必须是文件路径"),
+    ("region 2 ('c'): scenario: must be the path of a scenario file, got 3", "必须是场景文件的路径"),
+    ("region 4 ('b'): layers.facilities: missing; with [region.layers] give at least facilities "
+     "and cells (or drop the table to read everything from the scenario)", "缺失; 使用"),
+    ("region 4 ('../up'): name: '../up' cannot be a folder name; use letters, digits, spaces, "
+     "'_', '-', '.' (not first), at most 100", "不能用作文件夹名"),
+    ("region 1 ('index.html'): name: 'index.html' is the name of a file the batch writes "
+     "(index.html, regions.csv); choose another name", "是批量运行要写入的文件名"),
+    ("region 3 ('a'): name: 'a' is already used by region 1; names must be unique",
+     "'a' 已被区域 1 使用"),
+    # argparse
+    ("unrecognized arguments: --bogus", "无法识别的参数: --bogus"),
+    ("the following arguments are required: regions", "缺少必需的参数: regions"),
+    ("argument --lang: invalid choice: 'fr' (choose from 'zh', 'en')",
+     "参数 --lang: 无效的取值: 'fr'"),
+    ("argument --workers: invalid int value: 'two'", "无效的整数: 'two'"),
+    ("argument --pbf: expected one argument", "需要一个参数值"),
+    ("argument --osm: not allowed with argument --pbf", "不能与参数 --pbf 同时使用"),
+    ("one of the arguments --sites --target is required", "中必须给出一个"),
+    ("ambiguous option: --c could match --cdn, --communities", "有歧义"),
+    ("argument -q/--quiet: ignored explicit argument 'x'", "忽略了多余的参数值 'x'"),
+    # a key leading a known problem
+    ("f.csv: 3 rows in 'x' column: file not found", "f.csv: 3 rows in 'x' column: 找不到文件"),
+]
+
+
+@pytest.mark.parametrize("en,expect", ERROR_EXAMPLES, ids=[e[:40] for e, _ in ERROR_EXAMPLES])
+def test_error_family(en, expect):
+    zh = translate_or_none(en)
+    assert zh is not None, en
+    assert expect in zh, zh
+    _check_pair(en, zh)
+    assert error_text(en, "en") == en
+
+
+def test_every_pattern_has_an_example(monkeypatch):
+    """Each rule answers for at least one example (a composite's parts counted as they answer)."""
+    trace: list[int] = []
+    monkeypatch.setattr(care15._notes, "_TRACE", trace)
+    for en, _ in EXAMPLES + ERROR_EXAMPLES:
+        assert translate_or_none(en) is not None, en
+    unused = [p.pattern[:60] for i, (p, _) in enumerate(_COMPILED) if i not in set(trace)]
     assert unused == []
+
+
+def test_multi_line_errors_translate_line_by_line():
+    msg = ("cannot start:\n  - --sites 0: must be at least 1\n  - a.csv: something care15 "
+           "never says\n  - inputs.total_population: must be > 0, got -5.0")
+    zh = error_text(msg, "zh")
+    assert zh.splitlines() == [
+        "无法开始:", "  - --sites 0: 至少为 1",
+        "  - a.csv: something care15 never says",  # no translation: kept, never lost
+        "  - inputs.total_population: 必须大于 0, 实际为 -5.0"]
+    assert error_text(msg, "en") == msg
+    # a key before an unknown problem is not half-translated
+    assert translate_or_none("region 1 ('a'): the moon is blue") is None
 
 
 def test_unknown_text_is_kept_and_flagged():

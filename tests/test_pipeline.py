@@ -165,8 +165,8 @@ def test_input_problems_name_the_flags(tmp_path):
     msgs = "\n".join(input_problems(care15.Scenario()))
     assert "--pbf FILE" in msgs and "--total-population N" in msgs
     r = subprocess.run([str(CARE15), "analyze", "--pbf", str(tmp_path / "none.osm.pbf"),
-                        "--facilities", str(tmp_path), "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True, timeout=120)
+                        "--facilities", str(tmp_path), "--out", str(tmp_path / "o"), "--lang",
+                        "en"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "area.pbf (--pbf): file not found" in r.stderr and "none.osm.pbf" in r.stderr
     assert "inputs.facilities (--facilities): is a folder" in r.stderr
@@ -179,8 +179,8 @@ def test_input_problems_name_the_flags(tmp_path):
     (["--sites", "2", "--capacity-aware"], "--capacity-aware is for childcare places"),
 ])
 def test_suggest_options_are_checked_before_any_work(tmp_path, args, words):
-    r = subprocess.run([str(CARE15), "suggest", "--demo", "--out", str(tmp_path / "o"), *args],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run([str(CARE15), "suggest", "--demo", "--out", str(tmp_path / "o"), *args,
+                        "--lang", "en"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
     assert words in r.stderr and "Traceback" not in r.stderr
     assert "reading the street network" not in r.stderr  # refused before the work
@@ -190,8 +190,8 @@ def test_suggest_options_are_checked_before_any_work(tmp_path, args, words):
 def test_out_that_is_a_file_is_refused_up_front(tmp_path):
     f = tmp_path / "a_file"
     f.write_text("x", encoding="utf-8")
-    r = subprocess.run([str(CARE15), "demo", "--out", str(f)], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run([str(CARE15), "demo", "--out", str(f), "--lang", "en"],
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "is a file" in r.stderr and "Traceback" not in r.stderr
     assert f.read_text(encoding="utf-8") == "x"
 

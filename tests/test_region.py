@@ -34,8 +34,8 @@ def test_population_without_residents_is_refused(tmp_path, demo_region):
         care15.region_from_scenario(sc)
     r = subprocess.run([str(CARE15), "analyze", "--pbf", str(sc.area.pbf), "--facilities",
                         str(sc.inputs.facilities), "--population", str(tif), "--out",
-                        str(tmp_path / "o"), "--quiet"], capture_output=True, text=True,
-                       timeout=300)
+                        str(tmp_path / "o"), "--quiet", "--lang", "en"], capture_output=True,
+                       text=True, timeout=300)
     assert r.returncode == 2 and "no residents" in r.stderr and "--allow-empty" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
 
