@@ -883,7 +883,8 @@ def compound_table(compounds: gpd.GeoDataFrame, minutes: pd.DataFrame | Mapping[
     return g
 
 
-def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
+def compound_summary(table: pd.DataFrame, scenario: Scenario, *, top: int = 10
+                     ) -> dict[str, Any]:
     """Headline figures of a compound table: compounds, covered, meeting each norm.
 
     Parameters
@@ -892,6 +893,8 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
         A :func:`compound_table`.
     scenario
         Its categories.
+    top
+        Compounds listed in ``top_short``.
 
     Returns
     -------
@@ -903,7 +906,10 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
         gates, also ``with_mapped_gates``, ``mapped_gates_share``, ``by_gate_source``,
         ``closed_compounds``, ``detour_factor`` and per category ``covered_direct``,
         ``median_walk_min_direct``, ``unreachable_direct``, ``covered_rate`` and
-        ``covered_rate_direct`` (shares of the compounds).
+        ``covered_rate_direct`` (shares of the compounds); ``top_short``: the ``top``
+        compounds short of the norm or outside the circle, largest shortfall first
+        (``compound_id``, ``name``, ``households``, ``walk_min``, ``walk_min_direct``,
+        ``covered``, ``norm_status``, ``shortfall``; None for unknown or unreachable).
     """
     out: dict[str, Any] = {"compounds": len(table),
                            "households": float(np.nansum(table["households"].to_numpy(float))),
@@ -936,7 +942,26 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
             out[c]["covered_rate"] = out[c]["covered"] / len(table) if len(table) else None
             out[c]["covered_rate_direct"] = (out[c]["covered_direct"] / len(table)
                                              if len(table) else None)
+        out[c]["top_short"] = _top_short(table, c, top)
     return out
+
+
+def _top_short(table: pd.DataFrame, c: str, top: int) -> list[dict[str, Any]]:
+    """The ``top`` compounds furthest from a category's norm or circle, as plain records."""
+    sf = "elderly_area_shortfall_m2" if c == "elderly" else "childcare_places_shortfall"
+    sel = (table[f"{c}_norm_status"] == "short").to_numpy() \
+        | ~table[f"{c}_covered"].astype(bool).to_numpy()
+    t = pd.DataFrame(table.loc[sel]).sort_values([sf, f"{c}_walk_min"], ascending=[False, False],
+                                                 na_position="last").head(top)
+
+    def num(v: Any) -> float | None:
+        return float(v) if v is not None and np.isfinite(float(v)) else None
+
+    return [{"compound_id": str(r["compound_id"]), "name": str(r["name"]),
+             "households": num(r["households"]), "walk_min": num(r[f"{c}_walk_min"]),
+             "walk_min_direct": num(r.get(f"{c}_walk_min_direct")),
+             "covered": bool(r[f"{c}_covered"]), "norm_status": str(r[f"{c}_norm_status"]),
+             "shortfall": num(r[sf])} for _, r in t.iterrows()]
 
 
 def compound_gaps(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
