@@ -17,6 +17,14 @@ Run by hand (not part of the test suite; Harbin takes about a minute):
 
     python benchmarks/bench_gates.py                          # Harbin, Nanjing; 80 facilities
     python benchmarks/bench_gates.py --extracts harbin --facilities 400
+
+The figures of ``care15 analyze --compounds osm`` runs (the gates in the run, OSM facilities),
+read from their ``summary.json``:
+
+    care15 analyze --pbf cn_harbin_central_2026.osm.pbf --compounds osm --out h-closed
+    care15 analyze --pbf cn_harbin_central_2026.osm.pbf --compounds osm --open-compounds \
+        --out h-open
+    python benchmarks/bench_gates.py --runs h-closed h-open
 """
 
 from __future__ import annotations
@@ -128,14 +136,46 @@ def run(path: Path, n_fac: int) -> None:
     print(f"  total {time.perf_counter() - t_all:.1f} s")
 
 
+def runs_table(folders: list[Path]) -> pd.DataFrame:
+    """The compound figures of finished runs, one row per run and category."""
+    import json
+
+    rows = []
+    for f in folders:
+        s = json.loads((Path(f) / "summary.json").read_text(encoding="utf-8"))
+        c = s["compounds"]
+        for cat in ("elderly", "childcare"):
+            if cat not in c:
+                continue
+            d = c[cat]
+            rows.append({"run": Path(f).name, "compounds": c["compounds"],
+                         "mapped_gates": c.get("with_mapped_gates"),
+                         "mapped_share": c.get("mapped_gates_share"),
+                         "closed": c.get("closed_compounds"), "category": cat,
+                         "median_min_gates": d["median_walk_min"],
+                         "median_min_direct": d.get("median_walk_min_direct"),
+                         "covered_gates": d["covered_rate"],
+                         "covered_direct": d.get("covered_rate_direct"),
+                         "unreachable_gates": d.get("unreachable"),
+                         "unreachable_direct": d.get("unreachable_direct"),
+                         "norm_met": d["met"], "norm_short": d["short"],
+                         "norm_unknown": d["unknown"], "seconds": s["seconds"]["total"]})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
-    """Parse the arguments and run each extract."""
+    """Parse the arguments and run each extract (or read finished runs)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--extracts", nargs="+", default=["harbin", "nanjing"],
                     choices=sorted(EXTRACTS))
     ap.add_argument("--facilities", type=int, default=80)
+    ap.add_argument("--runs", nargs="+", type=Path, default=None,
+                    help="output folders of care15 analyze --compounds runs to summarise")
     a = ap.parse_args()
     pd.set_option("display.width", 200)
+    if a.runs:
+        print(runs_table(a.runs).round(3).to_string(index=False))
+        return
     for name in a.extracts:
         run(CN / EXTRACTS[name], a.facilities)
 

@@ -58,6 +58,7 @@ from ._options import BASEMAPS
 from ._palette import (
     BAND_COLOURS,
     CATEGORY_COLOURS,
+    COMPOUND_COLOURS,
     GAP_COLOUR,
     MARKER_EDGE,
     NEW_COVER_COLOUR,
@@ -672,6 +673,7 @@ _T_COMPOUNDS: dict[str, dict[str, Any]] = {
     "zh": {"layer": "小区(按配建达标情况)", "gates": "小区出入口", "met": "全部达标",
            "short": "有未达标项", "unknown": "未知(户数或设施容量不详)",
            "leg": "小区:配建与15分钟圈(轮廓)", "gates_leg": "小区出入口",
+           "gates_inferred": "小区出入口(推测)",
            "mapped": "实测出入口(清单或OSM)", "inferred": "推测出入口(道路穿越或最近道路)",
            "households": "户数", "via": "经出入口", "direct": "不经出入口", "gate": "出入口",
            "status": {"met": "达标", "short": "不足", "unknown": "未知", "exempt": "不适用"},
@@ -681,6 +683,7 @@ _T_COMPOUNDS: dict[str, dict[str, Any]] = {
     "en": {"layer": "Compounds (by norm status)", "gates": "Compound gates", "met": "all norms met",
            "short": "a norm short", "unknown": "unknown (households or capacity not given)",
            "leg": "Compounds: norms and the 15-min circle (outline)", "gates_leg": "Compound gates",
+           "gates_inferred": "Compound gates (inferred)",
            "mapped": "mapped gate (list or OSM)",
            "inferred": "inferred gate (street crossing or nearest street)",
            "households": "Households", "via": "via gates", "direct": "without gates",
@@ -690,8 +693,6 @@ _T_COMPOUNDS: dict[str, dict[str, Any]] = {
                       "boundary_crossing": "street crossing (inferred)",
                       "nearest_street": "nearest street (inferred)", "none": "none"}},
 }
-_COMPOUND_COLOURS = {"met": RATE_STEPS[-1][1], "short": RATE_STEPS[0][1],
-                     "unknown": BAND_COLOURS["unreachable"]}
 
 
 def _compound_state(row: pd.Series, cats: list[str]) -> str:
@@ -731,8 +732,8 @@ def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
         tips.append("<br>".join(lines))
     fg = ctx.group(t["layer"], show=True)
     folium.GeoJson(
-        _geojson(cp, {"colour": [_COMPOUND_COLOURS[s] for s in states], "tip": tips}),
-        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2,
+        _geojson(cp, {"colour": [COMPOUND_COLOURS[s] for s in states], "tip": tips}),
+        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2.5,
                                   "fillColor": f["properties"]["colour"], "fillOpacity": 0.0},
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         popup=folium.GeoJsonPopup(["tip"], labels=False),
@@ -740,20 +741,21 @@ def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
     fg.add_to(ctx.m)
     g = fg.get_name()
     ctx.legend.append(_Section(t["leg"], [
-        (g, _swatch("#ffffff", _COMPOUND_COLOURS[s], width=2) + f"{t[s]} ({states.count(s)})")
+        (g, _swatch("#ffffff", COMPOUND_COLOURS[s], width=2) + f"{t[s]} ({states.count(s)})")
         for s in ("met", "short", "unknown") if s in states]))
     ctx.info["compounds"] = {s: states.count(s) for s in ("met", "short", "unknown")}
     if gates is None or len(gates) == 0:
         return
     gt = _to_map_crs(gates, ctx.gcj, 0.0)
     mapped = gt["source"].isin(("file", "osm_gate", "osm_entrance")).to_numpy()
-    fgg = ctx.group(t["gates"], show=True)
-    ctx.point_groups.append(fgg.get_name())
     rows: list[tuple[str | None, str]] = []
+    # mapped gates shown, inferred ones (often several per compound) in a layer switched off
     for is_mapped, colour in ((True, MARKER_EDGE), (False, "#ffffff")):
         sel = gt.loc[mapped == is_mapped]
         if not len(sel):
             continue
+        fgg = ctx.group(t["gates" if is_mapped else "gates_inferred"], show=is_mapped)
+        ctx.point_groups.append(fgg.get_name())
         folium.GeoJson(
             _geojson(sel, {"tip": [f"{html_text(gid)} · {t['source'].get(str(src), src)}"
                                    for gid, src in zip(sel["gate_id"], sel["source"],
@@ -762,10 +764,10 @@ def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
                                        fill_color=colour, fill_opacity=1.0),
             tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         ).add_to(fgg)
+        fgg.add_to(ctx.m)
         rows.append((fgg.get_name(), _dot(colour).replace(
             "background:", f"border:1px solid {MARKER_EDGE};background:")
             + f"{t['mapped' if is_mapped else 'inferred']} ({len(sel)})"))
-    fgg.add_to(ctx.m)
     ctx.legend.append(_Section(t["gates_leg"], rows))
     ctx.info["gates"] = {"mapped": int(mapped.sum()), "inferred": int((~mapped).sum())}
 
