@@ -36,6 +36,15 @@ compound is reached through that compound's gates: along the inner paths from a 
 joins them, else straight × detour from the gate. The compound's own residents are not
 hindered: they walk to their gates in any case.
 
+In a run (``care15 analyze --compounds …``): :func:`region_gates` finds the gates when the
+region is read (``--gates FILE`` / ``compounds.gates``, else OSM and the fallbacks) and
+:func:`care15.compounds.compound_table_for` measures each compound's residents through them
+(:func:`compound_minutes`, summed up by :func:`minutes_by_compound`): the compound table
+(小区清单) gives the minutes through the gates, the direct minutes, the gate used and the gate
+source, and judges the norms on the gate minutes. ``--open-compounds`` (``compounds.closed =
+false``) leaves every compound open to through routes; ``compounds.detour_factor`` replaces
+:data:`DETOUR_FACTOR`.
+
 Limits: the walk between a home and a gate is a straight line × a detour factor, not the
 compound's inner paths (these are often not mapped); a public street mapped inside a gated compound's outline is closed
 with it unless the caller keeps it (``keep_edges``); gates are open to all at all hours; only

@@ -589,3 +589,32 @@ def test_map_compound_states_from_the_table():
     assert _compound_state(row2, cats) == "unknown"
     row2["elderly_norm_status"] = "short"
     assert _compound_state(row2, cats) == "short"
+
+
+def test_minutes_by_compound_weights_modes_and_unreachable():
+    from care15.gates import minutes_by_compound
+
+    per_point = pd.DataFrame({
+        "compound_id": ["A", "A", "A", "B", None],
+        "weight": [1.0, 1.0, 2.0, 5.0, 9.0],
+        "elderly_walk_min": [10.0, 20.0, np.inf, np.inf, 1.0],
+        "elderly_walk_min_direct": [5.0, 5.0, 8.0, 30.0, 1.0],
+        "elderly_via": ["gate", "gate", "gate", "none", "street"],
+        "elderly_gate_id": ["A/g1", "A/g2", "A/g2", None, None],
+        "elderly_facility_id": ["f1", "f2", None, None, "f9"]})
+    gates = pd.DataFrame({"compound_id": ["A", "A", "C"],
+                          "source": ["osm_gate", "osm_gate", "nearest_street"]})
+    r = minutes_by_compound(per_point, gates, ["A", "B", "C"], threshold_min=15)
+    # A: mean over the points that reach a facility (weights 1, 1); the unreachable one
+    # counts against the share within 15 minutes (1 of 4 weight units)
+    assert r.loc["A", "elderly_walk_min"] == pytest.approx(15.0)
+    assert r.loc["A", "elderly_walk_min_direct"] == pytest.approx((5 + 5 + 16) / 4)
+    assert r.loc["A", "elderly_share_covered"] == pytest.approx(0.25)
+    assert r.loc["A", "elderly_gate_id"] == "A/g2"  # 3 weight units leave by g2, 1 by g1
+    assert r.loc["A", "elderly_nearest_facility"] == "f1"  # a tie: the first id
+    # B: its only point reaches nothing: unreachable; C: no resident point at all
+    assert np.isinf(r.loc["B", "elderly_walk_min"]) and r.loc["B", "elderly_share_covered"] == 0
+    assert np.isnan(r.loc["C", "elderly_walk_min"])
+    assert r["gate_source"].tolist() == ["osm_gate", "none", "nearest_street"]
+    assert r["gates_mapped"].tolist() == [True, False, False]
+    assert r["gates"].tolist() == [2, 0, 1]
