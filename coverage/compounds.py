@@ -469,7 +469,9 @@ def compounds_from_osm(source: Any, *, crs: Any, household_size: float | None = 
     out.attrs["overlapping_pairs"] = compound_overlaps(out, src=source_name(source), warn=False)
     out.attrs["capped"] = int(capped.sum())
     _BUILDINGS.clear()
-    _BUILDINGS[(source_name(source), str(crs), len(f))] = b
+    key = (source_name(source), str(crs), len(f))
+    _BUILDINGS[key] = b
+    out.attrs["buildings_key"] = key  # which buildings placed these compounds' residents
     return out
 
 
@@ -1103,11 +1105,8 @@ def gate_minutes_for(compounds: gpd.GeoDataFrame, network: WalkNetwork,
              if len(fac)]
     sup = pd.concat(parts, ignore_index=True) if parts else fac.iloc[:0]
     sup = gpd.GeoDataFrame(sup, geometry="geometry", crs=facilities.crs)
-    buildings = None
-    for key, b in _BUILDINGS.items():  # the OSM compounds' residential buildings, when read
-        if key[1] == str(network.crs) and key[2] == len(compounds) \
-                and (compounds["source"] == "osm").all():
-            buildings = b
+    # the OSM compounds' residential buildings, when they are still at hand
+    buildings = _BUILDINGS.get(compounds.attrs.get("buildings_key"))
     comp = compounds.to_crs(network.crs)
     points = compound_points(comp, buildings=buildings)
     per_point = through_gates(network, comp, gates, sup, points=points,
