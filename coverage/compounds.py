@@ -882,6 +882,10 @@ def compound_table(compounds: gpd.GeoDataFrame, minutes: pd.DataFrame | Mapping[
     out["norms_met"] = all_met
     g = gpd.GeoDataFrame(out, geometry=geom, crs=crs)
     g.attrs["summary"] = compound_summary(g, scenario)
+    if isinstance(minutes, pd.DataFrame) and "removed_edges" in minutes.attrs:  # via gates
+        g.attrs["summary"]["compounds_closed"] = int(minutes.attrs["closed_compounds"])
+        g.attrs["summary"]["edges_closed"] = int(minutes.attrs["removed_edges"])
+        g.attrs["summary"]["resident_points"] = int(minutes.attrs["points"])
     return g
 
 
@@ -906,7 +910,9 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario, *, top: int = 10
         of elderly-care floor area or childcare places), ``median_walk_min`` (over reachable
         compounds) and ``unreachable`` (compounds reaching no facility). Measured through the
         gates, also ``with_mapped_gates``, ``mapped_gates_share``, ``by_gate_source``,
-        ``closed_compounds``, ``detour_factor`` and per category ``covered_direct``,
+        ``closed_compounds``, ``detour_factor`` (and, from :func:`compound_table` given gate
+        minutes, ``compounds_closed``, ``edges_closed`` and ``resident_points``) and per
+        category ``covered_direct``,
         ``median_walk_min_direct``, ``unreachable_direct``, ``covered_rate`` and
         ``covered_rate_direct`` (shares of the compounds); ``top_short``: the ``top``
         compounds short of the norm or outside the circle, largest shortfall first

@@ -437,6 +437,8 @@ def test_run_far_corner_walks_to_the_gate(world_runs):
     c = s["compounds"]
     assert c["compounds"] == 2 and c["with_mapped_gates"] == 2 and c["mapped_gates_share"] == 1
     assert c["by_gate_source"] == {"file": 2}
+    # closed: A's inner street (two edges) is taken out; 100 grid points in A, 4 in B
+    assert (c["compounds_closed"], c["edges_closed"], c["resident_points"]) == (2, 2, 104)
     assert c["childcare"]["median_walk_min"] > c["childcare"]["median_walk_min_direct"]
     assert any("Compound gates: 2 gates; 2 of 2 compounds" in n for n in s["notes"])
 
