@@ -17,6 +17,20 @@ Run by hand (not part of the test suite; Harbin takes about a minute):
 
     python benchmarks/bench_gates.py                          # Harbin, Nanjing; 80 facilities
     python benchmarks/bench_gates.py --extracts harbin --facilities 400
+
+The figures of ``care15 analyze --compounds osm`` runs (the gates in the run, OSM facilities),
+read from their ``summary.json``:
+
+    care15 analyze --pbf cn_harbin_central_2026.osm.pbf --compounds osm --out h-closed
+    care15 analyze --pbf cn_harbin_central_2026.osm.pbf --compounds osm --open-compounds \
+        --out h-open
+    python benchmarks/bench_gates.py --runs h-closed h-open
+
+With the illustrative planner list of :func:`facility_list` instead of OSM's facilities:
+
+    python benchmarks/bench_gates.py --extracts harbin --facilities 80 --write-list h.csv
+    care15 analyze --pbf cn_harbin_central_2026.osm.pbf --facilities h.csv \
+        --facilities-crs gcj02 --compounds osm --out h-list-closed
 """
 
 from __future__ import annotations
@@ -55,15 +69,22 @@ EXTRACTS = {"harbin": "cn_harbin_central_2026.osm.pbf",
 
 
 def facility_list(net, n: int, out: Path) -> Path:
-    """A planner's list in GCJ-02 at ``n`` random nodes of the main piece (seed 7)."""
+    """A planner's list in GCJ-02 at ``n`` random nodes of the main piece (seed 7).
+
+    Elderly-care rows have 300 m² of floor area, childcare rows 50 places in 450 m²
+    (illustrative capacities, so that the per-compound norms can be judged).
+    """
     rng = np.random.default_rng(7)
     pick = rng.choice(np.flatnonzero(net.component == 0), n, replace=False)
     ll = net.nodes_gdf().to_crs(4326).iloc[pick]
     lon, lat = from_wgs84(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), "gcj02")
     kinds = ["养老院", "日间照料中心", "居家养老服务中心", "托育机构", "幼儿园", "社区托育点"]
     k = [kinds[i % len(kinds)] for i in range(n)]
+    elderly = np.array([t in kinds[:3] for t in k])
     pd.DataFrame({"机构名称": [f"{t}{i + 1}号" for i, t in enumerate(k)], "类型": k,
-                  "经度": np.round(lon, 6), "纬度": np.round(lat, 6)}).to_csv(
+                  "经度": np.round(lon, 6), "纬度": np.round(lat, 6),
+                  "建筑面积": np.where(elderly, 300, 450),
+                  "托位": np.where(elderly, "", "50")}).to_csv(
         out, index=False, encoding="utf-8-sig")
     return out
 
@@ -128,14 +149,52 @@ def run(path: Path, n_fac: int) -> None:
     print(f"  total {time.perf_counter() - t_all:.1f} s")
 
 
+def runs_table(folders: list[Path]) -> pd.DataFrame:
+    """The compound figures of finished runs, one row per run and category."""
+    import json
+
+    rows = []
+    for f in folders:
+        s = json.loads((Path(f) / "summary.json").read_text(encoding="utf-8"))
+        c = s["compounds"]
+        for cat in ("elderly", "childcare"):
+            if cat not in c:
+                continue
+            d = c[cat]
+            rows.append({"run": Path(f).name, "compounds": c["compounds"],
+                         "mapped_gates": c.get("with_mapped_gates"),
+                         "mapped_share": c.get("mapped_gates_share"),
+                         "closed": c.get("closed_compounds"), "category": cat,
+                         "median_min_gates": d["median_walk_min"],
+                         "median_min_direct": d.get("median_walk_min_direct"),
+                         "covered_gates": d["covered_rate"],
+                         "covered_direct": d.get("covered_rate_direct"),
+                         "unreachable_gates": d.get("unreachable"),
+                         "unreachable_direct": d.get("unreachable_direct"),
+                         "norm_met": d["met"], "norm_short": d["short"],
+                         "norm_unknown": d["unknown"], "seconds": s["seconds"]["total"]})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
-    """Parse the arguments and run each extract."""
+    """Parse the arguments and run each extract (or read finished runs)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--extracts", nargs="+", default=["harbin", "nanjing"],
                     choices=sorted(EXTRACTS))
     ap.add_argument("--facilities", type=int, default=80)
+    ap.add_argument("--runs", nargs="+", type=Path, default=None,
+                    help="output folders of care15 analyze --compounds runs to summarise")
+    ap.add_argument("--write-list", type=Path, default=None,
+                    help="only write the facility list of the first extract to this CSV")
     a = ap.parse_args()
     pd.set_option("display.width", 200)
+    if a.write_list:
+        print(facility_list(cached_network(CN / EXTRACTS[a.extracts[0]]), a.facilities,
+                            a.write_list))
+        return
+    if a.runs:
+        print(runs_table(a.runs).round(3).to_string(index=False))
+        return
     for name in a.extracts:
         run(CN / EXTRACTS[name], a.facilities)
 

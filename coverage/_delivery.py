@@ -45,8 +45,23 @@ _METHOD = {"raster": ("栅格人口", "population raster"),
            "landuse": ("OSM居住用地", "OSM residential land use"),
            "streets": ("OSM居住街道", "OSM residential streets")}
 _OUTSIDE = ("社区范围外", "outside communities")
-_BOOL_SUFFIXES = ("_covered", "_has_facility", "_target_met")
-_BOOL_COLUMNS = ("on_network", "counts_as_supply")
+# compound (小区) tables: norm verdicts, kinds and where the gates come from
+_NORM_STATUS = {"met": ("达标", "met"), "short": ("不足", "short"), "unknown": ("未知", "unknown"),
+                "exempt": ("不适用", "exempt")}
+_COMPOUND_KIND = {"new": ("新建", "new"), "existing": ("既有", "existing")}
+_GATE_SOURCE = {"file": ("出入口清单", "gate list"), "osm_gate": ("OSM大门", "OSM gate"),
+                "osm_entrance": ("OSM出入口", "OSM entrance"),
+                "boundary_crossing": ("道路穿越边界处(推测)", "street crossing the outline (inferred)"),
+                "nearest_street": ("距道路最近的边界点(推测)", "outline point nearest a street (inferred)"),
+                "none": ("无", "none")}
+_COMPOUND_VALUES = {"norm_status": _NORM_STATUS, "norm_kind": _COMPOUND_KIND,
+                    "kind": _COMPOUND_KIND, "gate_source": _GATE_SOURCE,
+                    "shortfall_unit": {"m²": ("平方米", "m²"), "places": ("托位", "places")},
+                    "households_basis": {"buildings": ("住宅建筑面积", "buildings"),
+                                         "landuse area": ("居住用地面积", "landuse area")}}
+_BOOL_SUFFIXES = ("_covered", "_has_facility", "_target_met", "_covered_direct")
+_BOOL_COLUMNS = ("on_network", "counts_as_supply", "gates_mapped", "norms_met",
+                 "households_estimated")
 
 
 def _supply_categories(facilities: pd.DataFrame | None) -> set[str] | None:
@@ -294,6 +309,9 @@ def _value_map(col: str, lang: str) -> dict[str, str] | None:
         return {k: v[i] for k, v in _STATE.items()}
     if col == "pop_method":
         return {k: v[i] for k, v in _METHOD.items()}
+    key = "norm_status" if col.endswith("norm_status") else col
+    if key in _COMPOUND_VALUES:
+        return {k: v[i] for k, v in _COMPOUND_VALUES[key].items()}
     return None
 
 

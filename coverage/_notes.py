@@ -792,8 +792,75 @@ _RULES: list[tuple[str, _Fill]] = [
     (r"regions", _t("区域")),
     (r"suggesting sites", _t("选址")),
     (r"(?P<d>.+) took (?P<s>[\d.]+) s", _t("{d} 用时 {s} 秒", d=_density)),
+    # ---- residential compounds (小区) and their gates (care15.compounds, care15.gates) -------
+    (rf"Compounds from OSM: (?P<n>{_N}) residential areas \((?P<k>{_N}) named\); households "
+     rf"estimated from residential floor area ÷ (?P<f>{_F}) m² per resident ÷ (?P<h>{_F}) "
+     rf"persons per household(?: \((?P<c>{_N}) capped at (?P<cap>{_N}) residents per ha\))?\.",
+     lambda g: (f"小区来自 OSM: {g['n']} 个居住用地({g['k']} 个有名称); 户数按住宅建筑面积 ÷ "
+                f"人均 {g['f']} 平方米 ÷ 户均 {g['h']} 人估算"
+                + (f"({g['c']} 个按每公顷 {g['cap']} 人封顶)" if g.get("c") else "") + "。")),
+    (rf"Compounds from (?P<f>.+?): (?P<n>{_N})(?: \((?P<d>{_N}) rows without geometry left "
+     rf"out\))?(?:; (?P<h>{_N}) without households)?\.",
+     lambda g: (f"小区来自 {g['f']}: {g['n']} 个"
+                + (f"({g['d']} 行无坐标, 未采用)" if g.get("d") else "")
+                + (f"; {g['h']} 个无户数" if g.get("h") else "") + "。")),
+    (rf"Compounds: (?P<n>{_N}) pairs overlap\.", _t("小区: {n} 对相互重叠。")),
+    (rf"Compound gates: (?P<g>{_N}) gates; (?P<m>{_N}) of (?P<n>{_N}) compounds \((?P<p>\d+)%\) "
+     r"have mapped gates \((?P<src>.+?)\), "
+     rf"(?P<x>{_N}) use the street crossings of their outline, (?P<s>{_N}) the nearest streets, "
+     rf"(?P<z>{_N}) none; residents walk to a gate \(straight line × detour factor\) and on "
+     r"over the streets; compounds with mapped gates are (?P<how>closed to through routes|open "
+     r"to through routes \(--open-compounds\))\.",
+     lambda g: (f"小区出入口: 共 {g['g']} 个; {g['n']} 个小区中 {g['m']} 个({g['p']}%)有实测出入口"
+                f"({'OSM 大门/出入口' if g['src'] == 'OSM gates/entrances' else g['src']}), "
+                f"{g['x']} 个以道路穿越边界处为出入口, {g['s']} 个以边界上距道路最近处为出入口, "
+                f"{g['z']} 个无出入口; 居民先步行至出入口(直线距离 × 绕行系数), 再沿路网前往设施; "
+                + ("有实测出入口的小区封闭, 不作为他人穿行通道。" if g["how"].startswith("closed")
+                   else "有实测出入口的小区不封闭, 允许穿行(--open-compounds)。"))),
+    (rf"(?P<n>{_N}) compounds? have no mapped gate and no street crossing their outline; their "
+     r"residents are taken to leave by the outline points nearest a street \(nearest_street\): "
+     r"(?P<names>.+)\. Map their gates \(barrier=gate\) or give a gate file to replace this "
+     r"guess\.",
+     _t("{n} 个小区既无实测出入口, 也无道路穿越其边界; 按边界上距道路最近处作为出入口"
+        "(nearest_street): {names}。请在 OSM 中标注其出入口(barrier=gate)或提供出入口清单"
+        "(--gates)以替代此推测。", names=lambda v: _compound_names(v))),
+    (rf"(?P<n>{_N}) compounds have no street within (?P<m>{_F}) m of their outline and no gate: "
+     r"(?P<names>.+); their residents are joined to the nearest street directly\.",
+     _t("{n} 个小区边界 {m} 米内无道路且无出入口: {names}; 其居民直接接入最近道路。",
+        names=lambda v: _compound_names(v))),
+    (rf"(?P<n>{_N}) OSM gate or entrance nodes lie more than (?P<m>{_F}) m from any walkable "
+     r"street and are left out \(nodes (?P<ids>\[.*?\])\)\.",
+     _t("{n} 个 OSM 大门/出入口节点距可步行道路超过 {m} 米, 未采用(节点 {ids})。")),
+    (rf"Population from (?P<n>{_N}) compounds: (?P<r>{_N}) residents \(households × household "
+     r"size where no residents column\), placed on their residential buildings or area; "
+     rf"residents outside compounds are not counted(?:; (?P<e>{_N}) compounds' households are "
+     r"estimates)?\.",
+     lambda g: (f"人口来自 {g['n']} 个小区: {g['r']} 人(无人口列时按户数 × 户均人数), 分配到其住宅"
+                f"建筑或用地上; 小区以外的居民不计" + (f"; {g['e']} 个小区的户数为估算" if g.get("e")
+                                            else "") + "。")),
+    (r"(?P<f>.+?): build year of rows (?P<rows>\[.*?\](?: …)?) is not a year \(e\.g\. "
+     r"(?P<v>.+)\) and is read as unknown",
+     _t("{f}: 第 {rows} 行的建成年份不是年份(如 {v}), 按未知处理", rows=_rows)),
+    (r"(?P<f>.+?): build year of rows (?P<rows>\[.*?\](?: …)?) lies in the future or before "
+     r"1900 \(e\.g\. (?P<v>\d+)\) and is read as unknown",
+     _t("{f}: 第 {rows} 行的建成年份晚于今年或早于1900年(如 {v}), 按未知处理", rows=_rows)),
+    (r"(?P<f>.+?): rows (?P<rows>\[.*?\](?: …)?) give neither households \((?P<c>.+?)\) nor "
+     r"residents; their norms are reported as unknown and they add no residents",
+     _t("{f}: 第 {rows} 行既无户数({c})也无人口; 其配建达标情况为未知, 不计入人口", rows=_rows)),
+    (r"finding compound gates", _t("识别小区出入口")),
+    (r"writing the tables", _t("写出表格")),
+    (r"drawing the map and figures", _t("绘制地图和图表")),
     *_ERROR_RULES,
 ]
+
+
+def _compound_names(s: str) -> str:
+    """``甲 (A), 乙 (B) and 3 more`` → ``甲 (A)、乙 (B) 等另外 3 个``."""
+    m = re.fullmatch(r"(?P<list>.*?)(?: and (?P<k>[\d,]+) more)?", s.strip(), re.DOTALL)
+    if m is None:
+        return s
+    out = m["list"].replace(", ", "、")
+    return out + (f" 等另外 {m['k']} 个" if m["k"] else "")
 _COMPILED = [(re.compile(p, re.DOTALL), f) for p, f in _RULES]
 #: When a list, :func:`translate_or_none` appends the index of each rule that answers (a
 #: composite's parts too): the tests use it to prove every rule has an example.

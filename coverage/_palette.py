@@ -31,3 +31,6 @@ STREET_COLOUR = "#8c8c8c"
 NEW_COVER_COLOUR = "#1b9e77"
 #: Outline of facility markers.
 MARKER_EDGE = "#222222"
+#: Outlines of residential compounds (小区) by norm status: colours apart from the cell bands
+#: (green, yellow, red, grey) they are drawn over.
+COMPOUND_COLOURS = {"met": "#2166ac", "short": "#c51b7d", "unknown": "#4d4d4d"}

@@ -174,6 +174,16 @@ def _add_common(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
                             "OSM residential areas; adds the compound table (小区清单)")
         g.add_argument("--compounds-crs", choices=COORD_SYSTEMS,
                        help="coordinate system of the compound file (default wgs84)")
+        g.add_argument("--gates", type=Path, metavar="FILE",
+                       help="the compounds' gates (出入口): CSV/XLSX/GeoJSON naming each gate's "
+                            "compound (compound_id or 小区名称) with lon/lat; default: OSM gates "
+                            "and entrances, street crossings of the outline, else the nearest "
+                            "streets")
+        g.add_argument("--gates-crs", choices=COORD_SYSTEMS,
+                       help="coordinate system of the gate file (default wgs84)")
+        g.add_argument("--open-compounds", action="store_true", default=None,
+                       help="let through routes cross compounds with mapped gates (default: "
+                            "they are closed; compounds.closed)")
     o = p.add_argument_group("analysis and output")
     o.add_argument("--out", type=Path, default=None,
                    help=f"output folder (default {DEMO_OUT if demo else Path('out')})")
@@ -229,8 +239,12 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         changes["inputs"] = replace(sc.inputs, **inputs)
     if getattr(args, "method", None):
         changes["analysis"] = replace(sc.analysis, coverage_method=args.method)
-    comp = {k: v for k, v in (("file", getattr(args, "compounds", None)),
-                              ("crs", getattr(args, "compounds_crs", None))) if v is not None}
+    comp: dict[str, Any] = {k: v for k, v in (("file", getattr(args, "compounds", None)),
+                              ("crs", getattr(args, "compounds_crs", None)),
+                              ("gates", getattr(args, "gates", None)),
+                              ("gates_crs", getattr(args, "gates_crs", None)),
+                              ("closed", False if getattr(args, "open_compounds", None)
+                               else None)) if v is not None}
     if comp:
         if comp.get("file") not in (None, "osm"):
             comp["file"] = Path(comp["file"])

@@ -469,7 +469,9 @@ def compounds_from_osm(source: Any, *, crs: Any, household_size: float | None = 
     out.attrs["overlapping_pairs"] = compound_overlaps(out, src=source_name(source), warn=False)
     out.attrs["capped"] = int(capped.sum())
     _BUILDINGS.clear()
-    _BUILDINGS[(source_name(source), str(crs), len(f))] = b
+    key = (source_name(source), str(crs), len(f))
+    _BUILDINGS[key] = b
+    out.attrs["buildings_key"] = key  # which buildings placed these compounds' residents
     return out
 
 
@@ -781,11 +783,21 @@ def compound_table(compounds: gpd.GeoDataFrame, minutes: pd.DataFrame | Mapping[
     poly = np.isin(shapely.get_type_id(geom), (3, 6))
     thr = scenario.targets.coverage_threshold_min
     n = len(comp)
+    for col in ("gate_source", "gates_mapped", "gates"):  # measured through the gates
+        if col in m:
+            out[col] = m[col].to_numpy()
     all_met = np.ones(n, bool)
     for c in scenario.categories:
         wm = m[f"{c}_walk_min"].to_numpy(float) if f"{c}_walk_min" in m else np.full(n, np.nan)
         out[f"{c}_walk_min"] = wm
         out[f"{c}_covered"] = wm <= thr
+        if f"{c}_walk_min_direct" in m:
+            wd = m[f"{c}_walk_min_direct"].to_numpy(float)
+            out[f"{c}_walk_min_direct"] = wd
+            out[f"{c}_covered_direct"] = wd <= thr
+            out[f"{c}_share_covered"] = m[f"{c}_share_covered"].to_numpy(float)
+            out[f"{c}_gate_id"] = m[f"{c}_gate_id"].to_numpy(object) \
+                if f"{c}_gate_id" in m else np.full(n, None, dtype=object)
         near = m[f"{c}_nearest_facility"].to_numpy(object) \
             if f"{c}_nearest_facility" in m else np.full(n, None, dtype=object)
         out[f"{c}_nearest_facility"] = near
@@ -870,10 +882,15 @@ def compound_table(compounds: gpd.GeoDataFrame, minutes: pd.DataFrame | Mapping[
     out["norms_met"] = all_met
     g = gpd.GeoDataFrame(out, geometry=geom, crs=crs)
     g.attrs["summary"] = compound_summary(g, scenario)
+    if isinstance(minutes, pd.DataFrame) and "removed_edges" in minutes.attrs:  # via gates
+        g.attrs["summary"]["compounds_closed"] = int(minutes.attrs["closed_compounds"])
+        g.attrs["summary"]["edges_closed"] = int(minutes.attrs["removed_edges"])
+        g.attrs["summary"]["resident_points"] = int(minutes.attrs["points"])
     return g
 
 
-def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
+def compound_summary(table: pd.DataFrame, scenario: Scenario, *, top: int = 10
+                     ) -> dict[str, Any]:
     """Headline figures of a compound table: compounds, covered, meeting each norm.
 
     Parameters
@@ -882,17 +899,38 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
         A :func:`compound_table`.
     scenario
         Its categories.
+    top
+        Compounds listed in ``top_short``.
 
     Returns
     -------
     dict
         ``compounds``, ``households`` (sum of known), ``households_estimated`` (rows) and per
         category ``covered``, ``met``, ``short``, ``unknown``, ``exempt``, ``shortfall`` (m²
-        of elderly-care floor area or childcare places), ``median_walk_min``.
+        of elderly-care floor area or childcare places), ``median_walk_min`` (over reachable
+        compounds) and ``unreachable`` (compounds reaching no facility). Measured through the
+        gates, also ``with_mapped_gates``, ``mapped_gates_share``, ``by_gate_source``,
+        ``closed_compounds``, ``detour_factor`` (and, from :func:`compound_table` given gate
+        minutes, ``compounds_closed``, ``edges_closed`` and ``resident_points``) and per
+        category ``covered_direct``,
+        ``median_walk_min_direct``, ``unreachable_direct``, ``covered_rate`` and
+        ``covered_rate_direct`` (shares of the compounds); ``top_short``: the ``top``
+        compounds short of the norm or outside the circle, largest shortfall first
+        (``compound_id``, ``name``, ``households``, ``walk_min``, ``walk_min_direct``,
+        ``covered``, ``norm_status``, ``shortfall``; None for unknown or unreachable).
     """
     out: dict[str, Any] = {"compounds": len(table),
                            "households": float(np.nansum(table["households"].to_numpy(float))),
                            "households_estimated": int(table["households_estimated"].sum())}
+    gated = "gate_source" in table
+    if gated:
+        src = table["gate_source"].astype(str)
+        out["with_mapped_gates"] = int(table["gates_mapped"].astype(bool).sum())
+        out["mapped_gates_share"] = (out["with_mapped_gates"] / len(table)) if len(table) \
+            else None
+        out["by_gate_source"] = {str(k): int(v) for k, v in src.value_counts().items()}
+        out["closed_compounds"] = bool(scenario.compounds.closed)
+        out["detour_factor"] = float(scenario.compounds.detour_factor)
     for c in scenario.categories:
         st = table[f"{c}_norm_status"]
         sf = "elderly_area_shortfall_m2" if c == "elderly" else "childcare_places_shortfall"
@@ -901,8 +939,37 @@ def compound_summary(table: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
                   **{s: int((st == s).sum()) for s in ("met", "short", "unknown", "exempt")},
                   "shortfall": float(np.nansum(table[sf].to_numpy(float))),
                   "median_walk_min": float(np.median(wm[np.isfinite(wm)]))
-                  if np.isfinite(wm).any() else None}
+                  if np.isfinite(wm).any() else None,
+                  "unreachable": int(np.isinf(wm).sum())}
+        if gated and f"{c}_walk_min_direct" in table:
+            wd = table[f"{c}_walk_min_direct"].to_numpy(float)
+            out[c]["covered_direct"] = int(table[f"{c}_covered_direct"].sum())
+            out[c]["median_walk_min_direct"] = (float(np.median(wd[np.isfinite(wd)]))
+                                                if np.isfinite(wd).any() else None)
+            out[c]["unreachable_direct"] = int(np.isinf(wd).sum())
+            out[c]["covered_rate"] = out[c]["covered"] / len(table) if len(table) else None
+            out[c]["covered_rate_direct"] = (out[c]["covered_direct"] / len(table)
+                                             if len(table) else None)
+        out[c]["top_short"] = _top_short(table, c, top)
     return out
+
+
+def _top_short(table: pd.DataFrame, c: str, top: int) -> list[dict[str, Any]]:
+    """The ``top`` compounds furthest from a category's norm or circle, as plain records."""
+    sf = "elderly_area_shortfall_m2" if c == "elderly" else "childcare_places_shortfall"
+    sel = (table[f"{c}_norm_status"] == "short").to_numpy() \
+        | ~table[f"{c}_covered"].astype(bool).to_numpy()
+    t = pd.DataFrame(table.loc[sel]).sort_values([sf, f"{c}_walk_min"], ascending=[False, False],
+                                                 na_position="last").head(top)
+
+    def num(v: Any) -> float | None:
+        return float(v) if v is not None and np.isfinite(float(v)) else None
+
+    return [{"compound_id": str(r["compound_id"]), "name": str(r["name"]),
+             "households": num(r["households"]), "walk_min": num(r[f"{c}_walk_min"]),
+             "walk_min_direct": num(r.get(f"{c}_walk_min_direct")),
+             "covered": bool(r[f"{c}_covered"]), "norm_status": str(r[f"{c}_norm_status"]),
+             "shortfall": num(r[sf])} for _, r in t.iterrows()]
 
 
 def compound_gaps(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -966,7 +1033,17 @@ def compound_gaps(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 def compound_table_for(result: Any, region: Region, scenario: Scenario) -> gpd.GeoDataFrame:
-    """The compound table of an analysed region (minutes from the analysis' node distances).
+    """The compound table of an analysed region: minutes through the gates when it has them.
+
+    With ``region.gates`` (found when the region was read, :func:`care15.gates.region_gates`)
+    each compound's residents (its OSM residential buildings, weighted by floor area, else a
+    50 m grid over its area) walk to a gate (straight line × ``compounds.detour_factor``) and
+    on over the streets, with the compounds that have mapped gates closed to through routes
+    unless ``compounds.closed`` is false (:func:`care15.gates.compound_minutes`). A compound's
+    minutes are the weighted mean over its residents' points; the direct minutes (each point
+    joining its nearest street, no gate, nothing closed) stand beside them, and the norms are
+    judged on the gate minutes. Without gates, the compound's representative point joins the
+    nearest street (:func:`compound_minutes`).
 
     Parameters
     ----------
@@ -983,9 +1060,78 @@ def compound_table_for(result: Any, region: Region, scenario: Scenario) -> gpd.G
         :func:`compound_table` of ``region.compounds``.
     """
     comp = region.compounds
-    mins = compound_minutes(comp, region.network, result.facilities, scenario,
-                            node_distances=result.node_distances)
+    gates = getattr(region, "gates", None)
+    if gates is None:
+        mins = compound_minutes(comp, region.network, result.facilities, scenario,
+                                node_distances=result.node_distances)
+    else:
+        mins = gate_minutes_for(comp, region.network, gates, result.facilities, scenario,
+                                keep_edges=getattr(region, "gate_keep_edges", None))
     return compound_table(comp, mins, result.facilities, scenario)
+
+
+def gate_minutes_for(compounds: gpd.GeoDataFrame, network: WalkNetwork,
+                     gates: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+                     scenario: Scenario, *, keep_edges: np.ndarray | None = None
+                     ) -> pd.DataFrame:
+    """Per compound, minutes to the supply facilities of each category through its gates.
+
+    Parameters
+    ----------
+    compounds
+        Compounds (``compound_id``) in the network's CRS.
+    network
+        The walking network.
+    gates
+        Their gates (:func:`care15.gates.compound_gates`).
+    facilities
+        Facilities (``category``, ``facility_id``, ``counts_as_supply``; any CRS).
+    scenario
+        Categories, speeds, coverage threshold, ``max_access_m`` and ``[compounds]``
+        (``closed``, ``detour_factor``).
+    keep_edges
+        Public street edges never closed (:func:`care15.gates.public_street_edges`).
+
+    Returns
+    -------
+    DataFrame
+        :func:`care15.gates.minutes_by_compound`: indexed by ``compound_id``, ``gate_source``,
+        ``gates_mapped``, ``gates`` and per category ``{c}_walk_min`` (through the gates),
+        ``{c}_walk_min_direct``, ``{c}_share_covered``, ``{c}_gate_id`` and
+        ``{c}_nearest_facility``. ``attrs`` carries ``closed_compounds``, ``removed_edges``
+        and ``points``.
+    """
+    from .analysis import supply_mask
+    from .gates import compound_minutes as through_gates
+    from .gates import compound_points, minutes_by_compound
+
+    cfg = scenario.compounds
+    fac = facilities.reset_index(drop=True)
+    parts = [fac.loc[supply_mask(fac, c)].assign(category=c) for c in scenario.categories
+             if len(fac)]
+    sup = pd.concat(parts, ignore_index=True) if parts else fac.iloc[:0]
+    sup = gpd.GeoDataFrame(sup, geometry="geometry", crs=facilities.crs)
+    # the OSM compounds' residential buildings, when they are still at hand
+    buildings = _BUILDINGS.get(compounds.attrs.get("buildings_key"))
+    comp = compounds.to_crs(network.crs)
+    points = compound_points(comp, buildings=buildings)
+    per_point = through_gates(network, comp, gates, sup, points=points,
+                              closed_compounds=cfg.closed,
+                              speeds={c: scenario.speed_for(c) for c in scenario.categories},
+                              detour=cfg.detour_factor, keep_edges=keep_edges,
+                              max_access_m=scenario.analysis.max_access_m)
+    out = minutes_by_compound(per_point, gates, comp["compound_id"].astype(str).to_numpy(),
+                              threshold_min=scenario.targets.coverage_threshold_min)
+    for c in scenario.categories:  # a category with no supply facility: nothing reached
+        for col in (f"{c}_walk_min", f"{c}_walk_min_direct"):
+            if col not in out:
+                out[col] = np.inf
+        if f"{c}_share_covered" not in out:
+            out[f"{c}_share_covered"] = 0.0
+    out.attrs.update(closed_compounds=int(per_point.attrs.get("closed_compounds", 0)),
+                     removed_edges=int(per_point.attrs.get("removed_edges", 0)),
+                     points=len(points))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1178,6 +1324,35 @@ COMPOUND_COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
                                            "compounds.childcare_m2_per_place (seed 000)"),
     "childcare_norm_status": ("托育配建达标情况", "Childcare norm", _STATUS),
     "norms_met": ("全部达标", "All norms met", "Every norm met (or exempt)"),
+    "gate_source": ("出入口来源", "Gate source", "Where the compound's gates come from: file "
+                    "(the gate list), osm_gate / osm_entrance (mapped in OSM), boundary_crossing "
+                    "(inferred: streets crossing the outline), nearest_street (inferred: the "
+                    "outline points nearest a street), none"),
+    "gates_mapped": ("出入口为实测", "Gates mapped", "True when the gates come from the gate "
+                     "list or OSM (file, osm_gate, osm_entrance), False when inferred"),
+    "gates": ("出入口数", "Gates", "Number of the compound's gates used"),
+    "elderly_walk_min_direct": ("不经出入口步行至养老设施(分钟)",
+                                "Elderly care, walk without gates (min)",
+                                "Minutes when each resident joins the nearest street directly "
+                                "(no gates, no compound closed): for comparison"),
+    "childcare_walk_min_direct": ("不经出入口步行至托育设施(分钟)",
+                                  "Childcare, walk without gates (min)",
+                                  "Minutes when each resident joins the nearest street directly "
+                                  "(no gates, no compound closed): for comparison"),
+    "elderly_covered_direct": ("不经出入口养老在15分钟圈内", "Elderly, within without gates",
+                               "The direct walk is within the coverage threshold"),
+    "childcare_covered_direct": ("不经出入口托育在15分钟圈内", "Childcare, within without gates",
+                                 "The direct walk is within the coverage threshold"),
+    "elderly_share_covered": ("养老15分钟圈内居民比例", "Elderly, share of residents within",
+                              "Share of the compound's residents (points weighted by floor area) "
+                              "within the threshold through the gates"),
+    "childcare_share_covered": ("托育15分钟圈内居民比例", "Childcare, share of residents within",
+                                "Share of the compound's residents (points weighted by floor "
+                                "area) within the threshold through the gates"),
+    "elderly_gate_id": ("前往养老设施所用出入口", "Gate used (elderly care)",
+                        "The gate most of the compound's residents leave by for elderly care"),
+    "childcare_gate_id": ("前往托育设施所用出入口", "Gate used (childcare)",
+                          "The gate most of the compound's residents leave by for childcare"),
     "compound_walk_min": ("步行至最近设施(分钟)", "Walk to nearest (min)", "Walking minutes "
                           "from the compound to the nearest facility of the category"),
     "compound_covered": ("是否在15分钟圈内", "Within the circle", "The nearest facility is "

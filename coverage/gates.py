@@ -36,6 +36,15 @@ compound is reached through that compound's gates: along the inner paths from a 
 joins them, else straight × detour from the gate. The compound's own residents are not
 hindered: they walk to their gates in any case.
 
+In a run (``care15 analyze --compounds …``): :func:`region_gates` finds the gates when the
+region is read (``--gates FILE`` / ``compounds.gates``, else OSM and the fallbacks) and
+:func:`care15.compounds.compound_table_for` measures each compound's residents through them
+(:func:`compound_minutes`, summed up by :func:`minutes_by_compound`): the compound table
+(小区清单) gives the minutes through the gates, the direct minutes, the gate used and the gate
+source, and judges the norms on the gate minutes. ``--open-compounds`` (``compounds.closed =
+false``) leaves every compound open to through routes; ``compounds.detour_factor`` replaces
+:data:`DETOUR_FACTOR`.
+
 Limits: the walk between a home and a gate is a straight line × a detour factor, not the
 compound's inner paths (these are often not mapped); a public street mapped inside a gated compound's outline is closed
 with it unless the caller keeps it (``keep_edges``); gates are open to all at all hours; only
@@ -80,30 +89,31 @@ __all__ = [
     "compound_summary",
     "gate_distances",
     "gate_network",
+    "minutes_by_compound",
     "osm_gate_nodes",
     "points_in_compounds",
     "public_street_edges",
+    "region_gates",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Walking distance inside a compound ÷ straight-line distance (home to gate). An assumption,
-#: not a measured constant: 1.3 is the usual circuity of pedestrian paths in dense urban grids
-#: (network/Euclidean ratios of 1.2–1.4 are reported for walking trips, e.g. Yang & Diez-Roux
-#: 2012, Am J Prev Med 43(1):11-19, median ratio ≈ 1.3 for walks under 1.6 km).
-DETOUR_FACTOR = 1.3
+#: Walking distance inside a compound ÷ straight-line distance (home to gate): the standard
+#: ``compound_gate_detour_factor`` (1.3, an assumption with its rationale in
+#: :mod:`care15.standards`); a scenario sets its own (``compounds.detour_factor``).
+DETOUR_FACTOR = std.get("compound_gate_detour_factor")
 #: An OSM ``barrier=gate`` / ``entrance=*`` node is a gate of every compound whose outline lies
-#: within this many metres (gates are mapped on the access road, a few metres off the wall).
-GATE_NEAR_M = 20.0
+#: within this many metres (standard ``compound_gate_near_m``).
+GATE_NEAR_M = std.get("compound_gate_near_m")
 #: An OSM gate node near several compounds' outlines belongs to the nearest one, and to the
 #: others only when their outline is within this many metres more (a wall shared by both).
 SHARED_WALL_M = 1.0
 #: A gate from a file farther than this from its compound's outline is refused (the usual sign
-#: of a wrong coordinate system: GCJ-02 points lie 300–600 m off WGS-84 ones in China).
-FILE_GATE_MAX_M = 50.0
+#: of a wrong coordinate system; standard ``compound_file_gate_max_m``).
+FILE_GATE_MAX_M = std.get("compound_file_gate_max_m")
 #: A gate farther than this from every street cannot be used: a file gate is refused, an OSM
-#: gate is left out with a note, a fallback point is not taken.
-GATE_STREET_MAX_M = 100.0
+#: gate is left out with a note, a fallback point is not taken (``compound_gate_street_max_m``).
+GATE_STREET_MAX_M = std.get("compound_gate_street_max_m")
 #: Street crossings of one compound's outline closer than this are one gate (a road and its
 #: sidewalk, a way split at the wall).
 CROSSING_MERGE_M = 15.0
@@ -255,7 +265,8 @@ def _file_gates(path: str | Path, comp: gpd.GeoDataFrame, crs: Any,
         what = "compound name"
     else:
         raise InputError(f"{p}: no compound column (looked for {', '.join(_ID_COLS)} or "
-                         f"{', '.join(_NAME_COLS)}); columns are {cols}")
+                         f"{', '.join(_NAME_COLS)}); columns are {cols}; add one naming each "
+                         "gate's compound (--gates)")
     cidx = np.array([lookup.get(k, -1) for k in key], dtype=np.int64)
     unknown = rows[cidx < 0]
     if len(unknown):
@@ -263,18 +274,20 @@ def _file_gates(path: str | Path, comp: gpd.GeoDataFrame, crs: Any,
         raise InputError(f"{p}: rows {unknown[:20].tolist()} name a {what} that is not among "
                          f"the compounds ({ex}); check the {what} column "
                          f"{id_c or name_c!r}")
+    lon_c, lat_c = pick_column(cols, _LON), pick_column(cols, _LAT)
     if glon is None:
-        lon_c, lat_c = pick_column(cols, _LON), pick_column(cols, _LAT)
         if lon_c is None or lat_c is None:
             raise InputError(f"{p}: no longitude/latitude columns (经度/纬度, lon/lat); "
-                             f"columns are {cols}")
+                             f"columns are {cols}; add them (in the system of --gates-crs)")
         lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(float)
         lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(float)
     else:
         lon, lat = glon, glat
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
-        raise InputError(f"{p}: rows {rows[bad][:20].tolist()} have no usable coordinate")
+        where = f"columns {lon_c!r}, {lat_c!r}" if glon is None else "geometry"
+        raise InputError(f"{p}: rows {rows[bad][:20].tolist()} have no usable coordinate "
+                         f"({where})")
 
     def local_xy(system: str) -> tuple[np.ndarray, np.ndarray]:
         lw, bw = to_wgs84(lon, lat, system)
@@ -293,7 +306,7 @@ def _file_gates(path: str | Path, comp: gpd.GeoDataFrame, crs: Any,
         for alt in COORD_SYSTEMS:
             if alt != coords and (off_m(*local_xy(alt))[far] <= FILE_GATE_MAX_M).mean() > 0.5:
                 hint = (f"; read as {alt} most of them lie on their compound's outline: pass "
-                        f"coords={alt!r}")
+                        f"--gates-crs {alt} (compounds.gates_crs = {alt!r})")
                 break
         raise InputError(f"{p}: rows {rows[far][:20].tolist()} lie more than "
                          f"{FILE_GATE_MAX_M:.0f} m from the outline of their compound (read as "
@@ -965,7 +978,8 @@ def compound_minutes(network: WalkNetwork, compounds: gpd.GeoDataFrame,
                      points: gpd.GeoDataFrame | None = None, closed_compounds: bool = True,
                      speeds: dict[str, float] | None = None,
                      detour: float = DETOUR_FACTOR,
-                     keep_edges: np.ndarray | None = None) -> pd.DataFrame:
+                     keep_edges: np.ndarray | None = None,
+                     max_access_m: float | None = None) -> pd.DataFrame:
     """Walking minutes per resident point for each facility category, with and without gates.
 
     Parameters
@@ -990,13 +1004,18 @@ def compound_minutes(network: WalkNetwork, compounds: gpd.GeoDataFrame,
         Walking distance ÷ straight-line distance inside a compound.
     keep_edges
         Edges never closed (see :func:`gate_network`).
+    max_access_m
+        Longest off-network leg of facilities and of points joining the streets directly
+        (default: the standard ``max_access_m``).
 
     Returns
     -------
     pandas.DataFrame
         ``compound_id`` and, per category ``c``: ``c_walk_min`` (through the gates),
         ``c_walk_min_direct`` (joining the nearest street, no gates, no closed compounds),
-        ``c_via`` and ``c_gate_id``; ``weight`` when the points have one.
+        ``c_via``, ``c_gate_id`` and, when the facilities have a ``facility_id``,
+        ``c_facility_id`` (the facility reached through the gates); ``weight`` when the
+        points have one.
         ``attrs["seconds"]`` holds the run time, ``attrs["closed_compounds"]`` and
         ``attrs["removed_edges"]`` what the closing took out.
     """
@@ -1005,6 +1024,7 @@ def compound_minutes(network: WalkNetwork, compounds: gpd.GeoDataFrame,
     from .standards import CATEGORIES
 
     t0 = time.perf_counter()
+    max_access = std.get("max_access_m") if max_access_m is None else float(max_access_m)
     gn = gate_network(network, compounds, gates, closed_compounds=closed_compounds,
                       keep_edges=keep_edges)
     if points is None:
@@ -1013,7 +1033,7 @@ def compound_minutes(network: WalkNetwork, compounds: gpd.GeoDataFrame,
     pxy = shapely.get_coordinates(np.where(shapely.get_type_id(pl.geometry.values) == 0,
                                            pl.geometry.values,
                                            shapely.point_on_surface(pl.geometry.values)))
-    direct_snap = network.snap(pxy[:, 0], pxy[:, 1], max_access_m=std.get("max_access_m"))
+    direct_snap = network.snap(pxy[:, 0], pxy[:, 1], max_access_m=max_access)
     out: pd.DataFrame | None = None
     cats = [c for c in pd.unique(facilities["category"].astype(str))]
     for cat in cats:
@@ -1021,15 +1041,22 @@ def compound_minutes(network: WalkNetwork, compounds: gpd.GeoDataFrame,
                  or std.get(CATEGORIES[cat].speed_key if cat in CATEGORIES
                             else "walk_speed_default_mps"))
         f = facilities.loc[facilities["category"].astype(str) == cat]
-        r = gate_distances(gn, f, pl, detour=detour)
+        r = gate_distances(gn, f, pl, detour=detour, max_access_m=max_access)
         if out is None:
             out = pd.DataFrame({"compound_id": r["compound_id"].to_numpy()}, index=pl.index)
-        fsn = network.snap_gdf(f, max_access_m=std.get("max_access_m"))
+        fsn = network.snap_gdf(f, max_access_m=max_access)
         dd, _ = cell_distances(nearest_facility(network, fsn), direct_snap)
         out[f"{cat}_walk_min"] = r["dist_m"].to_numpy() / speed / 60.0
         out[f"{cat}_walk_min_direct"] = dd / speed / 60.0
         out[f"{cat}_via"] = r["via"].to_numpy()
         out[f"{cat}_gate_id"] = r["gate_id"].to_numpy()
+        if "facility_id" in f.columns:
+            fid = f["facility_id"].astype(str).to_numpy()
+            k = r["facility"].to_numpy()
+            ids = np.full(len(k), None, dtype=object)
+            if len(fid):
+                ids[k >= 0] = fid[k[k >= 0]]
+            out[f"{cat}_facility_id"] = ids
     if out is None:
         out = pd.DataFrame({"compound_id": points_in_compounds(pl, gn.compounds)}, index=pl.index)
     if "weight" in pl.columns:
@@ -1038,3 +1065,144 @@ def compound_minutes(network: WalkNetwork, compounds: gpd.GeoDataFrame,
     out.attrs["closed_compounds"] = int(gn.closed.sum())
     out.attrs["removed_edges"] = len(gn.removed_edges)
     return out
+
+
+def _weighted_mode(cid: np.ndarray, key: np.ndarray, w: np.ndarray) -> pd.Series:
+    """Per compound, the key value carrying the largest weight (ties: the first in order)."""
+    ok = pd.notna(key)
+    if not ok.any():
+        return pd.Series(dtype=object)
+    d = pd.DataFrame({"c": cid[ok], "k": key[ok], "w": w[ok]})
+    s = d.groupby(["c", "k"], sort=True)["w"].sum().reset_index()
+    s = s.sort_values(["c", "w"], ascending=[True, False], kind="stable").drop_duplicates("c")
+    return pd.Series(s["k"].to_numpy(), index=s["c"].to_numpy(), dtype=object)
+
+
+def minutes_by_compound(minutes: pd.DataFrame, gates: gpd.GeoDataFrame,
+                        compound_ids: pd.Index | np.ndarray, *,
+                        threshold_min: float) -> pd.DataFrame:
+    """One row per compound from the per-point minutes of :func:`compound_minutes`.
+
+    Parameters
+    ----------
+    minutes
+        Per resident point: ``compound_id``, ``weight`` (optional) and per category ``c``
+        ``c_walk_min``, ``c_walk_min_direct``, ``c_via``, ``c_gate_id``, ``c_facility_id``.
+    gates
+        The gate table (:func:`compound_gates`): the gate source of each compound.
+    compound_ids
+        The compounds, in the order of the result.
+    threshold_min
+        The coverage threshold (minutes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``compound_id``: ``gate_source`` (the kind of gate the compound got: ``file``,
+        ``osm_gate``, ``osm_entrance``, ``boundary_crossing``, ``nearest_street``, ``none``),
+        ``gates_mapped`` (file or OSM gates), ``gates`` (number) and per category ``c``:
+        ``c_walk_min`` and ``c_walk_min_direct`` (weighted means over the compound's resident
+        points that reach a facility; ``inf`` when none does), ``c_share_covered`` (weighted
+        share of the points within the threshold through the gates), ``c_gate_id`` (the gate
+        most of the residents leave by to that facility) and ``c_nearest_facility`` (the
+        facility most of them reach).
+    """
+    ids = pd.Index(np.asarray(compound_ids).astype(str), name="compound_id")
+    out = pd.DataFrame(index=ids)
+    g = pd.DataFrame({"c": gates["compound_id"].astype(str).to_numpy(),
+                      "s": gates["source"].astype(str).to_numpy()})
+    first = g.drop_duplicates("c").set_index("c")["s"]
+    out["gate_source"] = first.reindex(ids).fillna("none").to_numpy(dtype=object)
+    out["gates_mapped"] = np.isin(out["gate_source"].to_numpy(), MAPPED_SOURCES)
+    out["gates"] = g["c"].value_counts().reindex(ids).fillna(0).astype(int).to_numpy()
+    m = minutes.loc[minutes["compound_id"].notna()]
+    cid = m["compound_id"].astype(str).to_numpy()
+    w = m["weight"].to_numpy(float) if "weight" in m.columns else np.ones(len(m))
+    wsum = pd.Series(w).groupby(cid).sum().reindex(ids)
+    cats = [c[: -len("_walk_min")] for c in m.columns if c.endswith("_walk_min")]
+    for c in cats:
+        for suf in ("", "_direct"):
+            v = m[f"{c}_walk_min{suf}"].to_numpy(float)
+            fin = np.isfinite(v)
+            num = pd.Series(np.where(fin, v * w, 0.0)).groupby(cid).sum().reindex(ids)
+            den = pd.Series(np.where(fin, w, 0.0)).groupby(cid).sum().reindex(ids)
+            mean = (num / den.where(den > 0)).to_numpy(float)
+            # points but none reaches a facility: unreachable (inf); no point at all: NaN
+            mean = np.where(np.isnan(mean) & wsum.notna().to_numpy(), np.inf, mean)
+            out[f"{c}_walk_min{suf}"] = mean
+        v = m[f"{c}_walk_min"].to_numpy(float)
+        within = pd.Series(np.where(v <= threshold_min, w, 0.0)).groupby(cid).sum().reindex(ids)
+        out[f"{c}_share_covered"] = (within / wsum.where(wsum > 0)).to_numpy(float)
+        gid: np.ndarray = np.full(len(m), None, dtype=object)
+        if f"{c}_gate_id" in m and f"{c}_via" in m:
+            via_gate = m[f"{c}_via"].to_numpy() == "gate"
+            gid[via_gate] = m[f"{c}_gate_id"].to_numpy(dtype=object)[via_gate]
+        out[f"{c}_gate_id"] = _weighted_mode(cid, gid, w).reindex(ids).to_numpy(dtype=object)
+        if f"{c}_facility_id" in m:
+            fid = m[f"{c}_facility_id"].to_numpy(dtype=object)
+            out[f"{c}_nearest_facility"] = _weighted_mode(cid, fid, w).reindex(ids).to_numpy(
+                dtype=object)
+    return out
+
+
+def region_gates(compounds: gpd.GeoDataFrame, network: WalkNetwork, osm_file: Any, *,
+                 gates_file: str | Path | None = None, coords: str = "wgs84",
+                 closed_compounds: bool = True, notes: list[str] | None = None,
+                 reports: dict[str, Any] | None = None
+                 ) -> tuple[gpd.GeoDataFrame, np.ndarray | None]:
+    """The gates of a region's compounds and the public streets never closed with them.
+
+    Parameters
+    ----------
+    compounds
+        The region's compounds (``compound_id``), any CRS.
+    network
+        The walking network.
+    osm_file
+        The OSM source (file path or online source) for ``barrier=gate`` / ``entrance=*``
+        nodes and the public streets; None: neither.
+    gates_file
+        A planner's gate list (``compounds.gates``, ``--gates``).
+    coords
+        Coordinate system of the gate list (``--gates-crs``).
+    closed_compounds
+        Whether compounds with mapped gates will be closed: only then are the public streets
+        read.
+    notes
+        Plain-language notes, appended to.
+    reports
+        ``gates`` added: compounds by the kind of gate, gates by source.
+
+    Returns
+    -------
+    tuple
+        The gate table (:func:`compound_gates`) and the ``keep_edges`` mask of
+        :func:`public_street_edges` (None when nothing is closed or there is no OSM source).
+    """
+    nodes = osm_gate_nodes(osm_file) if osm_file is not None else None
+    gates = compound_gates(compounds, network, gates_file=gates_file, coords=coords,
+                           osm_nodes=nodes)
+    keep = None
+    mapped = gates.loc[gates["source"].isin(MAPPED_SOURCES), "compound_id"].nunique()
+    if closed_compounds and mapped and osm_file is not None:
+        keep = public_street_edges(network, osm_file)
+    counts = {str(k): int(v) for k, v in gates.attrs["counts"].items()}
+    n = len(compounds)
+    if notes is not None:
+        src = (f"{Path(gates_file).name}" if gates_file is not None else "OSM gates/entrances")
+        notes.append(f"Compound gates: {len(gates)} gates; {mapped} of {n} compounds "
+                     f"({mapped / max(n, 1):.0%}) have mapped gates ({src}), "
+                     f"{counts.get('boundary_crossing', 0)} use the street crossings of their "
+                     f"outline, {counts.get('nearest_street', 0)} the nearest streets, "
+                     f"{counts.get('none', 0)} none; residents walk to a gate (straight line × "
+                     "detour factor) and on over the streets; compounds with mapped gates are "
+                     + ("closed to through routes." if closed_compounds
+                        else "open to through routes (--open-compounds)."))
+        notes.extend(gates.attrs["notes"])
+    if reports is not None:
+        reports["gates"] = {"gates": len(gates), "compounds_by_gate_kind": counts,
+                            "gates_by_source": {str(k): int(v) for k, v in
+                                                gates["source"].value_counts().items()},
+                            "compounds_with_mapped_gates": int(mapped),
+                            "closed_compounds": bool(closed_compounds)}
+    return gates, keep

@@ -58,6 +58,7 @@ from ._options import BASEMAPS
 from ._palette import (
     BAND_COLOURS,
     CATEGORY_COLOURS,
+    COMPOUND_COLOURS,
     GAP_COLOUR,
     MARKER_EDGE,
     NEW_COVER_COLOUR,
@@ -799,6 +800,110 @@ def _add_site_markers(ctx: _Ctx, sites: gpd.GeoDataFrame | None) -> None:
         fg.get_name(), '<span class="c15-site c15-site-sw">1</span>')))
 
 
+#: Labels of the compound layer (:func:`_add_compounds`).
+_T_COMPOUNDS: dict[str, dict[str, Any]] = {
+    "zh": {"layer": "小区(按配建达标情况)", "gates": "小区出入口", "met": "全部达标",
+           "short": "有未达标项", "unknown": "未知(户数或设施容量不详)",
+           "leg": "小区:配建与15分钟圈(轮廓)", "gates_leg": "小区出入口",
+           "gates_inferred": "小区出入口(推测)",
+           "mapped": "实测出入口(清单或OSM)", "inferred": "推测出入口(道路穿越或最近道路)",
+           "households": "户数", "via": "经出入口", "direct": "不经出入口", "gate": "出入口",
+           "status": {"met": "达标", "short": "不足", "unknown": "未知", "exempt": "不适用"},
+           "source": {"file": "出入口清单", "osm_gate": "OSM大门", "osm_entrance": "OSM出入口",
+                      "boundary_crossing": "道路穿越边界处(推测)",
+                      "nearest_street": "距道路最近的边界点(推测)", "none": "无"}},
+    "en": {"layer": "Compounds (by norm status)", "gates": "Compound gates", "met": "all norms met",
+           "short": "a norm short", "unknown": "unknown (households or capacity not given)",
+           "leg": "Compounds: norms and the 15-min circle (outline)", "gates_leg": "Compound gates",
+           "gates_inferred": "Compound gates (inferred)",
+           "mapped": "mapped gate (list or OSM)",
+           "inferred": "inferred gate (street crossing or nearest street)",
+           "households": "Households", "via": "via gates", "direct": "without gates",
+           "gate": "gate",
+           "status": {"met": "met", "short": "short", "unknown": "unknown", "exempt": "exempt"},
+           "source": {"file": "gate list", "osm_gate": "OSM gate", "osm_entrance": "OSM entrance",
+                      "boundary_crossing": "street crossing (inferred)",
+                      "nearest_street": "nearest street (inferred)", "none": "none"}},
+}
+
+
+def _compound_state(row: pd.Series, cats: list[str]) -> str:
+    """``short`` when a norm is short or the circle misses, ``met`` when all hold, else unknown."""
+    st = [str(row.get(f"{c}_norm_status")) for c in cats if f"{c}_norm_status" in row.index]
+    cov = [row.get(f"{c}_covered") for c in cats if f"{c}_covered" in row.index]
+    if "short" in st or any(v is False or v == 0 for v in cov):
+        return "short"
+    if st and all(x in ("met", "exempt") for x in st):
+        return "met"
+    return "unknown"
+
+
+def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
+                   gates: gpd.GeoDataFrame | None) -> None:
+    """Compounds outlined by norm status (popup: households, minutes, norms) and their gates."""
+    if compounds is None or len(compounds) == 0:
+        return
+    t = _T_COMPOUNDS[ctx.lang]
+    cp = _to_map_crs(compounds, ctx.gcj, 2.0)
+    cats = [c for c in ctx.cats if f"{c}_walk_min" in cp.columns]
+    states, tips = [], []
+    for _, r in cp.iterrows():
+        state = _compound_state(r, cats)
+        states.append(state)
+        lines = [f"<b>{html_text(r.get('name', r.get('compound_id', '')))}</b>",
+                 f"{t['households']}: {_fmt(r.get('households'))}"
+                 + (f" · {t['gate']}: {t['source'].get(str(r['gate_source']), '')}"
+                    if "gate_source" in r.index else "")]
+        for c in cats:
+            via = _fmt(r.get(f"{c}_walk_min"), 1)
+            direct = (f" ({t['direct']} {_fmt(r.get(f'{c}_walk_min_direct'), 1)})"
+                      if f"{c}_walk_min_direct" in r.index else "")
+            lines.append(f"{_label(c, ctx.lang)}: {via} {ctx.tr['min']}"
+                         + (f" {t['via']}" if direct else "") + direct + " · "
+                         + t["status"].get(str(r.get(f"{c}_norm_status")), ""))
+        tips.append("<br>".join(lines))
+    fg = ctx.group(t["layer"], show=True)
+    folium.GeoJson(
+        _geojson(cp, {"colour": [COMPOUND_COLOURS[s] for s in states], "tip": tips}),
+        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2.5,
+                                  "fillColor": f["properties"]["colour"], "fillOpacity": 0.0},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        popup=folium.GeoJsonPopup(["tip"], labels=False),
+    ).add_to(fg)
+    fg.add_to(ctx.m)
+    g = fg.get_name()
+    ctx.legend.append(_Section(t["leg"], [
+        (g, _swatch("#ffffff", COMPOUND_COLOURS[s], width=2) + f"{t[s]} ({states.count(s)})")
+        for s in ("met", "short", "unknown") if s in states]))
+    ctx.info["compounds"] = {s: states.count(s) for s in ("met", "short", "unknown")}
+    if gates is None or len(gates) == 0:
+        return
+    gt = _to_map_crs(gates, ctx.gcj, 0.0)
+    mapped = gt["source"].isin(("file", "osm_gate", "osm_entrance")).to_numpy()
+    rows: list[tuple[str | None, str]] = []
+    # mapped gates shown, inferred ones (often several per compound) in a layer switched off
+    for is_mapped, colour in ((True, MARKER_EDGE), (False, "#ffffff")):
+        sel = gt.loc[mapped == is_mapped]
+        if not len(sel):
+            continue
+        fgg = ctx.group(t["gates" if is_mapped else "gates_inferred"], show=is_mapped)
+        ctx.point_groups.append(fgg.get_name())
+        folium.GeoJson(
+            _geojson(sel, {"tip": [f"{html_text(gid)} · {t['source'].get(str(src), src)}"
+                                   for gid, src in zip(sel["gate_id"], sel["source"],
+                                                       strict=True)]}),
+            marker=folium.CircleMarker(radius=3, weight=1, color=MARKER_EDGE, fill=True,
+                                       fill_color=colour, fill_opacity=1.0),
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        ).add_to(fgg)
+        fgg.add_to(ctx.m)
+        rows.append((fgg.get_name(), _dot(colour).replace(
+            "background:", f"border:1px solid {MARKER_EDGE};background:")
+            + f"{t['mapped' if is_mapped else 'inferred']} ({len(sel)})"))
+    ctx.legend.append(_Section(t["gates_leg"], rows))
+    ctx.info["gates"] = {"mapped": int(mapped.sum()), "inferred": int((~mapped).sum())}
+
+
 def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  communities: gpd.GeoDataFrame | None = None,
                  isochrones: gpd.GeoDataFrame | None = None,
@@ -809,7 +914,9 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  title: str | None = None, thresholds: list[int] | None = None,
                  coverage_threshold: int | None = None,
                  targets: dict[str, float] | None = None, m: folium.Map | None = None,
-                 tiles: Any = None, streets: Any = None) -> folium.Map:
+                 tiles: Any = None, streets: Any = None,
+                 compounds: gpd.GeoDataFrame | None = None,
+                 gates: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Build the coverage map from the tables of :func:`care15.analyze`.
 
     Parameters
@@ -843,6 +950,11 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
         The walking network (:class:`~care15.network.WalkNetwork`) or street lines (a
         GeoSeries or GeoDataFrame, any CRS), drawn as a light layer under everything else:
         orientation without tiles (offline, ``basemap="none"``) or when tiles fail to load.
+    compounds, gates
+        The compound table (:func:`care15.compounds.compound_table`) and the compounds' gates
+        (:func:`care15.gates.compound_gates`): outlines coloured by norm status (met, short,
+        unknown) with a popup of households, minutes and norms; gates as small dots (filled:
+        mapped, hollow: inferred).
 
     Returns
     -------
@@ -918,6 +1030,7 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     _add_isochrones(ctx, isochrones)
     _add_cells(ctx, cells)
     _add_communities(ctx, communities)
+    _add_compounds(ctx, compounds, gates)
     _add_sites_area(ctx, sites_area)  # filled, under the gap outlines
     _add_gaps(ctx, gaps)
     _add_facilities(ctx, facilities)

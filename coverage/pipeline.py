@@ -349,7 +349,8 @@ def _write_visuals(stage: Path, res: CoverageResult, region: Region, scenario: S
                          facilities=res.facilities, gaps=res.gaps, lang=options.lang,
                          basemap=options.basemap, tianditu_key=options.tianditu_key,
                          offline=options.offline, title=scenario.area.name,
-                         streets=region.network, **map_options(scenario))
+                         streets=region.network, compounds=tables.get("compounds"),
+                         gates=getattr(region, "gates", None), **map_options(scenario))
         save_map(m, stage / "map.html", offline=options.offline)
         t["map"] = time.perf_counter() - t0
     if options.figures:

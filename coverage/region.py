@@ -52,6 +52,10 @@ class Region:
     reports: dict[str, Any] = field(default_factory=dict)
     #: residential compounds (小区) in the network's CRS, when the scenario names them
     compounds: gpd.GeoDataFrame | None = None
+    #: the compounds' gates (:func:`care15.gates.compound_gates`), in the network's CRS
+    gates: gpd.GeoDataFrame | None = None
+    #: edges of public streets never closed with a compound (:func:`care15.gates.region_gates`)
+    gate_keep_edges: np.ndarray | None = None
 
 
 def demo_scenario(**changes: Any) -> Scenario:
@@ -204,10 +208,17 @@ def _read_layers(sc: Scenario, osm_file: Any, verbose: bool, cache: bool | str |
         fac = _facilities(sc, net, osm_file, allow_empty, notes, reports, cache)
     from .compounds import compound_population, region_compounds
 
-    comps = None
+    comps = gates = keep = None
     if sc.compounds.file is not None:
         with step("reading compounds", verbose=verbose):
             comps = region_compounds(sc, net, osm_file, notes, reports)
+        from .gates import region_gates
+
+        with step("finding compound gates", verbose=verbose):
+            gates, keep = region_gates(comps, net, osm_file, gates_file=sc.compounds.gates,
+                                       coords=sc.compounds.gates_crs,
+                                       closed_compounds=sc.compounds.closed, notes=notes,
+                                       reports=reports)
     with step("building the population grid", verbose=verbose):
         cells = compound_population(sc, comps, net, osm_file, notes)
         cells = _population(sc, net, osm_file, allow_empty) if cells is None else cells
@@ -218,7 +229,8 @@ def _read_layers(sc: Scenario, osm_file: Any, verbose: bool, cache: bool | str |
     with step("reading communities", verbose=verbose):
         cells, comm = _communities(sc, net, osm_file, cells, notes)
     return Region(name=sc.area.name, network=net, facilities=fac, cells=cells,
-                  communities=comm, notes=notes, reports=reports, compounds=comps)
+                  communities=comm, notes=notes, reports=reports, compounds=comps,
+                  gates=gates, gate_keep_edges=keep)
 
 
 def _facilities(sc: Scenario, net: WalkNetwork, osm_file: Any, allow_empty: bool,

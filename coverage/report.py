@@ -62,6 +62,54 @@ _W = {
            "attr": "Map data © OpenStreetMap contributors (ODbL)", "no_gap": "No gaps.",
            "study": "Study area"},
 }
+#: The compound section (小区) and the renumbered sections after it, when compounds were given.
+_WC: dict[str, dict[str, Any]] = {
+    "zh": {"compounds": "五、小区配建与出入口", "notes": "六、数据说明", "method": "七、方法与定义",
+           "found": "共 {n:,} 个小区;其中 {m:,} 个({p})有实测出入口(出入口清单或 OSM),"
+                    "其余按道路穿越边界处或边界上距道路最近处推测。{closed}居民先步行至出入口"
+                    "(直线距离 × 绕行系数 {d:g}),再沿路网前往设施;下表同时给出不经出入口"
+                    "(从小区内各点直接接入最近道路)的结果以作比较。",
+           "closed": "有实测出入口的小区封闭,不作为他人穿行通道;",
+           "open": "小区不封闭,允许穿行;",
+           "sources": "出入口来源", "by_source": {
+               "file": "出入口清单", "osm_gate": "OSM大门", "osm_entrance": "OSM出入口",
+               "boundary_crossing": "道路穿越边界处(推测)",
+               "nearest_street": "距道路最近的边界点(推测)", "none": "无出入口"},
+           "ind": "指标", "via": "经出入口", "direct": "不经出入口",
+           "cov_n": "15分钟圈内的小区", "median": "步行时间中位数(分钟)",
+           "unreach": "无法到达任何设施的小区", "norm": "配建达标情况",
+           "norm_v": "达标 {met:,} · 不足 {short:,} · 未知 {unknown:,} · 不适用 {exempt:,}",
+           "short_total": "配建缺口合计", "m2": "平方米", "places": "托位",
+           "top": "缺口最大的小区", "rank": "排名", "name": "小区", "hh": "户数",
+           "min": "步行(分钟,经出入口 / 不经)", "status": "配建", "gap": "缺口",
+           "st": {"met": "达标", "short": "不足", "unknown": "未知", "exempt": "不适用"},
+           "none": "无未达标小区。", "more": "完整名单见 short_compounds.csv 与 compounds.csv。"},
+    "en": {"compounds": "5. Residential compounds and their gates", "notes": "6. About the data",
+           "method": "7. Method and definitions",
+           "found": "{n:,} compounds; {m:,} ({p}) have mapped gates (a gate list or OSM), the "
+                    "others' gates are inferred from the streets crossing their outline or "
+                    "the outline points nearest a street. {closed}Residents walk to a gate "
+                    "(straight line × detour factor {d:g}) and on over the streets; the table "
+                    "also gives the walk without gates (each point of a compound joining its "
+                    "nearest street) for comparison.",
+           "closed": "Compounds with mapped gates are closed to through routes. ",
+           "open": "Compounds are open to through routes. ",
+           "sources": "Gate sources", "by_source": {
+               "file": "gate list", "osm_gate": "OSM gate", "osm_entrance": "OSM entrance",
+               "boundary_crossing": "street crossing (inferred)",
+               "nearest_street": "nearest street (inferred)", "none": "no gate"},
+           "ind": "Indicator", "via": "Via gates", "direct": "Without gates",
+           "cov_n": "compounds within 15 min", "median": "median walk (min)",
+           "unreach": "compounds reaching no facility", "norm": "norm",
+           "norm_v": "met {met:,} · short {short:,} · unknown {unknown:,} · exempt {exempt:,}",
+           "short_total": "total shortfall", "m2": "m²", "places": "places",
+           "top": "Compounds furthest from the norm", "rank": "Rank", "name": "Compound",
+           "hh": "Households", "min": "Walk (min, via gates / without)", "status": "Norm",
+           "gap": "Shortfall",
+           "st": {"met": "met", "short": "short", "unknown": "unknown", "exempt": "exempt"},
+           "none": "No compound short of the norm.",
+           "more": "Full lists in short_compounds.csv and compounds.csv."},
+}
 _METHOD_NAMES = {"buildings": ("住宅建筑面积", "residential floor area"),
                  "landuse": ("居住用地", "residential land use"),
                  "streets": ("居住街道长度", "residential streets")}
@@ -241,6 +289,74 @@ def _gaps(gaps: pd.DataFrame, summary: dict[str, Any], lang: str, per_category: 
     return "".join(out)
 
 
+def _compounds(cs: dict[str, Any], summary: dict[str, Any], lang: str) -> str:
+    """The compound section: compounds found, gates, minutes with and without them, norms."""
+    w = _WC[lang]
+    n = int(cs.get("compounds", 0))
+    out = []
+    if "with_mapped_gates" in cs:
+        m = int(cs["with_mapped_gates"])
+        out.append("<p>" + html_text(w["found"].format(
+            n=n, m=m, p=_pct(m / n if n else None),
+            closed=w["closed" if cs.get("closed_compounds") else "open"],
+            d=float(cs.get("detour_factor") or std.get("compound_gate_detour_factor"))))
+            + "</p>")
+        src = " · ".join(f"{html_text(w['by_source'].get(k, k))} {v:,}"
+                         for k, v in (cs.get("by_gate_source") or {}).items())
+        out.append(f'<p class="src">{w["sources"]}: {src}</p>')
+    gated = "with_mapped_gates" in cs
+    for c, d in summary.get("categories", {}).items():
+        cc = cs.get(c)
+        if not isinstance(cc, dict):
+            continue
+        label = d["label_zh"] if lang == "zh" else d["label_en"]
+        unit = w["m2"] if c == "elderly" else w["places"]
+
+        def two(a: Any, b: Any) -> str:
+            return (f'<td class="n">{a}</td><td class="n">{b}</td>' if gated
+                    else f'<td class="n" colspan="2">{a}</td>')
+
+        def cov(k: int) -> str:
+            return f"{k:,} ({_pct(k / n if n else None)})"
+
+        rows = [f"<tr><td>{w['cov_n']}</td>"
+                + two(cov(int(cc["covered"])), cov(int(cc.get("covered_direct", 0)))) + "</tr>",
+                f"<tr><td>{w['median']}</td>"
+                + two(_num(cc.get("median_walk_min"), 1),
+                      _num(cc.get("median_walk_min_direct"), 1)) + "</tr>",
+                f"<tr><td>{w['unreach']}</td>"
+                + two(_num(cc.get("unreachable")), _num(cc.get("unreachable_direct"))) + "</tr>",
+                f"<tr><td>{w['norm']}</td>"
+                + two(html_text(w["norm_v"].format(**{k: int(cc.get(k, 0)) for k in (
+                    "met", "short", "unknown", "exempt")})), "") + "</tr>",
+                f"<tr><td>{w['short_total']}</td>"
+                + two(f"{_num(cc.get('shortfall'))} {unit}", "") + "</tr>"]
+        head = (f"<tr><th>{w['ind']}</th><th>{w['via']}</th><th>{w['direct']}</th></tr>"
+                if gated else f"<tr><th>{w['ind']}</th><th colspan=\"2\"></th></tr>")
+        out.append(f"<h3>{html_text(label)}</h3><table>{head}{''.join(rows)}</table>")
+        top = cc.get("top_short") or []
+        if not top:
+            out.append(f"<p>{w['none']}</p>")
+            continue
+        trs = []
+        for i, r in enumerate(top, 1):
+            mins = _num(r.get("walk_min"), 1) if r.get("walk_min") is not None else \
+                _W[lang]["unreach"]
+            if gated:
+                mins += " / " + (_num(r.get("walk_min_direct"), 1)
+                                 if r.get("walk_min_direct") is not None else _W[lang]["unreach"])
+            trs.append(f'<tr><td class="n">{i}</td><td>{html_text(r.get("name"))}</td>'
+                       f'<td class="n">{_num(r.get("households"))}</td>'
+                       f'<td class="n">{mins}</td>'
+                       f'<td>{w["st"].get(str(r.get("norm_status")), "")}</td>'
+                       f'<td class="n">{_num(r.get("shortfall"))} {unit}</td></tr>')
+        out.append(f"<p><b>{w['top']}</b></p><table><tr>"
+                   + "".join(f"<th>{h}</th>" for h in (w["rank"], w["name"], w["hh"], w["min"],
+                                                        w["status"], w["gap"]))
+                   + "</tr>" + "".join(trs) + f'</table><p class="src">{w["more"]}</p>')
+    return "".join(out)
+
+
 def _notes(summary: dict[str, Any], lang: str) -> str:
     w = _W[lang]
     from ._notes import notes_in
@@ -333,6 +449,12 @@ def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, A
     ValueError
         For an unknown ``lang``.
 
+    Notes
+    -----
+    With compounds (``summary["compounds"]``, :func:`care15.compounds.compound_summary`) a
+    section on them follows the gaps: compounds found, with mapped gates, covered and median
+    minutes with and without gates, the norms met and the compounds furthest from them.
+
     Examples
     --------
     >>> import care15
@@ -346,6 +468,11 @@ def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, A
         raise ValueError(f"lang must be one of {tuple(_W)}, got {lang!r}")
     w = _W[lang]
     name = summary.get("study_area") or scenario.area.name
+    cs = summary.get("compounds")
+    compound_part = []
+    if isinstance(cs, dict) and cs.get("compounds"):
+        w = {**w, **{k: _WC[lang][k] for k in ("notes", "method")}}
+        compound_part = [f"<h2>{_WC[lang]['compounds']}</h2>", _compounds(cs, summary, lang)]
     parts = [
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><title>{html_text(name)} · {w["title"]}</title>'
@@ -359,6 +486,7 @@ def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, A
         _communities(result.communities, summary, lang, max_communities),
         f"<h2>{w['gaps']}</h2>",
         _gaps(result.gaps, summary, lang, gaps_per_category, coords_out),
+        *compound_part,
         f"<h2>{w['notes']}</h2>", _notes(summary, lang),
         f"<h2>{w['method']}</h2>", _method(summary, scenario, lang),
         "</body></html>",

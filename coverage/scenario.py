@@ -40,6 +40,10 @@ problem with the key and what is allowed::
     population = "auto"               # auto | yes | no: residents from the compounds' households
     new_from_year = 2023              # built in or after: new (新建) norms; before: existing
     elderly_m2_per_100_households_new = 25   # a city's own value (曲靖)
+    gates = "出入口.xlsx"             # the compounds' gates (出入口); default: OSM gates, street
+    gates_crs = "gcj02"               #   crossings of the outline, else the nearest streets
+    closed = true                     # compounds with mapped gates are closed to through routes
+    detour_factor = 1.3               # walk inside a compound ÷ straight line (home to gate)
 """
 
 from __future__ import annotations
@@ -143,6 +147,14 @@ class Compounds:
     ``"osm"`` for OSM residential areas; ``population`` says whether residents come from the
     compounds' households (``"auto"``: when no population file and no total is given). The
     norms default to :mod:`care15.standards` (seeds 000-003); a city sets its own here.
+
+    Gates (:mod:`care15.gates`): ``gates`` is a planner's gate list (出入口; CSV/XLSX/GeoJSON
+    naming each gate's compound, lon/lat in ``gates_crs``); without it the gates come from
+    OSM (``barrier=gate``, ``entrance=*``), the street crossings of each outline, else the
+    nearest streets. Residents walk from home to a gate (straight line × ``detour_factor``,
+    default the standard ``compound_gate_detour_factor`` 1.3) and on over the streets.
+    ``closed`` (default True): compounds with mapped gates (file or OSM) are closed to through
+    routes, so nobody else walks across them (``--open-compounds`` sets it False).
     """
 
     file: Path | str | None = None
@@ -159,6 +171,10 @@ class Compounds:
     childcare_places_per_1000_existing: float = std.get(
         "compound_childcare_places_per_1000_existing")
     childcare_m2_per_place: float = std.get("compound_childcare_m2_per_place")
+    gates: Path | str | None = None
+    gates_crs: str = "wgs84"
+    closed: bool = True
+    detour_factor: float = std.get("compound_gate_detour_factor")
 
 
 @dataclass(frozen=True)
@@ -263,6 +279,7 @@ def _is_num(v: object) -> bool:
 _KINDS: dict[str, tuple[Any, str]] = {
     "str": (lambda v: isinstance(v, str), "text"),
     "path": (lambda v: isinstance(v, str | Path), "a file path (text)"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
     "num": (_is_num, "a number"),
     "bbox": (lambda v: isinstance(v, list | tuple) and len(v) == 4 and all(map(_is_num, v)),
              "[west, south, east, north] (four numbers)"),
@@ -274,7 +291,8 @@ _KINDS: dict[str, tuple[Any, str]] = {
 _OPTIONAL = {("area", "pbf"), ("area", "osm"), ("area", "place"), ("area", "bbox"),
              ("inputs", "facilities"), ("inputs", "population"), ("inputs", "population_column"),
              ("inputs", "total_population"), ("inputs", "communities"),
-             ("inputs", "community_name_column"), ("compounds", "file")}
+             ("inputs", "community_name_column"), ("compounds", "file"),
+             ("compounds", "gates")}
 
 
 def _kind(section: str | None, key: str) -> str:
@@ -286,7 +304,8 @@ def _kind(section: str | None, key: str) -> str:
         return {"facilities": "path", "population": "path", "communities": "path",
                 "total_population": "num"}.get(key, "str")
     if section == "compounds":
-        return {"file": "path", "crs": "str", "population": "str"}.get(key, "num")
+        return {"file": "path", "crs": "str", "population": "str", "gates": "path",
+                "gates_crs": "str", "closed": "bool"}.get(key, "num")
     return "str" if (section, key) == ("analysis", "coverage_method") else "num"
 
 
@@ -410,6 +429,22 @@ def _compound_problems(s: Scenario) -> list[str]:
                  "(0 = assess every existing compound)")
     p += [f"compounds.{f.name}: must be a number > 0, got {v!r}" for f in fields(Compounds)
           if f.name.startswith(("elderly_", "childcare_")) and not (v := getattr(c, f.name)) > 0]
+    if c.gates is not None:
+        if c.file is None:
+            p.append("compounds.gates (--gates): a gate file needs the compounds it opens "
+                     "(compounds.file, --compounds)")
+        if not Path(c.gates).is_file():
+            what = "is a folder, not a file" if Path(c.gates).is_dir() else "file not found"
+            p.append(f"compounds.gates (--gates): {what}: {c.gates}")
+    if c.gates_crs not in COORD_SYSTEMS:
+        p.append(f"compounds.gates_crs (--gates-crs): {c.gates_crs!r} is not one of "
+                 f"{COORD_SYSTEMS}")
+    if not isinstance(c.closed, bool):
+        p.append(f"compounds.closed: must be true or false, got {c.closed!r}")
+    if not 1.0 <= c.detour_factor <= 3.0:
+        p.append(f"compounds.detour_factor: {c.detour_factor!r} is not in [1, 3] (walking "
+                 "distance inside a compound ÷ straight line; the standard is "
+                 f"{std.get('compound_gate_detour_factor'):g})")
     return p
 
 
@@ -472,7 +507,8 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: Path | str | None = No
                 if msg:
                     problems.append(msg)
                     continue
-                if (key, k) in _PATH_KEYS or ((key, k) == ("compounds", "file") and v != "osm"):
+                if (key, k) in _PATH_KEYS or (key, k) == ("compounds", "gates") or (
+                        (key, k) == ("compounds", "file") and v != "osm"):
                     pth = Path(v)
                     v = pth if pth.is_absolute() else (base / pth)
                 if key == "area" and k == "bbox":

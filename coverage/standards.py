@@ -149,6 +149,30 @@ _RAW: tuple[Standard, ...] = (
              "补齐",
              "a regional value, not a default: set compounds.retrofit_from_year = 2014 to leave "
              "older existing compounds unassessed as Ningxia does"),
+    # -- compound gates (小区出入口) -----------------------------------------------------------
+    Standard("compound_gate_detour_factor", 1.3, "ratio", "小区内步行绕行系数",
+             "walking detour inside a compound (home to gate)",
+             "care15 assumption, not a norm: network ÷ straight-line distance of walks in dense "
+             "urban grids is 1.2–1.4 (Yang & Diez-Roux 2012, Am J Prev Med 43(1):11-19: median "
+             "≈ 1.3 for walks under 1.6 km)",
+             "the walk from a resident's building (or a point of the compound's area) to a gate "
+             "is the straight line × this factor, as the inner paths of compounds are seldom "
+             "mapped; a scenario value (compounds.detour_factor)"),
+    Standard("compound_gate_street_max_m", 100.0, "m", "出入口距道路最大距离",
+             "longest distance from a gate to a walkable street",
+             "care15 default: a gate opens onto a street; 100 m is beyond any mapped forecourt",
+             "a gate from a file farther than this from every street is refused; an OSM gate is "
+             "left out with a note"),
+    Standard("compound_file_gate_max_m", 50.0, "m", "出入口距小区边界最大距离",
+             "longest distance from a listed gate to its compound's outline",
+             "care15 default: GCJ-02 points lie 300–600 m off WGS-84 in China, so a gate 50 m "
+             "off its outline is the sign of a wrong coordinate system or compound column",
+             "gates of a planner's file farther than this from their compound are refused"),
+    Standard("compound_gate_near_m", 20.0, "m", "OSM出入口归属小区距离",
+             "distance within which an OSM gate node belongs to a compound",
+             "care15 default: gates are mapped on the access road a few metres off the wall",
+             "an OSM barrier=gate / entrance=* node is a gate of the compounds whose outline lies "
+             "within this distance"),
     Standard("target_elderly_beds_per_1000_60plus", 40.0, "beds per 1000 residents 60+",
              "每千名老年人养老床位", "care-home beds per 1,000 residents 60+",
              "GB 50437-2007 (2018 ed.) 城镇老年人设施规划规范 ⚠️",

@@ -439,3 +439,32 @@ def test_harbin_compounds_end_to_end(tmp_path):
     assert table["elderly_sites_under_min_m2"].sum() > 0
     xl = pd.read_excel(tmp_path / "out" / "compounds.xlsx", sheet_name=None)
     assert "小区清单" in xl and "养老配建达标情况" in xl["小区清单"].columns
+    # the minutes come through the gates: OSM gates and entrances (117 nodes, a few on the
+    # outlines of residential areas), street crossings, else the nearest streets
+    c = s["compounds"]
+    assert 0 < c["with_mapped_gates"] < len(table)
+    assert 0 < c["mapped_gates_share"] < 0.1
+    assert sum(c["by_gate_source"].values()) == len(table)
+    assert set(c["by_gate_source"]) <= {"osm_gate", "osm_entrance", "boundary_crossing",
+                                        "nearest_street", "none"}
+    assert (table["gate_source"] != "none").sum() == len(table) - c["by_gate_source"].get(
+        "none", 0)
+    assert table["gates_mapped"].sum() == c["with_mapped_gates"]
+    assert c["closed_compounds"] is True
+    for cat in ("elderly", "childcare"):
+        for suf in ("", "_direct"):
+            assert 0 <= c[cat][f"covered_rate{suf}"] <= 1
+            m = table[f"{cat}_walk_min{suf}"].to_numpy(float)
+            # finite, or unreachable (blank in the CSV, counted in the summary)
+            assert np.isnan(m).sum() == c[cat][f"unreachable{suf}"] < len(table) / 100
+            assert c[cat][f"median_walk_min{suf}"] == pytest.approx(np.median(m[np.isfinite(m)]),
+                                                                    abs=1e-3)
+        share = table[f"{cat}_share_covered"]
+        assert share.between(0, 1).all()
+        # a compound counts as covered when its residents' mean walk through the gates is
+        # within 15 minutes; most of its residents are then within too
+        assert (share[table[f"{cat}_covered"]] > 0).all()
+        # walking through the gates is never much shorter than joining the nearest street
+        fin = np.isfinite(table[f"{cat}_walk_min"]) & np.isfinite(table[f"{cat}_walk_min_direct"])
+        assert (table.loc[fin, f"{cat}_walk_min"] + 5 >= table.loc[fin,
+                                                                   f"{cat}_walk_min_direct"]).mean() > 0.95

@@ -206,7 +206,7 @@ def test_gate_file_in_gcj02(tmp_path, net):
     assert shapely.get_coordinates(gates.geometry.values)[0] == pytest.approx(P(250, 0), abs=0.5)
     assert gate_network(net, comp, gates).closed.tolist() == [True]
     # the same file read as WGS-84 lies hundreds of metres off: refused, with the fix
-    with pytest.raises(InputError, match=r"rows \[1\] lie more than 50 m .*coords='gcj02'"):
+    with pytest.raises(InputError, match=r"rows \[1\] lie more than 50 m .*--gates-crs gcj02"):
         compound_gates(comp, net, gates_file=p)
 
 
@@ -347,3 +347,276 @@ def test_harbin_compounds_end_to_end(harbin):
     assert len(summ) == len(comp) and (summ["points"] >= 1).all()
     for col in ("elderly_share_15min", "childcare_share_15min_direct"):
         assert summ[col].between(0, 1).all()
+
+
+# --------------------------------------------------------------------------------------------
+# the gates in the run: a hand-made OSM world through `care15 analyze`
+# --------------------------------------------------------------------------------------------
+#
+# Compound A is the 500 m square of the module docstring, inside a public ring street
+# (tertiary) 10 m off its outline; its own street (service) runs north-south through it from
+# its one gate at (250, 0). Compound B lies south of the ring, (260, -120)-(360, -20), its gate
+# on its west side at (260, -70), 10 m from a public street south from the ring at x = 250.
+# The elderly-care centre is 20 m north of the ring at (250, 530), the childcare centre 10 m
+# east of it at (520, 480), beside A's far (north-east) corner.
+
+WORLD_NODES = {1: (-10, -10), 2: (250, -10), 3: (510, -10), 4: (510, 510), 5: (250, 510),
+               6: (-10, 510), 7: (250, 0), 8: (250, 250), 9: (250, 500), 10: (250, -200)}
+WORLD_WAYS = [([1, 2, 3, 4, 5, 6, 1], "tertiary"), ([2, 10], "tertiary"),
+              ([2, 7, 8, 9, 5], "service")]
+
+
+def _world(tmp_path):
+    to_ll = gpd.GeoSeries(shapely.points([P(*xy) for xy in WORLD_NODES.values()]),
+                          crs=UTM).to_crs(4326)
+    nodes = [f'<node id="{k}" lat="{g.y:.9f}" lon="{g.x:.9f}" version="1"/>'
+             for k, g in zip(WORLD_NODES, to_ll, strict=True)]
+    ways = [f'<way id="{100 + i}" version="1">' + "".join(f'<nd ref="{r}"/>' for r in refs)
+            + f'<tag k="highway" v="{hw}"/></way>' for i, (refs, hw) in enumerate(WORLD_WAYS)]
+    osm = tmp_path / "world.osm"
+    osm.write_text("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n"
+                   + "\n".join(nodes + ways) + "\n</osm>\n", encoding="utf-8")
+    comp = gpd.GeoDataFrame({"compound_id": ["A", "B"], "name": ["甲小区", "乙小区"],
+                             "户数": [400, 200], "建成年份": [2010, 2024]},
+                            geometry=[shapely.box(*P(0, 0), *P(500, 500)),
+                                      shapely.box(*P(260, -120), *P(360, -20))],
+                            crs=UTM).to_crs(4326)
+    cfile = tmp_path / "小区.geojson"
+    comp.to_file(cfile)
+    gfile = _gate_csv(tmp_path, [("A", 250, 0), ("B", 260, -70)], coords="gcj02")
+    fll = gpd.GeoSeries(shapely.points([P(250, 530), P(520, 480)]), crs=UTM).to_crs(4326)
+    ffile = tmp_path / "设施.csv"
+    pd.DataFrame({"机构名称": ["北养老中心", "东托育园"], "类型": ["日间照料中心", "托育机构"],
+                  "经度": fll.x.round(8), "纬度": fll.y.round(8), "建筑面积": [300, 400],
+                  "托位": ["", 40]}).to_csv(ffile, index=False, encoding="utf-8-sig")
+    return osm, cfile, gfile, ffile
+
+
+def _analyze(tmp_path, name, *extra):
+    import json
+
+    from care15.cli import main
+
+    osm, cfile, gfile, ffile = _world(tmp_path)
+    out = tmp_path / name
+    rc = main(["analyze", "--osm", str(osm), "--facilities", str(ffile), "--compounds",
+               str(cfile), "--gates", str(gfile), "--gates-crs", "gcj02", "--out", str(out),
+               "--lang", "en", "-q", "--no-cache", *extra])
+    assert rc == 0
+    table = pd.read_csv(out / "compounds.csv", encoding="utf-8-sig").set_index("compound_id")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return table, summary, out
+
+
+@pytest.fixture(scope="module")
+def world_runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("world")
+    return _analyze(d, "closed"), _analyze(d, "open", "--open-compounds")
+
+
+def test_run_far_corner_walks_to_the_gate(world_runs):
+    from care15.scenario import Scenario
+
+    (t, s, _), _ = world_runs
+    speed = Scenario().speed_for("childcare")
+    # A's residents: a 50 m grid over the square (compound_points), each walking straight ×
+    # detour to the gate at (250, 0), then 10 m to node 2, 260 m east, 490 m north and 10 m
+    # off the ring to the childcare centre: the far corner walks the longest
+    g = np.arange(25, 500, 50.0)
+    gx, gy = np.meshgrid(g, g)
+    expect_m = DETOUR_FACTOR * np.hypot(gx - 250, gy) + 10 + 260 + 490 + 10
+    assert t.loc["A", "childcare_walk_min"] == pytest.approx(expect_m.mean() / speed / 60,
+                                                             rel=1e-3)
+    # without gates the residents near the east side step onto the ring beside the centre
+    assert t.loc["A", "childcare_walk_min_direct"] < t.loc["A", "childcare_walk_min"] - 3
+    assert t.loc["A", "childcare_gate_id"] == "A/g1" and t.loc["B", "childcare_gate_id"] == "B/g1"
+    assert t.loc["A", "gate_source"] == "file" and bool(t.loc["A", "gates_mapped"])
+    assert t.loc["A", "gates"] == 1
+    share = (expect_m / speed / 60 <= 15).mean()
+    assert t.loc["A", "childcare_share_covered"] == pytest.approx(share)
+    c = s["compounds"]
+    assert c["compounds"] == 2 and c["with_mapped_gates"] == 2 and c["mapped_gates_share"] == 1
+    assert c["by_gate_source"] == {"file": 2}
+    # closed: A's inner street (two edges) is taken out; 100 grid points in A, 4 in B
+    assert (c["compounds_closed"], c["edges_closed"], c["resident_points"]) == (2, 2, 104)
+    assert c["childcare"]["median_walk_min"] > c["childcare"]["median_walk_min_direct"]
+    assert any("Compound gates: 2 gates; 2 of 2 compounds" in n for n in s["notes"])
+
+
+def test_run_closed_compound_is_not_crossed(world_runs):
+    from care15.scenario import Scenario
+
+    (closed, sc, _), (opened, so, _) = world_runs
+    speed = Scenario().speed_for("elderly")
+    # B's residents (four grid points) walk to their gate, 10 m to the street, 60 m north to
+    # the ring; open, on through A (520 m); closed, A's inner street is no through route: round
+    # the ring (260 + 520 + 260 m); then 20 m to the centre
+    home = DETOUR_FACTOR * np.hypot(np.array([275, 275, 325, 325]) - 260,
+                                    np.array([-75, -25, -75, -25]) + 70).mean()
+    for t, ring in ((opened, 520), (closed, 1040)):
+        assert t.loc["B", "elderly_walk_min"] * speed * 60 == pytest.approx(
+            home + 10 + 60 + ring + 20, rel=1e-3)
+    assert closed.loc["B", "elderly_walk_min_direct"] == pytest.approx(
+        opened.loc["B", "elderly_walk_min_direct"])  # no gates, nothing closed: the same
+    assert sc["compounds"]["closed_compounds"] is True
+    assert so["compounds"]["closed_compounds"] is False
+    # the norm verdicts use the gate minutes: open, the centre (300 m²) is within 15 minutes of
+    # B through its gate and serves it (150 m² per 100 households: met); closed, it is not,
+    # though the direct walk (no gates) would be
+    assert bool(opened.loc["B", "elderly_covered"]) and opened.loc["B", "elderly_serving"] == "f1"
+    assert opened.loc["B", "elderly_norm_status"] == "met"
+    assert opened.loc["B", "elderly_area_m2_per_100_households"] == pytest.approx(150)
+    assert not closed.loc["B", "elderly_covered"] and pd.isna(closed.loc["B", "elderly_serving"])
+    assert closed.loc["B", "elderly_norm_status"] == "short"
+    assert bool(closed.loc["B", "elderly_covered_direct"])
+
+
+def _run_world(tmp_path, *argv):
+    from care15.cli import _scenario, build_parser
+    from care15.pipeline import RunOptions, run
+
+    sc = _scenario(build_parser().parse_args(["analyze", *argv]))
+    return run(sc, tmp_path / "out", options=RunOptions(maps=False, figures=False,
+                                                        report=False, cache=False))
+
+
+def test_run_refuses_bad_gate_files(tmp_path):
+    osm, cfile, _, ffile = _world(tmp_path)
+    base = ["--osm", str(osm), "--facilities", str(ffile), "--compounds", str(cfile)]
+    no_xy = tmp_path / "无坐标.csv"
+    pd.DataFrame({"小区编号": ["A"], "地址": ["南门"]}).to_csv(no_xy, index=False)
+    with pytest.raises(InputError, match=r"无坐标\.csv: no longitude/latitude columns.*"
+                                         r"columns are \['小区编号', '地址'\].*--gates-crs"):
+        _run_world(tmp_path, *base, "--gates", str(no_xy))
+    no_comp = tmp_path / "无小区.csv"
+    pd.DataFrame({"经度": [117.0], "纬度": [31.6]}).to_csv(no_comp, index=False)
+    with pytest.raises(InputError, match=r"无小区\.csv: no compound column.*--gates"):
+        _run_world(tmp_path, *base, "--gates", str(no_comp))
+    # a compound far from the streets, its listed gate on its outline 190 m from the ring
+    far = gpd.GeoDataFrame({"compound_id": ["A", "C"], "户数": [400, 100]},
+                           geometry=[shapely.box(*P(0, 0), *P(500, 500)),
+                                     shapely.box(*P(700, 700), *P(900, 900))],
+                           crs=UTM).to_crs(4326)
+    cfar = tmp_path / "远.geojson"
+    far.to_file(cfar)
+    gfar = _gate_csv(tmp_path, [("A", 250, 0), ("C", 700, 800)])
+    with pytest.raises(InputError, match=r"gates\.csv: rows \[2\] are gates more than 100 m "
+                                         "from any walkable street"):
+        _run_world(tmp_path, "--osm", str(osm), "--facilities", str(ffile), "--compounds",
+                   str(cfar), "--gates", str(gfar))
+    # GCJ-02 gates declared WGS-84: off their outlines, the message names --gates-crs
+    gcj = _gate_csv(tmp_path, [("A", 250, 0), ("B", 260, -70)], coords="gcj02")
+    with pytest.raises(InputError, match=r"rows \[1, 2\] lie more than 50 m from the outline.*"
+                                         "--gates-crs gcj02"):
+        _run_world(tmp_path, *base, "--gates", str(gcj))
+
+
+def test_scenario_and_flags_for_gates(tmp_path):
+    from care15._errors import ScenarioError
+    from care15.cli import _scenario, build_parser
+    from care15.scenario import Compounds, Scenario, scenario_from_toml
+
+    osm, cfile, gfile, _ = _world(tmp_path)
+    assert Compounds().closed is True and Compounds().gates is None
+    assert Compounds().detour_factor == DETOUR_FACTOR == 1.3
+    sc = _scenario(build_parser().parse_args(
+        ["analyze", "--osm", str(osm), "--compounds", str(cfile), "--gates", str(gfile),
+         "--gates-crs", "gcj02", "--open-compounds"]))
+    assert (sc.compounds.gates, sc.compounds.gates_crs, sc.compounds.closed) == (
+        gfile, "gcj02", False)
+    sc = _scenario(build_parser().parse_args(["analyze", "--osm", str(osm), "--compounds",
+                                              str(cfile)]))
+    assert sc.compounds.closed is True
+    toml = tmp_path / "s.toml"
+    toml.write_text(f'[area]\nosm = "{osm.name}"\n[compounds]\nfile = "{cfile.name}"\n'
+                    f'gates = "{gfile.name}"\ngates_crs = "gcj02"\nclosed = false\n'
+                    'detour_factor = 1.5\n', encoding="utf-8")
+    c = scenario_from_toml(toml).compounds
+    assert (c.gates, c.gates_crs, c.closed, c.detour_factor) == (gfile, "gcj02", False, 1.5)
+    with pytest.raises(ScenarioError) as e:
+        Scenario(compounds=Compounds(gates=tmp_path / "无.csv", gates_crs="utm",
+                                     detour_factor=0.8))
+    for part in ("a gate file needs the compounds", "compounds.gates (--gates): file not found",
+                 "compounds.gates_crs (--gates-crs): 'utm'", "detour_factor: 0.8 is not in"):
+        assert part in str(e.value)
+
+
+def test_run_in_chinese_translates_compound_values_and_notes(tmp_path):
+    from care15.cli import main
+
+    osm, cfile, gfile, ffile = _world(tmp_path)
+    out = tmp_path / "zh"
+    assert main(["analyze", "--osm", str(osm), "--facilities", str(ffile), "--compounds",
+                 str(cfile), "--gates", str(gfile), "--gates-crs", "gcj02", "--out", str(out),
+                 "--lang", "zh", "-q", "--no-cache", "--open-compounds"]) == 0
+    book = pd.read_excel(out / "compounds.xlsx", sheet_name=None)
+    t = book["小区清单"].set_index("小区编号")
+    assert t.loc["B", "养老配建达标情况"] == "达标" and t.loc["A", "养老配建达标情况"] == "不足"
+    assert set(t["出入口来源"]) == {"出入口清单"} and set(t["出入口为实测"]) == {"是"}
+    assert t.loc["A", "适用标准"] == "既有" and t.loc["B", "适用标准"] == "新建"
+    assert t.loc["A", "前往托育设施所用出入口"] == "A/g1"
+    short = pd.read_excel(out / "short_compounds.xlsx", sheet_name="未达标小区")
+    assert set(short["配建达标情况"]) <= {"不足", "达标", "未知"}
+    assert set(short["缺口单位"]) <= {"平方米", "托位"}
+    import json
+
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any(n.startswith("小区出入口: 共 2 个; 2 个小区中 2 个(100%)有实测出入口(gates.csv)")
+               and "允许穿行" in n for n in s["notes_zh"])
+
+
+def test_map_draws_compounds_by_status_and_their_gates(world_runs):
+    (_, _, closed), (_, _, opened) = world_runs
+    shut = (closed / "map.html").read_text(encoding="utf-8")
+    assert "Compounds (by norm status)" in shut and "Compound gates" in shut
+    assert "a norm short (2)" in shut and "all norms met" not in shut
+    assert "mapped gate (list or OSM) (2)" in shut and "inferred gate" not in shut
+    # open, B meets the elderly-care norm through its gate but its childcare walk is too long
+    page = (opened / "map.html").read_text(encoding="utf-8")
+    assert "a norm short (2)" in page
+    assert "\\u4e59\\u5c0f\\u533a" in page or "乙小区" in page  # the popup names it
+    assert "via gates" in page and "without gates" in page
+
+
+def test_map_compound_states_from_the_table():
+    from care15.maps import _compound_state
+
+    cats = ["elderly", "childcare"]
+    row = pd.Series({"elderly_norm_status": "met", "elderly_covered": True,
+                     "childcare_norm_status": "exempt", "childcare_covered": True})
+    assert _compound_state(row, cats) == "met"
+    assert _compound_state(row.replace({True: False}), cats) == "short"  # outside the circle
+    row2 = row.copy()
+    row2["childcare_norm_status"] = "unknown"
+    assert _compound_state(row2, cats) == "unknown"
+    row2["elderly_norm_status"] = "short"
+    assert _compound_state(row2, cats) == "short"
+
+
+def test_minutes_by_compound_weights_modes_and_unreachable():
+    from care15.gates import minutes_by_compound
+
+    per_point = pd.DataFrame({
+        "compound_id": ["A", "A", "A", "B", None],
+        "weight": [1.0, 1.0, 2.0, 5.0, 9.0],
+        "elderly_walk_min": [10.0, 20.0, np.inf, np.inf, 1.0],
+        "elderly_walk_min_direct": [5.0, 5.0, 8.0, 30.0, 1.0],
+        "elderly_via": ["gate", "gate", "gate", "none", "street"],
+        "elderly_gate_id": ["A/g1", "A/g2", "A/g2", None, None],
+        "elderly_facility_id": ["f1", "f2", None, None, "f9"]})
+    gates = pd.DataFrame({"compound_id": ["A", "A", "C"],
+                          "source": ["osm_gate", "osm_gate", "nearest_street"]})
+    r = minutes_by_compound(per_point, gates, ["A", "B", "C"], threshold_min=15)
+    # A: mean over the points that reach a facility (weights 1, 1); the unreachable one
+    # counts against the share within 15 minutes (1 of 4 weight units)
+    assert r.loc["A", "elderly_walk_min"] == pytest.approx(15.0)
+    assert r.loc["A", "elderly_walk_min_direct"] == pytest.approx((5 + 5 + 16) / 4)
+    assert r.loc["A", "elderly_share_covered"] == pytest.approx(0.25)
+    assert r.loc["A", "elderly_gate_id"] == "A/g2"  # 3 weight units leave by g2, 1 by g1
+    assert r.loc["A", "elderly_nearest_facility"] == "f1"  # a tie: the first id
+    # B: its only point reaches nothing: unreachable; C: no resident point at all
+    assert np.isinf(r.loc["B", "elderly_walk_min"]) and r.loc["B", "elderly_share_covered"] == 0
+    assert np.isnan(r.loc["C", "elderly_walk_min"])
+    assert r["gate_source"].tolist() == ["osm_gate", "none", "nearest_street"]
+    assert r["gates_mapped"].tolist() == [True, False, False]
+    assert r["gates"].tolist() == [2, 0, 1]

@@ -277,6 +277,37 @@ EXAMPLES = [
     ("regions", "区域"),
     ("suggesting sites", "选址"),
     ("reading the street network took 0.12 s", "读取路网 用时 0.12 秒"),
+    # residential compounds (小区) and their gates
+    ("Compounds from OSM: 1643 residential areas (1182 named); households estimated from "
+     "residential floor area ÷ 36.52 m² per resident ÷ 2.62 persons per household (25 capped at "
+     "1,500 residents per ha).", "1643 个居住用地(1182 个有名称)"),
+    ("Compounds from 小区.xlsx: 12 (2 rows without geometry left out); 1 without households.",
+     "2 行无坐标"),
+    ("Compounds: 3 pairs overlap.", "3 对相互重叠"),
+    ("Compound gates: 6139 gates; 13 of 1643 compounds (1%) have mapped gates (OSM "
+     "gates/entrances), 275 use the street crossings of their outline, 1349 the nearest streets, "
+     "6 none; residents walk to a gate (straight line × detour factor) and on over the streets; "
+     "compounds with mapped gates are closed to through routes.", "不作为他人穿行通道"),
+    ("1349 compounds have no mapped gate and no street crossing their outline; their residents "
+     "are taken to leave by the outline points nearest a street (nearest_street): 新新怡园 "
+     "(way/239315168), way/2 and 1347 more. Map their gates (barrier=gate) or give a gate file "
+     "to replace this guess.", "新新怡园 (way/239315168)、way/2 等另外 1347 个"),
+    ("6 compounds have no street within 100 m of their outline and no gate: 哈南福地 "
+     "(way/674141167); their residents are joined to the nearest street directly.",
+     "边界 100 米内无道路"),
+    ("2 OSM gate or entrance nodes lie more than 100 m from any walkable street and are left out "
+     "(nodes [101, 102]).", "未采用(节点 [101, 102])"),
+    ("Population from 1642 compounds: 3,496,728 residents (households × household size where no "
+     "residents column), placed on their residential buildings or area; residents outside "
+     "compounds are not counted; 1642 compounds' households are estimates.",
+     "1642 个小区的户数为估算"),
+    ("小区.csv: build year of rows [2, 5] is not a year (e.g. '九十年代') and is read as unknown",
+     "按未知处理"),
+    ("小区.csv: build year of rows [3] lies in the future or before 1900 (e.g. 3024) and is read "
+     "as unknown", "晚于今年或早于1900年"),
+    ("小区.csv: rows [4] give neither households (户数) nor residents; their norms are reported "
+     "as unknown and they add no residents", "既无户数(户数)也无人口"),
+    ("finding compound gates", "识别小区出入口"),
 ]
 
 

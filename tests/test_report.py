@@ -78,3 +78,39 @@ def test_report_speaks_one_language_notes_and_capacity_basis(demo_result):
     assert (n, m) == (2, 5)  # the demo: 2 of its 5 elderly-care facilities have beds recorded
     assert f"来自研究区内接入路网的 {m} 处设施中 {n} 处有容量记录" in zh
     assert f"from {n} of {m} facilities with a recorded capacity" in en
+
+
+def test_report_compound_section_with_and_without_gates(tmp_path):
+    """The hand-made world of test_gates: two compounds, both with listed gates."""
+    from test_gates import _world
+
+    from care15.cli import main
+
+    osm, cfile, gfile, ffile = _world(tmp_path)
+    args = ["analyze", "--osm", str(osm), "--facilities", str(ffile), "--compounds", str(cfile),
+            "--gates", str(gfile), "--gates-crs", "gcj02", "-q", "--no-cache"]
+    assert main([*args, "--out", str(tmp_path / "zh"), "--lang", "zh"]) == 0
+    zh = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    for words in ("四、主要覆盖缺口", "五、小区配建与出入口", "六、数据说明", "七、方法与定义",
+                  "共 2 个小区;其中 2 个(100.0%)有实测出入口", "出入口清单 2",
+                  "有实测出入口的小区封闭", "绕行系数 1.3", "经出入口", "不经出入口",
+                  "缺口最大的小区", "甲小区", "乙小区", "配建缺口合计"):
+        assert words in zh, words
+    assert "五、数据说明" not in zh
+    assert zh.index("五、小区配建与出入口") < zh.index("六、数据说明") < zh.index("七、方法与定义")
+    import json
+
+    s = json.loads((tmp_path / "zh" / "summary.json").read_text(encoding="utf-8"))
+    el = s["compounds"]["elderly"]
+    # the table's figures: covered via gates / without, the median minutes and the shortfall
+    assert f"{el['covered']} (" in zh and f"{el['median_walk_min']:.1f}" in zh
+    assert f"{el['median_walk_min_direct']:.1f}" in zh
+    top = el["top_short"]
+    assert [r["name"] for r in top][:1] == ["甲小区"]  # 80 m² short: the largest shortfall
+    assert top[0]["shortfall"] == pytest.approx(80)
+    assert main([*args, "--out", str(tmp_path / "en"), "--lang", "en", "--open-compounds"]) == 0
+    en = (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
+    for words in ("5. Residential compounds and their gates", "6. About the data",
+                  "7. Method and definitions", "2 compounds; 2 (100.0%) have mapped gates",
+                  "Compounds are open to through routes", "Via gates", "Without gates"):
+        assert words in en, words
