@@ -18,6 +18,14 @@ Three models are offered:
     Childcare with places: each site serves at most its capacity (托位); demand is the under-3
     residents times the enrolment rate; residents are assigned to sites within the threshold.
 
+Demand (``demand=``): population ``cells``, reached at the street nearest each cell's
+centre, or residential ``compounds`` (小区) reached through their gates: a compound is covered
+by a site when the walk from the site to one of its gates plus the walk from the compound's
+interior to that gate (straight line × :data:`care15.gates.DETOUR_FACTOR`) is within the
+threshold (:func:`compound_cover`), so a site by a compound's wall but far from its gates does
+not serve it. Compounds already served by existing facilities through their gates are not
+demand.
+
 Greedy results carry the bound they are measured against: for MCLP the (1 − 1/e) guarantee
 holds against the optimum, and the reported gap is against the LP relaxation's bound solved by
 HiGHS when ``exact`` is not requested.
@@ -631,9 +639,14 @@ class SiteSuggestion:
         ranked before it), ``cumulative_coverage`` (target-group rate after building it and
         those before), ``capacity_places``, ``lon``, ``lat`` (and ``lon_gcj02``/``lat_gcj02``
         on request), ``community_id``, ``community_name``, ``nearest_existing_facility`` and
-        ``nearest_existing_walk_min``.
+        ``nearest_existing_walk_min``. With compound demand the ``newly_covered_pop_*``
+        columns give way to ``newly_covered_compounds`` (compounds brought within the
+        threshold through their gates), ``newly_covered_compound_residents`` (all their
+        residents) and ``newly_covered_compound_ids``; ``newly_covered_target`` is their
+        target group and ``cumulative_coverage`` the rate over the compounds' target group.
     added_area
-        Per site (``rank``), the union of the cells it newly covers, EPSG:4326.
+        Per site (``rank``), the union of the cells (with compound demand: the compounds,
+        ``n_compounds``) it newly covers, EPSG:4326.
     objective
         The solver's objective (see :class:`SolveResult`).
     bound
