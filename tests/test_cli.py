@@ -331,6 +331,12 @@ def test_suggest_demand_compounds_on_the_demo(tmp_path, capsys):
     assert (sites["newly_covered_compounds"] >= 1).all()
     info = json.loads((out / "sites_summary.json").read_text(encoding="utf-8"))
     assert info["demand"] == "compounds"
+    # with --compounds the default demand is the compounds; English console under --lang en
+    assert main(["suggest", "--demo", "--sites", "1", "--compounds", str(f), "--lang", "en",
+                 "--out", str(tmp_path / "en")]) == 0
+    assert "demand: compounds through their gates" in capsys.readouterr().out
+    info = json.loads((tmp_path / "en" / "sites_summary.json").read_text(encoding="utf-8"))
+    assert info["demand"] == "compounds"
     # --demand compounds without compounds is refused before any work
     assert main(["suggest", "--demo", "--sites", "1", "--demand", "compounds",
                  "--out", str(tmp_path / "x")]) != 0
