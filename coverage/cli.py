@@ -417,10 +417,20 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     from .region import demo_scenario
 
     sc = demo_scenario() if args.demo else _scenario(args)
+    if args.demo and getattr(args, "compounds", None) is not None:  # a 小区 list on the demo
+        cfile = args.compounds if args.compounds == "osm" else Path(args.compounds)
+        sc = replace(sc, compounds=replace(sc.compounds, file=cfile,
+                                           crs=args.compounds_crs or sc.compounds.crs))
     out = args.out or Path("out")
     options = _options(args)
     problems = options.problems() + ([] if args.demo else input_problems(sc)) + \
         _out_problem(out)
+    if args.demand == "compounds" and sc.compounds.file is None:
+        problems.append("--demand compounds needs residential compounds: add --compounds "
+                        "FILE|osm")
+    if args.capacity_aware and sc.compounds.file is not None and args.demand != "cells":
+        problems.append("--capacity-aware (托位 assignment) works on cell demand only: add "
+                        "--demand cells")
     if args.sites is not None and args.sites < 1:
         problems.append(f"--sites {args.sites}: must be at least 1")
     if args.target is not None and not 0 < args.target <= 1:
@@ -440,7 +450,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
                     candidates=args.candidates,
                     candidates_crs=args.candidates_crs or "wgs84", exact=args.exact,
                     time_limit_s=args.time_limit, capacity_aware=args.capacity_aware,
-                    options=options)
+                    options=options, demand=args.demand)
     sug = r.suggestion
     zh = args.lang == "zh"
     _print_notes(r.info["notes"], args.lang)
@@ -455,7 +465,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             x, y = from_wgs84(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), co)
             sites[f"lon_{co}"], sites[f"lat_{co}"] = x.round(6), y.round(6)
         cols = [c for c in ("rank", "community_name", "lon", "lat", f"lon_{co}", f"lat_{co}",
-                            "newly_covered_target", "cumulative_coverage")
+                            "newly_covered_compounds", "newly_covered_target",
+                            "cumulative_coverage")
                 if c in sites.columns]
         table = sites[cols].head(20)
         if zh:
@@ -526,6 +537,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--capacity-aware", action="store_true",
                    help="childcare: sites have 托位 capacities (assignment model)")
     g.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
+    g.add_argument("--demand", choices=("cells", "compounds"),
+                   help="what new sites must reach: population cells, or residential compounds "
+                   "(小区) through their gates; default: compounds when --compounds is given, "
+                   "else cells")
     s.set_defaults(func=_cmd_suggest)
     b = _parser(sub, "batch", "run many regions on dask.distributed")
     b.add_argument("regions", type=Path, help="regions TOML file")

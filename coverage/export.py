@@ -140,6 +140,13 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
                             "of the target group after building this site and those ranked "
                             "before it"),
     "capacity_places": ("新增托位", "New places", "Places (托位) the new site offers"),
+    "newly_covered_compounds": ("新覆盖小区数", "Newly covered compounds",
+                                "Residential compounds (小区) newly brought within the threshold "
+                                "through their gates by this site (suggest --demand compounds)"),
+    "newly_covered_compound_residents": ("新覆盖小区居民", "Newly covered compound residents",
+                                         "All residents of those compounds"),
+    "newly_covered_compound_ids": ("新覆盖小区编号", "Newly covered compound ids",
+                                   "Ids of those compounds, separated by ';'"),
     "nearest_existing_facility": ("最近现有设施", "Nearest existing facility",
                                   "Nearest existing facility of the category on foot"),
     "nearest_existing_walk_min": ("距现有设施步行(分钟)", "Walk to existing (min)",
@@ -229,6 +236,9 @@ MEANING_ZH: dict[str, str] = {
     "candidate_id": "候选点编号",
     "cumulative_coverage": "建设本址及排名在前的各址后，目标人群的人口加权覆盖率",
     "capacity_places": "新址提供的托位数",
+    "newly_covered_compounds": "本址经小区出入口新纳入时间阈值内的小区数(suggest --demand compounds)",
+    "newly_covered_compound_residents": "这些小区的全部居民",
+    "newly_covered_compound_ids": "这些小区的编号, 以 ';' 分隔",
     "nearest_existing_facility": "步行最近的同类现有设施",
     "nearest_existing_walk_min": "从新址步行到该设施的时间(分钟)",
     "nearest_existing_facility_name": "该设施的名称",

@@ -605,7 +605,8 @@ def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
                 n_sites: int | None = None, target: float | None = None,
                 candidates: str | Path | None = None, candidates_crs: str = "wgs84",
                 exact: bool = False, time_limit_s: float = 60.0, capacity_aware: bool = False,
-                options: RunOptions | None = None) -> SuggestRunResult:
+                options: RunOptions | None = None,
+                demand: str | None = None) -> SuggestRunResult:
     """Analyse a region and suggest sites for new facilities; write the sites and their map.
 
     Parameters
@@ -632,6 +633,11 @@ def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
         Childcare: sites have places (assignment model).
     options
         Output options (default ``RunOptions()``).
+    demand
+        ``"cells"`` (population cells) or ``"compounds"`` (residential compounds reached
+        through their gates, see :func:`care15.siting.compound_cover`). Default: compounds
+        when the scenario names compounds (``compounds.file``, ``--compounds``), since a
+        planner with a 小区 list reads the norms per compound; cells otherwise.
 
     Returns
     -------
@@ -645,18 +651,27 @@ def run_suggest(scenario: Scenario, out: str | Path, *, category: str,
     """
     options = options or RunOptions()
     problems = options.problems()
+    if demand not in (None, "cells", "compounds"):
+        problems.append(f"demand {demand!r}: one of 'cells', 'compounds'")
+    if demand == "compounds" and scenario.compounds.file is None:
+        problems.append("demand 'compounds' (--demand compounds) needs residential compounds "
+                        "(--compounds FILE|osm)")
+    if demand != "cells" and capacity_aware and scenario.compounds.file is not None:
+        problems.append("--capacity-aware (托位 assignment) works on cell demand only: add "
+                        "--demand cells")
     if problems:
         raise InputError("invalid options:\n  - " + "\n  - ".join(problems))
     out = check_out_folder(out)
     with output_lock(out):
         return _suggest_locked(scenario, out, category, n_sites, target, candidates,
-                               candidates_crs, exact, time_limit_s, capacity_aware, options)
+                               candidates_crs, exact, time_limit_s, capacity_aware, options,
+                               demand)
 
 
 def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int | None,
                     target: float | None, candidates: str | Path | None, candidates_crs: str,
                     exact: bool, time_limit_s: float, capacity_aware: bool,
-                    options: RunOptions) -> SuggestRunResult:
+                    options: RunOptions, demand: str | None = None) -> SuggestRunResult:
     """:func:`run_suggest` while holding the output folder's lock."""
     from .candidates import candidates_from_file, water_from_osm
     from .export import write_json, write_tables
@@ -679,10 +694,20 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
             osm_file = scenario.area.pbf or scenario.area.osm
             if osm_file is not None:
                 water = water_from_osm(osm_file)
+        if demand is None:
+            demand = "compounds" if region.compounds is not None else "cells"
+        gates = None
+        if demand == "compounds" and region.compounds is not None:
+            from .gates import compound_gates, osm_gate_nodes
+
+            osm_src = scenario.area.pbf or scenario.area.osm
+            nodes = osm_gate_nodes(osm_src) if osm_src is not None else None
+            gates = compound_gates(region.compounds, region.network, osm_nodes=nodes)
         sug = suggest_sites(res, region.network, scenario, category, n_sites=n_sites,
                             target=target, candidates=cand, exact=exact,
                             time_limit_s=time_limit_s, verbose=options.verbose,
-                            capacity_aware=capacity_aware, water=water)
+                            capacity_aware=capacity_aware, water=water, demand=demand,
+                            compounds=region.compounds, gates=gates)
     notes = data_notes + list(region.notes) + list(res.notes)
     info = {"category": category, "solver": sug.solver, "status": sug.status,
             "objective": sug.objective, "bound": sug.bound, "gap": sug.gap,
@@ -690,7 +715,10 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
             "notes": notes,
             "unreachable": sug.extra.get("unreachable"),
             "new_site_places": sug.extra.get("new_site_places"),
+            "demand": demand,
             "attribution": ATTRIBUTION}
+    if gates is not None:
+        notes += list(gates.attrs.get("notes", []))
     from ._notes import notes_in
 
     info["notes_zh"] = notes_in(notes, "zh")

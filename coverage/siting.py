@@ -18,6 +18,14 @@ Three models are offered:
     Childcare with places: each site serves at most its capacity (托位); demand is the under-3
     residents times the enrolment rate; residents are assigned to sites within the threshold.
 
+Demand (``demand=``): population ``cells``, reached at the street nearest each cell's
+centre, or residential ``compounds`` (小区) reached through their gates: a compound is covered
+by a site when the walk from the site to one of its gates plus the walk from the compound's
+interior to that gate (straight line × :data:`care15.gates.DETOUR_FACTOR`) is within the
+threshold (:func:`compound_cover`), so a site by a compound's wall but far from its gates does
+not serve it. Compounds already served by existing facilities through their gates are not
+demand.
+
 Greedy results carry the bound they are measured against: for MCLP the (1 − 1/e) guarantee
 holds against the optimum, and the reported gap is against the LP relaxation's bound solved by
 HiGHS when ``exact`` is not requested.
@@ -40,6 +48,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 
 from . import standards as std
 from ._errors import InputError
@@ -55,6 +64,8 @@ __all__ = [
     "SiteSuggestion",
     "SolveResult",
     "Unreachable",
+    "compound_cover",
+    "compound_demand",
     "coverage_problem",
     "lp_bound",
     "solve_exact",
@@ -66,6 +77,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MODELS = ("mclp", "target", "capacity")
+#: What a site must reach: population ``cells`` (their snapped centres) or residential
+#: ``compounds`` (小区) through their gates (:mod:`care15.gates`).
+DEMANDS = ("cells", "compounds")
 #: Default size of a new childcare point in places (standard ``childcare_new_site_places``:
 #: the top of seed 002's smallest 配建 band, ≤30 托位); scenarios set
 #: ``analysis.new_site_places``.
@@ -625,9 +639,14 @@ class SiteSuggestion:
         ranked before it), ``cumulative_coverage`` (target-group rate after building it and
         those before), ``capacity_places``, ``lon``, ``lat`` (and ``lon_gcj02``/``lat_gcj02``
         on request), ``community_id``, ``community_name``, ``nearest_existing_facility`` and
-        ``nearest_existing_walk_min``.
+        ``nearest_existing_walk_min``. With compound demand the ``newly_covered_pop_*``
+        columns give way to ``newly_covered_compounds`` (compounds brought within the
+        threshold through their gates), ``newly_covered_compound_residents`` (all their
+        residents) and ``newly_covered_compound_ids``; ``newly_covered_target`` is their
+        target group and ``cumulative_coverage`` the rate over the compounds' target group.
     added_area
-        Per site (``rank``), the union of the cells it newly covers, EPSG:4326.
+        Per site (``rank``), the union of the cells (with compound demand: the compounds,
+        ``n_compounds``) it newly covers, EPSG:4326.
     objective
         The solver's objective (see :class:`SolveResult`).
     bound
@@ -683,7 +702,9 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
                   candidates: gpd.GeoDataFrame | None = None, exact: bool = False,
                   capacity_aware: bool = False, time_limit_s: float = 60.0,
                   with_gcj02: bool = False, water: gpd.GeoDataFrame | None = None,
-                  verbose: bool = False) -> SiteSuggestion:
+                  verbose: bool = False, demand: str = "cells",
+                  compounds: gpd.GeoDataFrame | None = None,
+                  gates: gpd.GeoDataFrame | None = None) -> SiteSuggestion:
     """Suggest new sites for ``category`` from an analysis result.
 
     Parameters
@@ -718,6 +739,16 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
         (within 10 m) are always left out; the counts are in the message and ``extra``.
     verbose
         Show progress of the walking searches.
+    demand
+        ``"cells"``: the target group of each population cell, reached at the cell centre's
+        street. ``"compounds"``: the target group of each residential compound (小区), reached
+        through its gates (:func:`compound_cover`); needs ``compounds``.
+    compounds
+        Residential compounds (``compound_id``, ``residents`` or ``households``, optional
+        ``pop_60plus``/``pop_0to3``; any CRS), for ``demand="compounds"``.
+    gates
+        Their gates (:func:`care15.gates.compound_gates`); found from the street crossings of
+        the outlines, else the nearest streets, when None.
 
     Returns
     -------
@@ -728,8 +759,9 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
     Raises
     ------
     InputError
-        For an unknown ``category``, ``capacity_aware`` with a category other than
-        childcare, ``n_sites`` < 1, a ``target`` outside (0, 1], or no usable candidate.
+        For an unknown ``category`` or ``demand``, ``capacity_aware`` with a category other
+        than childcare or with compound demand, ``n_sites`` < 1, a ``target`` outside (0, 1],
+        compound demand without compounds, or no usable candidate.
 
     See Also
     --------
@@ -762,6 +794,13 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
     if capacity_aware and category != "childcare":
         raise InputError(f"capacity_aware=True is for childcare (托位), not {category!r}; "
                          "use category='childcare'")
+    if demand not in DEMANDS:
+        raise InputError(f"demand must be one of {DEMANDS}, got {demand!r}")
+    if demand == "compounds" and (compounds is None or len(compounds) == 0):
+        raise InputError("demand='compounds' needs residential compounds (--compounds FILE|osm)")
+    if demand == "compounds" and capacity_aware:
+        raise InputError("capacity_aware=True (托位 assignment) works on cell demand only; "
+                         "use demand='cells'")
     cat = std.CATEGORIES[category]
     cells = result.cells
     grp = cat.target_group
@@ -796,10 +835,15 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
                          f"(more than {scenario.analysis.max_access_m:g} m from a street, on "
                          "water, or duplicates)")
     limit = scenario.targets.coverage_threshold_min * 60 * scenario.speed_for(category)
+    if demand == "compounds":
+        assert compounds is not None
+        return _suggest_compounds(result, network, scenario, category, candidates, csnap,
+                                  compounds, gates, limit, n_sites, target, exact, time_limit_s,
+                                  with_gcj02, dropped, n_given, t0, verbose)
     if capacity_aware:
-        demand = pop * scenario.analysis.enrolment_rate
+        weights = pop * scenario.analysis.enrolment_rate
         # existing places serve the enrolled demand first: uncovered places-demand only
-        demand = np.where(covered, 0.0, demand)
+        weights = np.where(covered, 0.0, weights)
         cap = candidates["capacity_places"].to_numpy(dtype=float) \
             if "capacity_places" in candidates else np.full(len(candidates), np.nan)
         n_default_cap = int((~(np.isfinite(cap) & (cap > 0))).sum())
@@ -807,7 +851,7 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
         tot_d = total * scenario.analysis.enrolment_rate
         already_d = float((pop * scenario.analysis.enrolment_rate)[covered].sum())
     else:
-        demand = np.where(covered, 0.0, pop)
+        weights = np.where(covered, 0.0, pop)
         cap = None
         tot_d, already_d = total, already
     cell_snap = result.cell_snap
@@ -816,7 +860,7 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
         cell_snap = network.snap_gdf(centres, max_access_m=scenario.analysis.max_access_m)
     r = reach(network, csnap, cell_snap, limit, verbose=verbose)
     A = r.to_csr().astype(bool)
-    P = coverage_problem(A, demand, capacity=cap, already_covered=already_d, total=tot_d)
+    P = coverage_problem(A, weights, capacity=cap, already_covered=already_d, total=tot_d)
     unreach = unreachable_residents(network, cell_snap, csnap, A, pop, covered)
     t_matrix = time.perf_counter() - t0
     zh_label = cat.label_zh
@@ -906,6 +950,337 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
                                  "matrix_nnz": int(A.nnz), "unreachable": unreach,
                                  "new_site_places": (scenario.analysis.new_site_places
                                                      if capacity_aware else None)})
+
+
+# --------------------------------------------------------------------------------------------
+# compound demand: residential compounds reached through their gates
+# --------------------------------------------------------------------------------------------
+
+
+def _concat_snaps(sets: list[Snapped]) -> Snapped:
+    """Several snapped point sets as one (same fields, concatenated in order)."""
+    from .network import Snapped
+
+    return Snapped(**{k: np.concatenate([getattr(x, k) for x in sets])
+                      for k in sets[0].__dataclass_fields__})
+
+
+def compound_cover(gn: Any, sites: gpd.GeoDataFrame, limit_m: float, *,
+                   detour: float | None = None, max_access_m: float | None = None,
+                   verbose: bool = False) -> sp.csr_matrix:
+    """Sites × compounds: True where a site is within ``limit_m`` of a compound through a gate.
+
+    A compound is reached from a site when, for some gate of the compound, the walk from the
+    site to the gate over the routing network (closed compounds taken out, access legs
+    included) plus the walk from the compound's interior (a point on its surface) to that
+    gate, straight line × ``detour``, is at most ``limit_m``, as in
+    :func:`care15.gates.gate_distances`. A site inside the compound reaches it directly
+    (straight line × ``detour``); a compound without any usable gate joins the street nearest
+    its point, as a cell would.
+
+    Parameters
+    ----------
+    gn
+        The routing network and gates (:func:`care15.gates.gate_network`).
+    sites
+        Site points (candidates, facilities) in any CRS.
+    limit_m
+        Longest walk, metres.
+    detour
+        Walking distance ÷ straight-line distance inside a compound (default
+        :data:`care15.gates.DETOUR_FACTOR`).
+    max_access_m
+        Longest off-network leg of a site (default: the standard ``max_access_m``).
+    verbose
+        Show progress of the walking searches.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Boolean, ``len(sites)`` × ``len(gn.compounds)``.
+
+    Examples
+    --------
+    A street with a compound north of it; its only gate is at x = 0. A site at x = 0 reaches
+    it within 300 m, one at x = 600 (next to the compound's far wall) does not:
+
+    >>> import geopandas as gpd, numpy as np, shapely
+    >>> from care15.gates import gate_network
+    >>> from care15.network import network_from_edges
+    >>> from care15.siting import compound_cover
+    >>> e = gpd.GeoDataFrame({"u": [0], "v": [1]}, crs="EPSG:32650",
+    ...                      geometry=[shapely.LineString([(0, 0), (800, 0)])])
+    >>> net = network_from_edges(e, crs="EPSG:32650")
+    >>> comp = gpd.GeoDataFrame({"compound_id": ["c1"]}, crs="EPSG:32650",
+    ...                         geometry=[shapely.box(0, 10, 600, 110)])
+    >>> gates = gpd.GeoDataFrame({"compound_idx": [0], "compound_id": ["c1"],
+    ...                           "gate_id": ["c1/g1"], "source": ["file"], "source_row": [0],
+    ...                           "street_m": [10.0]}, crs="EPSG:32650",
+    ...                          geometry=[shapely.Point(0, 10)])
+    >>> gn = gate_network(net, comp, gates)
+    >>> sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 600], [0, 0]), crs=32650)
+    >>> compound_cover(gn, sites, 500.0).toarray().ravel().tolist()
+    [True, False]
+    """
+    from .access import reach
+    from .gates import DETOUR_FACTOR, points_in_compounds
+
+    det = DETOUR_FACTOR if detour is None else float(detour)
+    max_access = std.get("max_access_m") if max_access_m is None else float(max_access_m)
+    net, comp = gn.network, gn.compounds
+    n = len(comp)
+    pts = shapely.point_on_surface(comp.geometry.values)
+    px, py = shapely.get_x(pts), shapely.get_y(pts)
+    sl = sites.to_crs(net.crs)
+    sg = sl.geometry.values
+    sg = np.where(shapely.get_type_id(sg) == 0, sg, shapely.point_on_surface(sg))
+    sx, sy = shapely.get_x(sg), shapely.get_y(sg)
+    ssnap = net.snap(sx, sy, max_access_m=max_access)
+    gs = gn.gate_snap
+    ok_g = np.flatnonzero(np.asarray(gs.ok, dtype=bool))
+    gc = gn.gates["compound_idx"].to_numpy().astype(np.int64)[ok_g]
+    gx = shapely.get_x(gn.gates.geometry.values)[ok_g]
+    gy = shapely.get_y(gn.gates.geometry.values)[ok_g]
+    leg = det * np.hypot(gx - px[gc], gy - py[gc])
+    has_gate = np.zeros(n, dtype=bool)
+    has_gate[gc] = True
+    direct = np.flatnonzero(~has_gate)
+    dsnap = net.snap(px[direct], py[direct], max_access_m=max_access)
+    tsnap = _concat_snaps([gs.subset(ok_g), dsnap])
+    tcomp = np.r_[gc, direct].astype(np.int64)
+    tleg = np.r_[leg, np.zeros(len(direct))]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    if len(sl) and len(tcomp):
+        r = reach(net, ssnap, tsnap, limit_m, verbose=verbose)
+        keep = r.dist_m + tleg[r.cols] <= limit_m + 1e-9
+        rows.append(r.rows[keep])
+        cols.append(tcomp[r.cols[keep]])
+    # a site inside a compound: the straight walk to the compound's point
+    lookup = pd.Series(np.arange(n), index=comp["compound_id"].astype(str).to_numpy())
+    inside_id = pd.Series(points_in_compounds(sl, comp), dtype=object)
+    known = inside_id.notna().to_numpy()
+    si = np.flatnonzero(known)
+    ci = lookup.reindex(inside_id[known].astype(str).to_numpy()).to_numpy()
+    good = np.isfinite(ci)
+    si, ci = si[good], ci[good].astype(np.int64)
+    near = det * np.hypot(sx[si] - px[ci], sy[si] - py[ci]) <= limit_m + 1e-9
+    rows.append(si[near])
+    cols.append(ci[near])
+    rr = np.concatenate(rows) if rows else np.empty(0, np.int64)
+    cc = np.concatenate(cols) if cols else np.empty(0, np.int64)
+    A = sp.csr_matrix((np.ones(len(rr), dtype=bool), (rr, cc)), shape=(len(sl), n))
+    A.sum_duplicates()
+    return A.astype(bool)
+
+
+def compound_demand(compounds: gpd.GeoDataFrame, group: str, *, group_share: float,
+                    household_size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residents and target-group residents of each compound.
+
+    Parameters
+    ----------
+    compounds
+        Compounds with ``residents`` and/or ``households``, optional age counts
+        (``pop_60plus``, ``pop_0to3``).
+    group
+        The target group column (``pop_60plus``, ``pop_0to3``).
+    group_share
+        Share of the target group among residents, used where a compound has no count of
+        its own (the analysis' share over the area).
+    household_size
+        Persons per household, for compounds with households but no residents.
+
+    Returns
+    -------
+    residents, target, estimated
+        Residents, target-group residents, and True where the target count was estimated
+        from ``group_share``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from care15.siting import compound_demand
+    >>> c = gpd.GeoDataFrame({"residents": [1000.0, None], "households": [None, 100.0],
+    ...                       "pop_60plus": [300.0, None]}, geometry=[shapely.Point(0, 0)] * 2)
+    >>> res, tgt, est = compound_demand(c, "pop_60plus", group_share=0.2, household_size=2.5)
+    >>> res.tolist(), tgt.tolist(), est.tolist()
+    ([1000.0, 250.0], [300.0, 50.0], [False, True])
+    """
+    n = len(compounds)
+
+    def _col(name: str) -> np.ndarray:
+        if name in compounds.columns:
+            return np.asarray(pd.to_numeric(compounds[name], errors="coerce"), dtype=float)
+        return np.full(n, np.nan)
+
+    res = _col("residents")
+    res = np.where(np.isfinite(res), res, _col("households") * household_size)
+    res = np.where(np.isfinite(res) & (res > 0), res, 0.0)
+    own = _col(group)
+    est = ~(np.isfinite(own) & (own >= 0))
+    tgt = np.where(est, res * group_share, own)
+    return res, tgt, est
+
+
+def _suggest_compounds(result: CoverageResult, network: WalkNetwork, scenario: Scenario,
+                       category: str, candidates: gpd.GeoDataFrame, csnap: Snapped,
+                       compounds: gpd.GeoDataFrame, gates: gpd.GeoDataFrame | None,
+                       limit: float, n_sites: int | None, target: float | None, exact: bool,
+                       time_limit_s: float, with_gcj02: bool, dropped: dict[str, int],
+                       n_given: int, t0: float, verbose: bool) -> SiteSuggestion:
+    """:func:`suggest_sites` with compounds reached through their gates as the demand."""
+    from .gates import MAPPED_SOURCES, compound_gates, gate_distances, gate_network
+
+    cat = std.CATEGORIES[category]
+    grp = cat.target_group
+    cells = result.cells
+    cpop = float(cells["pop_total"].sum())
+    share = float(cells[grp].sum()) / cpop if cpop > 0 else 0.0
+    comp = compounds.to_crs(network.crs).reset_index(drop=True)
+    comp["compound_id"] = comp["compound_id"].astype(str)
+    if gates is None:
+        gates = compound_gates(comp, network)
+    gn = gate_network(network, comp, gates)
+    res_c, pop, est = compound_demand(gn.compounds, grp, group_share=share,
+                                      household_size=scenario.analysis.household_size)
+    max_access = scenario.analysis.max_access_m
+    fac = result.facilities
+    fac = fac.loc[(fac["category"] == category).to_numpy()] if "category" in fac else fac
+    if len(fac):
+        fd = gate_distances(gn, fac, max_access_m=max_access)["dist_m"].to_numpy()
+        covered = fd <= limit + 1e-9
+    else:
+        covered = np.zeros(len(gn.compounds), dtype=bool)
+    total = float(pop.sum())
+    already = float(pop[covered].sum())
+    rate0 = already / total if total > 0 else None
+    model = "mclp" if n_sites is not None else "target"
+    A = compound_cover(gn, candidates, limit, max_access_m=max_access, verbose=verbose)
+    P = coverage_problem(A, np.where(covered, 0.0, pop), already_covered=already, total=total)
+    t_matrix = time.perf_counter() - t0
+    thr = scenario.targets.coverage_threshold_min
+    src = gn.gates.drop_duplicates("compound_idx")["source"]
+    n_mapped = int(src.isin(MAPPED_SOURCES).sum())
+    n_inferred = int(len(src) - n_mapped)
+    n_none = int(len(gn.compounds) - len(src))
+    how_en = (f"Demand: {len(gn.compounds)} residential compounds (小区) reached through their "
+              f"gates ({n_mapped} with mapped gates, {n_inferred} with gates inferred from "
+              "street crossings or the nearest streets"
+              + (f", {n_none} without any gate joined to the nearest street" if n_none else "")
+              + f"); the walk inside a compound is the straight line × detour; "
+              f"{int(covered.sum())} compounds already within {thr:g} min of an existing "
+              "facility.")
+    how_zh = (f"需求: {len(gn.compounds)} 个小区, 经小区出入口到达(其中 {n_mapped} 个有已标注的"
+              f"出入口, {n_inferred} 个的出入口由道路穿越点或最近道路推断"
+              + (f", {n_none} 个没有出入口, 直接接入最近道路" if n_none else "")
+              + f"); 小区内步行按直线距离 × 绕行系数计; 已有 {int(covered.sum())} 个小区在现有"
+              f"设施 {thr:g} 分钟步行范围内。")
+    if int(est.sum()):
+        how_en += (f" {int(est.sum())} compounds have no count of the target group; it is "
+                   f"estimated at the area's share ({share:.1%} of residents).")
+        how_zh += f"{int(est.sum())} 个小区没有服务人群人数, 按全区比例({share:.1%})估算。"
+    if model == "target" and target is not None and total > 0 and rate0 is not None \
+            and rate0 >= target - 1e-12:
+        msg = (f"{cat.label_en}: {rate0:.1%} of the target group in compounds already live "
+               f"within {thr:g} min through their gates, at or above the target {target:.0%}; "
+               f"no new site is needed. {how_en}")
+        msg_zh = (f"{cat.label_zh}: 已有 {rate0:.1%} 的小区服务人群经出入口在 {thr:g} 分钟步行"
+                  f"范围内, 达到目标 {target:.0%}; 无需新增站点。{how_zh}")
+        return _empty_suggestion(msg, model, msg_zh, compounds=True)
+    p = None if n_sites is None else min(n_sites, P.n_candidates)
+    t1 = time.perf_counter()
+    if exact:
+        sol = solve_exact(P, model, p=p, target=target, time_limit_s=time_limit_s)
+    else:
+        sol = solve_greedy(P, model, p=p, target=target)
+        if model == "mclp" and p is not None:
+            b = lp_bound(P, p, time_limit_s=time_limit_s)
+            sol.bound = b
+            sol.gap = None if not b else max(0.0, (b - sol.objective) / b)
+    t_solve = time.perf_counter() - t1
+    newly = _newly(P, sol, False)
+    rows = []
+    cum = already
+    c = gn.compounds
+    for rank, (j, (cols, _)) in enumerate(zip(sol.chosen, newly, strict=True), start=1):
+        new_t = float(pop[cols].sum())
+        cum += new_t
+        rows.append({
+            "rank": rank, "candidate_id": candidates["candidate_id"].iloc[j],
+            "name": candidates["name"].iloc[j] if "name" in candidates else "",
+            "category": category,
+            "newly_covered_compounds": len(cols),
+            "newly_covered_compound_residents": float(res_c[cols].sum()),
+            "newly_covered_target": new_t,
+            "newly_covered_compound_ids": ";".join(c["compound_id"].iloc[cols].astype(str)),
+            "cumulative_coverage": min(1.0, cum / total) if total > 0 else np.nan,
+        })
+    if rows:
+        sites = _locate_sites(pd.DataFrame(rows), result, candidates, csnap, sol.chosen,
+                              category, scenario, with_gcj02)
+    else:
+        sites = _empty_suggestion("", model, compounds=True).sites
+    parts = [{"rank": rank, "category": category, "n_compounds": len(cols),
+              "geometry": c.geometry.iloc[cols].union_all()}
+             for rank, (cols, _) in enumerate(newly, start=1) if len(cols)]
+    added = (gpd.GeoDataFrame(parts, geometry="geometry", crs=c.crs).to_crs(4326) if parts else
+             gpd.GeoDataFrame({"rank": [], "category": [], "n_compounds": []},
+                              geometry=gpd.GeoSeries([], crs=4326)))
+    final = sites["cumulative_coverage"].iloc[-1] if len(sites) else rate0
+    n_new = int(sites["newly_covered_compounds"].sum()) if len(sites) else 0
+    en: list[str] = [f"{cat.label_en}: {len(sites)} suggested sites, model {model}, "
+                     f"{sol.solver} ({sol.status}), demand: compounds through their gates.",
+                     how_en]
+    zh: list[str] = [f"{cat.label_zh}: 建议新增 {len(sites)} 处站点, 模型 "
+                     f"{_MODEL_ZH.get(model, model)}, {_SOLVER_ZH.get(sol.solver, sol.solver)}"
+                     f"({_STATUS_ZH.get(sol.status, sol.status)}), 需求为经出入口到达的小区。",
+                     how_zh]
+    if model == "mclp" and n_sites is not None and len(sites) < n_sites:
+        en.append(f"Asked for {n_sites}; only {len(sites)} candidate sites reach uncovered "
+                  "compounds, further sites would cover no compound.")
+        zh.append(f"要求 {n_sites} 处; 只有 {len(sites)} 处候选点能新增覆盖小区, 更多站点不会再覆盖新的小区。")
+    if rate0 is not None and final is not None:
+        en.append(f"{n_new} compounds newly within {thr:g} min; coverage of the target group "
+                  f"in compounds: {rate0:.1%} → {final:.1%}.")
+        zh.append(f"新增 {n_new} 个小区在 {thr:g} 分钟步行范围内; 小区服务人群覆盖率: "
+                  f"{rate0:.1%} → {final:.1%}。")
+    if target is not None and final is not None and final < target - 1e-9:
+        short = math.ceil(target * total - final * total)
+        en.append(f"The target {target:.0%} cannot be reached with these candidates: the best "
+                  f"achievable is {final:.1%}, {short:,} residents short.")
+        zh.append(f"这些候选点达不到目标 {target:.0%}: 最多只能达到 {final:.1%}, 还差 {short:,} 人。")
+    reachable = np.zeros(len(pop), dtype=bool)
+    if A.nnz:
+        reachable[np.unique(A.indices)] = True
+    far = ~covered & ~reachable & (pop > 0)
+    if far.any():
+        en.append(f"{int(far.sum())} uncovered compounds ({float(pop[far].sum()):,.0f} target "
+                  "residents) are beyond every candidate through their gates.")
+        zh.append(f"{int(far.sum())} 个未覆盖的小区(服务人群 {float(pop[far].sum()):,.0f} 人)"
+                  "经出入口到达不了任何候选点。")
+    g_en, g_zh = _gap_text(sol, model)
+    en.append(g_en)
+    zh.append(g_zh)
+    if any(dropped.values()):
+        en.append(f"Candidates: {n_given} given, left out " + ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
+        zh.append(f"候选点: 共 {n_given} 处, 未采用 " + ", ".join(
+            f"{_DROPPED_ZH.get(k, k)} {v} 处" for k, v in dropped.items() if v) + "。")
+    en.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
+    zh.append(f"可达矩阵 {t_matrix:.1f} 秒, 求解 {t_solve:.1f} 秒。")
+    return SiteSuggestion(sites=sites, added_area=added, objective=sol.objective,
+                          bound=sol.bound, gap=sol.gap, solver=sol.solver, status=sol.status,
+                          message=" ".join(x for x in en if x), model=model,
+                          message_zh="".join(x for x in zh if x),
+                          extra={"matrix_seconds": t_matrix, "solve_seconds": t_solve,
+                                 "n_candidates": P.n_candidates,
+                                 "candidates_dropped": dropped, "matrix_nnz": int(A.nnz),
+                                 "demand": "compounds",
+                                 "compounds": len(gn.compounds),
+                                 "compounds_covered_before": int(covered.sum()),
+                                 "compounds_beyond_every_candidate": int(far.sum()),
+                                 "gate_notes": list(gates.attrs.get("notes", []))})
 
 
 class Unreachable(TypedDict):
@@ -1123,10 +1498,14 @@ def _places_per_1000(facilities: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> f
     return places / pop * 1000 if pop > 0 else float("nan")
 
 
-def _empty_suggestion(msg: str, model: str, msg_zh: str = "") -> SiteSuggestion:
+def _empty_suggestion(msg: str, model: str, msg_zh: str = "", *,
+                      compounds: bool = False) -> SiteSuggestion:
+    new = (["newly_covered_compounds", "newly_covered_compound_residents",
+            "newly_covered_target", "newly_covered_compound_ids"] if compounds else
+           ["newly_covered_pop_total", "newly_covered_pop_60plus", "newly_covered_pop_0to3",
+            "newly_covered_target"])
     cols = ["rank", "candidate_id", "category", "lon", "lat", "community_id", "community_name",
-            "newly_covered_pop_total", "newly_covered_pop_60plus", "newly_covered_pop_0to3",
-            "newly_covered_target", "cumulative_coverage", "nearest_existing_facility",
+            *new, "cumulative_coverage", "nearest_existing_facility",
             "nearest_existing_walk_min"]
     sites = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=4326))
     area = gpd.GeoDataFrame({"rank": []}, geometry=gpd.GeoSeries([], crs=4326))
@@ -1182,7 +1561,15 @@ def _site_table(result: CoverageResult, network: WalkNetwork, candidates: gpd.Ge
     df = pd.DataFrame(rows)
     if len(df) == 0:
         return _empty_suggestion("", "").sites
-    geom = candidates.geometry.iloc[sol.chosen].to_crs(4326).values
+    return _locate_sites(df, result, candidates, csnap, sol.chosen, category, scenario,
+                         with_gcj02)
+
+
+def _locate_sites(df: pd.DataFrame, result: CoverageResult, candidates: gpd.GeoDataFrame,
+                  csnap: Snapped, chosen: list[int], category: str, scenario: Scenario,
+                  with_gcj02: bool) -> gpd.GeoDataFrame:
+    """The site rows ``df`` with their points, coordinates, community and nearest facility."""
+    geom = candidates.geometry.iloc[chosen].to_crs(4326).values
     sites = gpd.GeoDataFrame(df, geometry=geom, crs=4326)
     sites["lon"] = sites.geometry.x.round(6)
     sites["lat"] = sites.geometry.y.round(6)
@@ -1199,7 +1586,7 @@ def _site_table(result: CoverageResult, network: WalkNetwork, candidates: gpd.Ge
     sites["community_name"] = j["community_name"].fillna("(outside communities / 社区范围外)").to_numpy()
     # nearest existing facility: the node distances of the analysis
     nd = result.node_distances.get(category)
-    sn = csnap.subset(np.asarray(sol.chosen))
+    sn = csnap.subset(np.asarray(chosen))
     if nd is not None:
         from .access import cell_distances
 

@@ -447,3 +447,39 @@ def test_internal_errors_and_interrupts_speak_the_console_language(capsys, monke
                 assert console_problems("", last, lng) == [], last
     finally:
         set_lang(lang)
+
+
+def test_suggest_demand_compounds_on_the_demo(tmp_path, capsys):
+    import geopandas as gpd
+    import shapely
+
+    boxes = [(24.9490, 60.1772, 24.9510, 60.1782), (24.9375, 60.1755, 24.9390, 60.1765),
+             (24.9450, 60.1700, 24.9480, 60.1715)]
+    f = tmp_path / "xiaoqu.geojson"
+    gpd.GeoDataFrame({"小区名称": ["甲小区", "乙小区", "丙小区"], "户数": [400, 600, 300],
+                      "60岁以上": [300, 250, 100]},
+                     geometry=[shapely.box(*b) for b in boxes], crs=4326).to_file(f)
+    out = tmp_path / "s"
+    capsys.readouterr()
+    assert main(["suggest", "--demo", "--category", "elderly", "--sites", "2",
+                 "--compounds", str(f), "--demand", "compounds", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "需求为经出入口到达的小区" in printed and "新覆盖小区数" in printed
+    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert len(sites) >= 1
+    assert {"newly_covered_compounds", "newly_covered_compound_residents",
+            "newly_covered_compound_ids"} <= set(sites.columns)
+    assert (sites["newly_covered_compounds"] >= 1).all()
+    info = json.loads((out / "sites_summary.json").read_text(encoding="utf-8"))
+    assert info["demand"] == "compounds"
+    # with --compounds the default demand is the compounds; English console under --lang en
+    assert main(["suggest", "--demo", "--sites", "1", "--compounds", str(f), "--lang", "en",
+                 "--out", str(tmp_path / "en")]) == 0
+    assert "demand: compounds through their gates" in capsys.readouterr().out
+    info = json.loads((tmp_path / "en" / "sites_summary.json").read_text(encoding="utf-8"))
+    assert info["demand"] == "compounds"
+    # --demand compounds without compounds is refused before any work
+    assert main(["suggest", "--demo", "--sites", "1", "--demand", "compounds",
+                 "--out", str(tmp_path / "x")]) != 0
+    assert "--demand compounds needs residential compounds" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

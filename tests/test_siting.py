@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,3 +200,143 @@ def test_result_without_cell_snap_gives_the_same_sites(demo_result, demo_region)
                       n_sites=2)
     assert len(a.sites) == 2
     pd.testing.assert_frame_equal(a.sites, b.sites)
+
+
+# --------------------------------------------------------------------------------------------
+# compound demand: residential compounds reached through their gates
+# --------------------------------------------------------------------------------------------
+
+
+def _gated_street():
+    """A street along y = 0 with two walled compounds north of it, each with one gate.
+
+    A = box(1500, 20, 1900, 220), its only gate on the east end (1900, 20); B = box(700, 20,
+    1000, 220), gate (1000, 20). Candidate c0 (1400, 0) stands by A's west wall, 500 m of
+    street from A's gate; c1 (2200, 0) is 300 m east of that gate.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from care15.gates import gate_network
+    from care15.network import network_from_edges
+
+    xs = np.arange(0, 3001, 100.0)
+    edges = gpd.GeoDataFrame({"u": np.arange(len(xs) - 1), "v": np.arange(1, len(xs))},
+                             crs="EPSG:32650",
+                             geometry=[shapely.LineString([(a, 0), (b, 0)])
+                                       for a, b in itertools.pairwise(xs)])
+    net = network_from_edges(edges, crs="EPSG:32650")
+    comp = gpd.GeoDataFrame({"compound_id": ["A", "B"], "residents": [500.0, 300.0],
+                             "pop_60plus": [100.0, 60.0]}, crs="EPSG:32650",
+                            geometry=[shapely.box(1500, 20, 1900, 220),
+                                      shapely.box(700, 20, 1000, 220)])
+    gates = gpd.GeoDataFrame({"compound_idx": [0, 1], "compound_id": ["A", "B"],
+                              "gate_id": ["A/g1", "B/g1"], "source": ["file", "file"],
+                              "source_row": [1, 2], "street_m": [20.0, 20.0]},
+                             crs="EPSG:32650",
+                             geometry=[shapely.Point(1900, 20), shapely.Point(1000, 20)])
+    cands = gpd.GeoDataFrame({"candidate_id": ["c0", "c1"]}, crs="EPSG:32650",
+                             geometry=[shapely.Point(1400, 0), shapely.Point(2200, 0)])
+    return net, comp, gates, gate_network(net, comp, gates), cands
+
+
+def test_compound_demand_needs_the_gate_not_the_wall():
+    import shapely
+
+    from care15.access import reach
+    from care15.siting import compound_cover
+
+    net, comp, _, gn, cands = _gated_street()
+    limit = 750.0
+    A = compound_cover(gn, cands, limit).toarray()
+    # c0 by A's wall: 500 m of street to A's gate + 20 m + the walk in ≈ 811 m > 750: not A
+    assert A.tolist() == [[False, True], [True, False]]
+    # the cell view of the same places: the compound's point joins the street beside it
+    pts = shapely.point_on_surface(comp.geometry.values)
+    cells = net.snap(shapely.get_x(pts), shapely.get_y(pts), max_access_m=250)
+    cs = net.snap(shapely.get_x(cands.geometry.values), shapely.get_y(cands.geometry.values))
+    C = reach(net, cs, cells, limit).to_csr().astype(bool).toarray()
+    assert C.tolist() == [[True, True], [True, False]]
+    w = comp["pop_60plus"].to_numpy()
+    for solve in (solve_greedy, solve_exact):
+        by_cells = solve(coverage_problem(C, w), "mclp", p=1)
+        by_gates = solve(coverage_problem(A, w), "mclp", p=1)
+        assert by_cells.chosen == [0] and by_cells.objective == 160
+        assert by_gates.chosen == [1] and by_gates.objective == 100
+
+
+def test_compound_cover_agrees_with_gate_distances():
+    from care15.gates import gate_distances
+    from care15.siting import compound_cover
+
+    _, _, _, gn, cands = _gated_street()
+    d = np.vstack([gate_distances(gn, cands.iloc[[j]])["dist_m"].to_numpy()
+                   for j in range(len(cands))])
+    for limit in (600.0, 650.0, 750.0, 850.0, 1500.0):
+        A = compound_cover(gn, cands, limit).toarray()
+        assert (A == (d <= limit)).all(), limit
+
+
+def test_compound_cover_site_inside_and_compound_without_gate():
+    import geopandas as gpd
+    import shapely
+
+    from care15.gates import gate_network
+    from care15.siting import compound_cover
+
+    net, comp, gates, _, _ = _gated_street()
+    # B loses its gate: it joins the street nearest its point, as a cell would
+    gn = gate_network(net, comp, gates.iloc[[0]])
+    s = gpd.GeoDataFrame(geometry=[shapely.Point(850, 0), shapely.Point(1600, 100)],
+                         crs="EPSG:32650")
+    A = compound_cover(gn, s, 300.0).toarray()
+    # a site inside A (1600, 100) reaches A's point straight × detour, not through the gate
+    assert A.tolist() == [[False, True], [True, False]]
+
+
+def test_suggest_compound_demand_inputs():
+    from care15.siting import compound_demand
+
+    comp = _gated_street()[1]
+
+    res, tgt, est = compound_demand(comp.drop(columns="pop_60plus"), "pop_60plus",
+                                    group_share=0.25, household_size=2.5)
+    assert res.tolist() == [500.0, 300.0] and tgt.tolist() == [125.0, 75.0] and est.all()
+
+
+def test_suggest_sites_compounds_on_the_demo():
+    import geopandas as gpd
+    import shapely
+
+    from care15.region import demo_scenario, region_from_scenario
+
+    sc = demo_scenario()
+    region = region_from_scenario(sc)
+    res = analyze(region, sc)
+    with pytest.raises(InputError, match="compounds"):
+        suggest_sites(res, region.network, sc, "elderly", n_sites=1, demand="compounds")
+    with pytest.raises(InputError, match="demand"):
+        suggest_sites(res, region.network, sc, "elderly", n_sites=1, demand="blocks")
+    boxes = [(24.9490, 60.1772, 24.9510, 60.1782), (24.9375, 60.1755, 24.9390, 60.1765),
+             (24.9450, 60.1700, 24.9480, 60.1715)]
+    comp = gpd.GeoDataFrame({"compound_id": ["n1", "n2", "s1"],
+                             "residents": [1000.0, 1500.0, 800.0],
+                             "pop_60plus": [300.0, 400.0, 100.0]},
+                            geometry=[shapely.box(*b) for b in boxes], crs=4326)
+    sug = {}
+    for exact in (False, True):
+        sug[exact] = suggest_sites(res, region.network, sc, "elderly", n_sites=2,
+                                   demand="compounds", compounds=comp, exact=exact)
+    g, e = sug[False], sug[True]
+    assert g.objective == pytest.approx(e.objective)
+    s = g.sites
+    assert {"newly_covered_compounds", "newly_covered_compound_residents",
+            "newly_covered_compound_ids"} <= set(s.columns)
+    before = g.extra["compounds_covered_before"]
+    assert s["newly_covered_compounds"].sum() + before <= 3
+    # compounds already covered by existing facilities are not counted again
+    ids = ";".join(s["newly_covered_compound_ids"]).split(";")
+    assert len(ids) == len(set(ids))
+    assert s["newly_covered_target"].sum() == pytest.approx(g.objective)
+    assert "小区" in g.message_in("zh") and "gates" in g.message_in("en")
+    assert s["cumulative_coverage"].is_monotonic_increasing
