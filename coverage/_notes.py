@@ -848,8 +848,6 @@ _RULES: list[tuple[str, _Fill]] = [
      r"residents; their norms are reported as unknown and they add no residents",
      _t("{f}: 第 {rows} 行既无户数({c})也无人口; 其配建达标情况为未知, 不计入人口", rows=_rows)),
     (r"finding compound gates", _t("识别小区出入口")),
-    (r"writing the tables", _t("写出表格")),
-    (r"drawing the map and figures", _t("绘制地图和图表")),
     *_ERROR_RULES,
 ]
 

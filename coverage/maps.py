@@ -863,13 +863,12 @@ def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
                          + t["status"].get(str(r.get(f"{c}_norm_status")), ""))
         tips.append("<br>".join(lines))
     fg = ctx.group(t["layer"], show=True)
-    folium.GeoJson(
-        _geojson(cp, {"colour": [COMPOUND_COLOURS[s] for s in states], "tip": tips}),
-        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2.5,
-                                  "fillColor": f["properties"]["colour"], "fillOpacity": 0.0},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-        popup=folium.GeoJsonPopup(["tip"], labels=False),
-    ).add_to(fg)
+    colours = [COMPOUND_COLOURS[s] for s in states]
+    fg.add_child(_layer(
+        ctx, cp, {"colour": colours, "tip": tips},
+        style={"weight": 2.5, "fillOpacity": 0.0}, key="colour",
+        styles={k: {"color": k, "fillColor": k} for k in sorted(set(colours))},
+        fields=["tip"]))
     fg.add_to(ctx.m)
     g = fg.get_name()
     ctx.legend.append(_Section(t["leg"], [
@@ -888,14 +887,13 @@ def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
             continue
         fgg = ctx.group(t["gates" if is_mapped else "gates_inferred"], show=is_mapped)
         ctx.point_groups.append(fgg.get_name())
-        folium.GeoJson(
-            _geojson(sel, {"tip": [f"{html_text(gid)} · {t['source'].get(str(src), src)}"
-                                   for gid, src in zip(sel["gate_id"], sel["source"],
-                                                       strict=True)]}),
-            marker=folium.CircleMarker(radius=3, weight=1, color=MARKER_EDGE, fill=True,
-                                       fill_color=colour, fill_opacity=1.0),
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-        ).add_to(fgg)
+        fgg.add_child(_layer(
+            ctx, sel, {"tip": [f"{html_text(gid)} · {t['source'].get(str(src), src)}"
+                               for gid, src in zip(sel["gate_id"], sel["source"],
+                                                   strict=True)]},
+            style={}, fields=["tip"], popup=False,
+            marker={"radius": 3, "weight": 1, "color": MARKER_EDGE, "fill": True,
+                    "fillColor": colour, "fillOpacity": 1.0}))
         fgg.add_to(ctx.m)
         rows.append((fgg.get_name(), _dot(colour).replace(
             "background:", f"border:1px solid {MARKER_EDGE};background:")

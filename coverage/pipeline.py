@@ -309,21 +309,23 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
     """
     from .export import write_tables
 
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    tables = {"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
+              "short_communities": res.short, "facilities": res.facilities,
+              "isochrones": res.isochrones}
+    if getattr(region, "compounds", None) is not None:  # before the fork: the map shows them
+        from .compounds import compound_gaps, compound_table_for
+
+        tables["compounds"] = compound_table_for(res, region, scenario)
+        tables["short_compounds"] = compound_gaps(tables["compounds"], scenario)
+        res.summary["compounds"] = tables["compounds"].attrs["summary"]
+    compounds = tables.get("compounds")
     visuals = None
     if (options.maps or options.figures) and options.parallel_writes and _can_fork():
-        visuals = _Forked(lambda: _write_visuals(stage, res, region, scenario, options))
+        visuals = _Forked(lambda: _write_visuals(stage, res, region, scenario, options,
+                                                 compounds))
     try:
-        t: dict[str, float] = {}
-        t0 = time.perf_counter()
-        tables = {"cells": res.cells, "communities": res.communities, "gaps": res.gaps,
-                  "short_communities": res.short, "facilities": res.facilities,
-                  "isochrones": res.isochrones}
-        if getattr(region, "compounds", None) is not None:
-            from .compounds import compound_gaps, compound_table_for
-
-            tables["compounds"] = compound_table_for(res, region, scenario)
-            tables["short_compounds"] = compound_gaps(tables["compounds"], scenario)
-            res.summary["compounds"] = tables["compounds"].attrs["summary"]
         write_tables(tables, stage, lang=options.lang,
                      coords_out=output_coords(options, scenario))
         t["tables"] = time.perf_counter() - t0
@@ -332,13 +334,13 @@ def _write(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
         if visuals is not None:
             visuals.stop()
     if done is None:
-        done = _write_visuals(stage, res, region, scenario, options)
+        done = _write_visuals(stage, res, region, scenario, options, compounds)
     t.update(done)
     return t
 
 
 def _write_visuals(stage: Path, res: CoverageResult, region: Region, scenario: Scenario,
-                   options: RunOptions) -> dict[str, float]:
+                   options: RunOptions, compounds: Any = None) -> dict[str, float]:
     """The map and the figures of one region into ``stage``; seconds of each."""
     t: dict[str, float] = {}
     if options.maps:
@@ -349,7 +351,7 @@ def _write_visuals(stage: Path, res: CoverageResult, region: Region, scenario: S
                          facilities=res.facilities, gaps=res.gaps, lang=options.lang,
                          basemap=options.basemap, tianditu_key=options.tianditu_key,
                          offline=options.offline, title=scenario.area.name,
-                         streets=region.network, compounds=tables.get("compounds"),
+                         streets=region.network, compounds=compounds,
                          gates=getattr(region, "gates", None), **map_options(scenario))
         save_map(m, stage / "map.html", offline=options.offline)
         t["map"] = time.perf_counter() - t0
