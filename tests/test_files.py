@@ -58,7 +58,7 @@ def test_ctrl_c_keeps_the_previous_run_and_says_so(tmp_path, previous_run):
         p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=300)
     assert p.returncode == 130, err[-2000:]
-    assert "interrupted" in err and "previous complete run" in err
+    assert "已中断" in err and "上一次完整运行" in err  # the console's language (zh default)
     assert "Traceback" not in err
     assert _snapshot(out) == before  # nothing of the interrupted run
     assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]  # no staging, no lock

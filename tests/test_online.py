@@ -48,7 +48,7 @@ def test_place_name_end_to_end(overpass_from_file):
     # the same kindergartens as from the file
     assert sorted(region.facilities["facility_id"]) == sorted(facilities_from_osm(xml)["facility_id"])
     assert region.cells["pop_total"].sum() == pytest.approx(30_000)
-    assert region.cells.attrs["report"]["source"] == f"place:{place}"
+    assert region.reports["population"]["source"] == f"place:{place}"
 
 
 def test_unknown_online_source():

@@ -239,7 +239,9 @@ def _check_outputs(o: Outcome) -> dict[str, Any]:
     # the same rows in every format of a table
     for name in ("cells", "communities", "gaps", "facilities"):
         n = len(t[f"{name}.csv"])
-        assert len(t[f"{name}.geojson"]) == n and len(t[f"{name}.parquet"]) == n, name
+        assert len(t[f"{name}.parquet"]) == n, name
+        if n <= LARGE_TABLE_ROWS:  # a city's cells are not written to GeoJSON
+            assert len(t[f"{name}.geojson"]) == n, name
         if n:
             assert len(t[f"care15.gpkg:{name}"]) == n, name
     # populations conserved: given total == cells == communities == summary
