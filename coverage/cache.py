@@ -1050,20 +1050,29 @@ def cached_gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min
                shapely.__version__, gpd.__version__, _module_fingerprint("care15.gaps"),
                network_fingerprint(network) if network is not None else "-",
                *snap, repr(speed_mps))
-    entry = resolve_cache_dir(cache_dir) / "gaps" / f"{key}.pkl"
-    payload = _read_blob(entry, key, "gaps")
+    return _layer_through_cache("gaps", key, cache_dir, "gap clusters", lambda: gap_clusters(
+        cells, category, threshold_min=threshold_min, network=network, cell_snap=cell_snap,
+        speed_mps=speed_mps))
+
+
+def _layer_through_cache(kind: str, key: str, cache_dir: Path | str | None, what: str,
+                         compute: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """A layer read from the ``kind`` entry ``key``, else computed and stored (WKB pickle)."""
+    entry = resolve_cache_dir(cache_dir) / kind / f"{key}.pkl"
+    payload = _read_blob(entry, key, kind)
     if payload is not None:
         try:
             return _features_from_payload(payload)
         except Exception as e:
-            log.warning("care15 cache: gaps entry %s cannot be rebuilt (%s: %s); rebuilding",
-                        entry.name, type(e).__name__, e)
-    out = gap_clusters(cells, category, threshold_min=threshold_min, network=network,
-                       cell_snap=cell_snap, speed_mps=speed_mps)
+            log.warning("care15 cache: %s entry %s cannot be rebuilt (%s: %s); rebuilding",
+                        kind, entry.name, type(e).__name__, e)
+    out = compute()
     try:
         _write_blob(entry, key, _features_payload(out))
     except OSError as e:
-        log.warning("care15 cache: could not store gap clusters (%s)", e)
+        log.warning("care15 cache: could not store %s (%s)", what, e)
+    except Exception as e:  # attrs a pickle cannot hold: use it uncached
+        log.warning("care15 cache: %s not cached (%s: %s)", what, type(e).__name__, e)
     return out
 
 
@@ -1105,23 +1114,8 @@ def cached_population_from_osm(path: Path | str, *, cache_dir: Path | str | None
                shapely.__version__, gpd.__version__,
                _module_fingerprint("care15.sources.population", "care15.sources.osm",
                                    "care15.standards"))
-    entry = resolve_cache_dir(cache_dir) / "population" / f"{key}.pkl"
-    payload = _read_blob(entry, key, "population")
-    if payload is not None:
-        try:
-            return _features_from_payload(payload)
-        except Exception as e:
-            log.warning("care15 cache: population entry %s cannot be rebuilt (%s: %s); "
-                        "rebuilding", entry.name, type(e).__name__, e)
-    cells = population_from_osm(p, **kwargs)
-    try:
-        _write_blob(entry, key, _features_payload(cells))
-    except OSError as e:
-        log.warning("care15 cache: could not store the population estimate (%s)", e)
-    except Exception as e:  # a report pickle cannot hold: use it uncached
-        log.warning("care15 cache: population estimate not cached (%s: %s)",
-                    type(e).__name__, e)
-    return cells
+    return _layer_through_cache("population", key, cache_dir, "the population estimate",
+                                lambda: population_from_osm(p, **kwargs))
 
 
 # --------------------------------------------------------------------------- housekeeping

@@ -696,6 +696,18 @@ class SiteSuggestion:
         return self.message_zh if lang == "zh" and self.message_zh else self.message
 
 
+def _run_lines(en: list[str], zh: list[str], dropped: dict[str, int], n_given: int,
+               t_matrix: float, t_solve: float) -> None:
+    """Append the candidates left out and the run times to a suggestion's messages."""
+    if any(dropped.values()):
+        en.append(f"Candidates: {n_given} given, left out " + ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
+        zh.append(f"候选点: 共 {n_given} 处, 未采用 " + ", ".join(
+            f"{_DROPPED_ZH.get(k, k)} {v} 处" for k, v in dropped.items() if v) + "。")
+    en.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
+    zh.append(f"可达矩阵 {t_matrix:.1f} 秒, 求解 {t_solve:.1f} 秒。")
+
+
 def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenario,
                   category: str, *,
                   n_sites: int | None = None, target: float | None = None,
@@ -933,13 +945,7 @@ def suggest_sites(result: CoverageResult, network: WalkNetwork, scenario: Scenar
             zh.append(f"没有自带 capacity_places 的新站点按每处 {nsp:g} 个托位计"
                       f"(analysis.new_site_places; 默认取最小配建档 ≤30 托位的上限, 依据曲靖 "
                       f"seed 002, 见 care15.standards 'childcare_new_site_places')。")
-    if any(dropped.values()):
-        en.append(f"Candidates: {n_given} given, left out " + ", ".join(
-            f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
-        zh.append(f"候选点: 共 {n_given} 处, 未采用 " + ", ".join(
-            f"{_DROPPED_ZH.get(k, k)} {v} 处" for k, v in dropped.items() if v) + "。")
-    en.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
-    zh.append(f"可达矩阵 {t_matrix:.1f} 秒, 求解 {t_solve:.1f} 秒。")
+    _run_lines(en, zh, dropped, n_given, t_matrix, t_solve)
     return SiteSuggestion(sites=sites, added_area=added, objective=sol.objective,
                           bound=sol.bound, gap=sol.gap, solver=sol.solver, status=sol.status,
                           message=" ".join(x for x in en if x), model=model,
@@ -1262,13 +1268,7 @@ def _suggest_compounds(result: CoverageResult, network: WalkNetwork, scenario: S
     g_en, g_zh = _gap_text(sol, model)
     en.append(g_en)
     zh.append(g_zh)
-    if any(dropped.values()):
-        en.append(f"Candidates: {n_given} given, left out " + ", ".join(
-            f"{v} {k.replace('_', ' ')}" for k, v in dropped.items() if v) + ".")
-        zh.append(f"候选点: 共 {n_given} 处, 未采用 " + ", ".join(
-            f"{_DROPPED_ZH.get(k, k)} {v} 处" for k, v in dropped.items() if v) + "。")
-    en.append(f"Matrix {t_matrix:.1f} s, solve {t_solve:.1f} s.")
-    zh.append(f"可达矩阵 {t_matrix:.1f} 秒, 求解 {t_solve:.1f} 秒。")
+    _run_lines(en, zh, dropped, n_given, t_matrix, t_solve)
     return SiteSuggestion(sites=sites, added_area=added, objective=sol.objective,
                           bound=sol.bound, gap=sol.gap, solver=sol.solver, status=sol.status,
                           message=" ".join(x for x in en if x), model=model,
