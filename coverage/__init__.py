@@ -54,6 +54,9 @@ _EXPORTS: dict[str, str] = {
     "Region": "region",
     "demo_scenario": "region",
     "region_from_scenario": "region",
+    "Plan": "plan",
+    "PlanDiff": "plan",
+    "plan_diff": "plan",
     "RunOptions": "pipeline",
     "RunResult": "pipeline",
     "run": "pipeline",
@@ -78,7 +81,8 @@ _EXPORTS: dict[str, str] = {
 
 #: stage modules reachable as attributes (``care15.rates``)
 _MODULES = ("access", "analysis", "batch", "cache", "candidates", "chinacoords", "communities",
-            "export", "figures", "gaps", "isochrones", "maps", "network", "pipeline", "rates",
+            "category", "export", "figures", "gaps", "isochrones", "isofield", "maps", "network",
+            "pipeline", "plan", "rates",
             "region", "regions", "report", "scenario", "siting", "sources", "standards", "tiling")
 
 __all__ = [
@@ -86,6 +90,8 @@ __all__ = [
     "CoverageResult",
     "DataWarning",
     "InputError",
+    "Plan",
+    "PlanDiff",
     "Region",
     "RunOptions",
     "RunResult",
@@ -101,6 +107,7 @@ __all__ = [
     "batch",
     "cache",
     "candidates",
+    "category",
     "cell_distances",
     "chinacoords",
     "communities",
@@ -119,6 +126,7 @@ __all__ = [
     "grid_cells",
     "isochrones",
     "isochrones_from_facilities",
+    "isofield",
     "maps",
     "nearest_facility",
     "network",
@@ -130,6 +138,8 @@ __all__ = [
     "network_from_polygon",
     "network_from_xml",
     "pipeline",
+    "plan",
+    "plan_diff",
     "population_from_osm",
     "population_from_raster",
     "population_from_vector",
@@ -179,15 +189,18 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         batch,
         cache,
         candidates,
+        category,
         chinacoords,
         communities,
         export,
         figures,
         gaps,
         isochrones,
+        isofield,
         maps,
         network,
         pipeline,
+        plan,
         rates,
         region,
         regions,
@@ -213,6 +226,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
     from .maps import coverage_map, save_map
     from .network import Snapped, WalkNetwork, network_from_edges
     from .pipeline import RunOptions, RunResult, run
+    from .plan import Plan, PlanDiff, plan_diff
     from .region import Region, demo_scenario, region_from_scenario
     from .scenario import Scenario, scenario_from_dict, scenario_from_toml
     from .siting import suggest_sites

@@ -194,6 +194,12 @@ def _nearest_compiled(network: WalkNetwork, facilities: Snapped, limit_m: float
     return NodeDistances(dist, nearest, facilities)
 
 
+def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
+                   changed: np.ndarray, *, limit_m: float = np.inf) -> NodeDistances:
+    """TEMPORARY full recompute (replaced by the warm-started kernel)."""
+    return nearest_facility(network, sources, limit_m=limit_m)
+
+
 def cell_distances(nd: NodeDistances, cells: Snapped) -> tuple[np.ndarray, np.ndarray]:
     """Metres from each snapped cell to its nearest facility, and which facility.
 

@@ -9,6 +9,7 @@ population cells and communities) and a :class:`~care15.scenario.Scenario`, and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,11 @@ import shapely
 from . import standards as std
 from ._errors import InputError
 from ._progress import step
-from .access import NodeDistances, cell_distances, nearest_facility, reach
+from .access import NodeDistances
+from .category import CategoryAccess, category_access, field_grid, isochrone_builder
 from .gaps import gap_clusters, short_communities
-from .isochrones import isochrones
 from .network import Snapped, WalkNetwork
-from .rates import GROUPS, _group_key, cell_table, community_table, e2sfca, summary, tlabel
+from .rates import GROUPS, _group_key, cell_table, community_table, summary
 from .region import Region
 from .scenario import Scenario
 
@@ -57,7 +58,8 @@ class CoverageResult:
     communities
         Community table (see :mod:`care15.rates` for the column definitions; metric CRS).
     isochrones
-        Dissolved isochrones, one row per category × threshold (metric CRS).
+        Dissolved isochrones, one row per category × threshold (metric CRS); made when first
+        read, from the isochrone fields (``iso_builder``), when ``None`` is given.
     facilities
         Facilities with their snapping diagnostics (``access_m``, ``on_network``,
         ``network_piece``, ``community_id``), in their input CRS.
@@ -75,6 +77,8 @@ class CoverageResult:
         after a tiled analysis).
     cell_snap
         Where each cell centre joins the network.
+    iso_builder
+        Makes the isochrone table on first access (see :mod:`care15.isofield`).
     """
 
     cells: gpd.GeoDataFrame
@@ -87,6 +91,23 @@ class CoverageResult:
     notes: list[str] = field(default_factory=list)
     node_distances: dict[str, NodeDistances] = field(default_factory=dict, repr=False)
     cell_snap: Snapped | None = field(default=None, repr=False)
+    iso_builder: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False,
+                                                               compare=False)
+
+
+def _get_isochrones(self: CoverageResult) -> gpd.GeoDataFrame:
+    iso = self.__dict__.get("_isochrones")
+    if iso is None and self.iso_builder is not None:
+        iso = self.__dict__["_isochrones"] = self.iso_builder()
+    return iso
+
+
+def _set_isochrones(self: CoverageResult, value: gpd.GeoDataFrame | None) -> None:
+    self.__dict__["_isochrones"] = value
+
+
+# the isochrone polygons are made when first read (drawn or exported), not by analyze itself
+CoverageResult.isochrones = property(_get_isochrones, _set_isochrones)
 
 
 OVERLAY_VECTOR_MAX_CELLS = 5_000
@@ -372,11 +393,70 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     >>> 0.0 <= res.summary["categories"]["elderly"]["target_share"] <= 1.0
     True
     """
+    sc = scenario or Scenario()
+    prep = prepare(region, sc, verbose=verbose, cache=cache)
+    acc = {c: category_access(prep.network, prep.facilities, prep.fsnap, prep.csnap, prep.cells,
+                              c, sc, prep.grid, verbose=verbose) for c in sc.categories}
+    return finish(prep, prep.facilities, prep.fsnap, acc, sc, verbose=verbose, cache=cache)
+
+
+@dataclass
+class Prepared:
+    """A region's layers made ready for :func:`analyze`: in one CRS, joined, snapped.
+
+    Attributes
+    ----------
+    network
+        The walking network.
+    cells
+        Population cells in the network's CRS, with their community.
+    communities
+        Communities in the network's CRS.
+    facilities
+        Facilities (input CRS) with their community and snapping diagnostics.
+    csnap, fsnap
+        Where cells' centres and facilities join the network.
+    grid
+        The pixel grid of the isochrone fields.
+    """
+
+    network: WalkNetwork
+    cells: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    csnap: Snapped
+    fsnap: Snapped
+    grid: Any
+
+
+def prepare(region: Region, sc: Scenario, *, verbose: bool = False,
+            cache: bool | str | Path | None = None) -> Prepared:
+    """Check the layers, put them in the network's CRS, join communities and snap.
+
+    Parameters
+    ----------
+    region
+        The study area's layers.
+    sc
+        The scenario.
+    verbose
+        Progress on stderr.
+    cache
+        Reuse the cells' snap from the on-disk cache (see :func:`analyze`).
+
+    Returns
+    -------
+    Prepared
+        What every category's access is computed from.
+
+    Raises
+    ------
+    InputError
+        When a layer has no CRS, lacks a required column or has NaN or negative residents.
+    """
     network, facilities = region.network, region.facilities
     cells, communities = region.cells, region.communities
-    sc = scenario or Scenario()
     _check_layers(facilities, cells, communities)
-    notes: list[str] = []
     crs = network.crs
     cells = cells.to_crs(crs).reset_index(drop=True)
     communities = communities.to_crs(crs).reset_index(drop=True)
@@ -391,64 +471,51 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
     fac_comm = _assign_points(facilities, communities)
     facilities["community_id"] = fac_comm["community_id"].to_numpy()
     facilities["community_name"] = fac_comm["community_name"].to_numpy()
-
-    max_acc = sc.analysis.max_access_m
     with step("snapping cells and facilities to the network", verbose=verbose):
-        csnap, fsnap_all = _snap_layers(network, cells, facilities, max_acc, cache=cache)
-    notes.extend(data_notes(network, cells, facilities, csnap, fsnap_all, sc))
+        csnap, fsnap = _snap_layers(network, cells, facilities, sc.analysis.max_access_m,
+                                    cache=cache)
+    grid = field_grid(network, cells, sc.analysis.isochrone_walkoff_m)
+    return Prepared(network, cells, communities, facilities, csnap, fsnap, grid)
 
-    walk_min: dict[str, np.ndarray] = {}
-    nearest_id: dict[str, np.ndarray] = {}
-    overlay: dict[str, dict[float, np.ndarray]] = {}
-    e2: dict[str, np.ndarray] = {}
-    iso_frames = []
-    nds: dict[str, NodeDistances] = {}
-    for c in sc.categories:
-        cat = std.CATEGORIES[c]
-        speed = sc.speed_for(c)
-        idx = np.flatnonzero(supply_mask(facilities, c))
-        fs = fsnap_all.subset(idx)
-        with step(f"{c}: network travel times", verbose=verbose):
-            nd = nearest_facility(network, fs)
-            nds[c] = nd
-            d, who = cell_distances(nd, csnap)
-        pieces_fac = set(network.component_of(fs)[fs.ok].tolist())
-        if fs.ok.any() and 0 not in pieces_fac:
-            notes.append(f"All {cat.label_en.lower()} facilities sit on small network pieces "
-                         f"{sorted(pieces_fac)} that are not connected to the main street "
-                         "network: most residents cannot reach them.")
-        wm = d / speed / 60.0
-        walk_min[c] = wm
-        fid = facilities["facility_id"].to_numpy()[idx] if len(idx) else np.array([], dtype=object)
-        nearest_id[c] = np.asarray(
-            np.where(who >= 0, fid[np.maximum(who, 0)] if len(fid) else None, None), dtype=object)
-        fin = nd.dist_m[np.isfinite(nd.dist_m)]
-        for t in sc.thresholds_min:
-            budget = t * 60 * speed
-            if len(fin) and fin.max() <= budget and network.n_nodes > 1:
-                notes.append(f"{c}: the {tlabel(t)}-minute circle ({budget:.0f} m at {speed} m/s) "
-                             "already reaches every street the facilities connect to; the "
-                             "threshold is beyond the network's extent, so facilities outside "
-                             "the extract are not seen and edge areas may be under-covered.")
-                break
-        with step(f"{c}: isochrones", verbose=verbose):
-            iso = _isochrones(network, fs, sc.thresholds_min, speed,
-                              walkoff_m=sc.analysis.isochrone_walkoff_m, category=c, nd=nd,
-                              cache=cache)
-        iso_frames.append(iso)
-        overlay[c] = {float(t): overlay_shares(cells, g)
-                      for t, g in zip(iso["threshold_min"], iso.geometry, strict=True)}
-        cap = facilities[cat.capacity_column].to_numpy(dtype=float)[idx] \
-            if cat.capacity_column in facilities.columns else np.full(len(idx), np.nan)
-        if np.isfinite(cap).any():
-            with step(f"{c}: capacity-aware access (E2SFCA)", verbose=verbose):
-                edges_m = tuple(t * 60 * speed for t in sc.thresholds_min)
-                r = reach(network, fs, csnap, edges_m[-1])
-                a = e2sfca(r, cap, cells[cat.target_group].to_numpy(), edges_m)
-                e2[c] = a * 1000.0
-        else:
-            e2[c] = np.full(len(cells), np.nan)
-    cells = cell_table(cells, walk_min, nearest_id, sc.thresholds_min,
+
+def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
+           acc: dict[str, CategoryAccess], sc: Scenario, *, verbose: bool = False,
+           cache: bool | str | Path | None = None) -> CoverageResult:
+    """The coverage tables from every category's access.
+
+    Parameters
+    ----------
+    prep
+        The prepared layers.
+    facilities
+        The facilities (those of ``prep``, or a plan's edited list), in the order of ``fsnap``.
+    fsnap
+        Where they join the network.
+    acc
+        Each category's access (:func:`care15.category.category_access`).
+    sc
+        The scenario.
+    verbose
+        Progress on stderr.
+    cache
+        Reuse gap clusters from the on-disk cache.
+
+    Returns
+    -------
+    CoverageResult
+        The tables, with the isochrones made on first access.
+    """
+    network, communities, csnap = prep.network, prep.communities, prep.csnap
+    crs = network.crs
+    notes = data_notes(network, prep.cells, facilities, csnap, fsnap, sc)
+    for a in acc.values():
+        notes.extend(a.notes)
+    walk_min = {c: a.walk_min for c, a in acc.items()}
+    nearest_id = {c: a.nearest_id for c, a in acc.items()}
+    overlay = {c: a.overlay for c, a in acc.items()}
+    e2 = {c: a.e2sfca_per_1000 for c, a in acc.items()}
+    nds = {c: a.nd for c, a in acc.items()}
+    cells = cell_table(prep.cells, walk_min, nearest_id, sc.thresholds_min,
                        sc.targets.coverage_threshold_min, overlay_share=overlay,
                        e2sfca_per_1000=e2)
     with step("community tables", verbose=verbose):
@@ -470,25 +537,10 @@ def analyze(region: Region, scenario: Scenario | None = None, *, verbose: bool =
                               cache=cache) for c in sc.categories]
     gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
     short = pd.concat([short_communities(comm, c, sc) for c in sc.categories], ignore_index=True)
-    iso_all = gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), geometry="geometry",
-                               crs=crs)
-    return CoverageResult(cells=cells, communities=comm, isochrones=iso_all,
+    return CoverageResult(cells=cells, communities=comm, isochrones=None,
                           facilities=facilities, gaps=gaps_all, short=short, summary=summ,
-                          notes=notes, node_distances=nds, cell_snap=csnap)
-
-
-def _isochrones(network: WalkNetwork, fs: Snapped, thresholds_min: tuple[float, ...],
-                speed: float, *, walkoff_m: float, category: str, nd: NodeDistances,
-                cache: bool | str | Path | None) -> gpd.GeoDataFrame:
-    """:func:`care15.isochrones.isochrones`, through the on-disk cache when it is on."""
-    from .cache import cache_dir_of, cached_isochrones
-
-    on, cache_dir = cache_dir_of(cache)
-    if not on:
-        return isochrones(network, fs, thresholds_min, speed, walkoff_m=walkoff_m,
-                          category=category, nd=nd)
-    return cached_isochrones(network, fs, thresholds_min, speed, walkoff_m=walkoff_m,
-                             category=category, nd=nd, cache_dir=cache_dir)
+                          notes=notes, node_distances=nds, cell_snap=csnap,
+                          iso_builder=isochrone_builder(list(acc.values()), crs))
 
 
 def _gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
