@@ -202,8 +202,11 @@ class StreetSamples:
         StreetSamples
             The samples.
         """
-        geoms = network.edge_geometry
-        dense = shapely.segmentize(geoms, grid.res_m / 2)
+        geoms = np.asarray(network.edge_geometry, dtype=object)
+        dense = geoms.copy()
+        # a zero-length edge (its points repeated) cannot be segmentized: it is its own sample
+        long = shapely.length(geoms) > 0
+        dense[long] = shapely.segmentize(geoms[long], grid.res_m / 2)
         xy, idx = shapely.get_coordinates(dense, return_index=True)
         n_e = len(geoms)
         same = np.zeros(len(xy), dtype=bool)

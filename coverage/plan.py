@@ -203,15 +203,20 @@ class Plan:
         return "counts_as_supply" not in fac.columns or bool(
             pd.Series(fac["counts_as_supply"]).fillna(True).astype(bool).iloc[row])
 
-    def _fill_row(self, row: int, sn: Snapped) -> None:
+    def _diagnostics(self, geom: shapely.Point, sn: Snapped) -> dict[str, Any]:
+        """The columns analyze adds to a facility: snapping and community."""
         net = self._prep.network
+        pt = gpd.GeoDataFrame(geometry=[geom], crs=self._facilities.crs)
+        cm = _assign_points(pt, self._prep.communities)
+        return {"access_m": float(sn.access_m[0]), "on_network": bool(sn.ok[0]),
+                "network_piece": net.component_of(sn)[0],
+                "community_id": cm["community_id"].iloc[0],
+                "community_name": cm["community_name"].iloc[0]}
+
+    def _fill_row(self, row: int, geom: shapely.Point, sn: Snapped) -> None:
         fac = self._facilities
-        fac.loc[fac.index[row], "access_m"] = sn.access_m[0]
-        fac.loc[fac.index[row], "on_network"] = bool(sn.ok[0])
-        fac.loc[fac.index[row], "network_piece"] = net.component_of(sn)[0]
-        cm = _assign_points(fac.iloc[[row]], self._prep.communities)
-        fac.loc[fac.index[row], "community_id"] = cm["community_id"].iloc[0]
-        fac.loc[fac.index[row], "community_name"] = cm["community_name"].iloc[0]
+        for k, v in self._diagnostics(geom, sn).items():
+            fac.loc[fac.index[row], k] = v
 
     def add_facility(self, category: str, lon: float, lat: float, *, crs: str = "wgs84",
                      facility_id: str | None = None, name: str | None = None,
@@ -261,13 +266,19 @@ class Plan:
         if subtype is not None:
             row["subtype"] = subtype
         row[cat.capacity_column] = np.nan if capacity is None else float(capacity)
+        sn = self._snap(geom)
+        row.update(self._diagnostics(geom, sn))
+        # the list's own columns only (a list without names gets none)
+        row = {k: v for k, v in row.items()
+               if k in self._facilities.columns or k in ("facility_id", "category")}
         new = gpd.GeoDataFrame([row], geometry="geometry", crs=self._facilities.crs)
+        new = new.astype({k: self._facilities[k].dtype for k in new.columns
+                          if k in self._facilities.columns and k != "geometry"
+                          and not (new[k].isna().all() and self._facilities[k].dtype != object)})
         self._facilities = gpd.GeoDataFrame(
             pd.concat([self._facilities, new], ignore_index=True), geometry="geometry",
             crs=self._facilities.crs)
-        sn = self._snap(geom)
         self._fsnap = _concat_snapped(self._fsnap, sn)
-        self._fill_row(len(self._facilities) - 1, sn)
         acc = self._acc.get(c)
         if acc is not None:
             slots = _concat_snapped(acc.slots, sn)
@@ -301,7 +312,7 @@ class Plan:
         fac.loc[fac.index[r], "geometry"] = geom
         sn = self._snap(geom)
         self._fsnap = _set_snapped(self._fsnap, r, sn)
-        self._fill_row(r, sn)
+        self._fill_row(r, geom, sn)
         c = str(fac["category"].iloc[r])
         acc = self._acc.get(c)
         if acc is not None and self._counts(r):
