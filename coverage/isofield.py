@@ -220,10 +220,20 @@ class StreetSamples:
         geom_len = np.repeat(np.maximum(shapely.length(geoms)[idx[first]], 1e-12), counts)
         length = np.asarray(network.edge_length_m, dtype=float)[idx]
         along = np.minimum(cum * (length / geom_len), length)
-        edge_start = np.zeros(n_e + 1, dtype=np.int64)
-        np.add.at(edge_start, idx + 1, 1)
-        edge_start = np.cumsum(edge_start)
-        col, row = grid.cols_rows(xy[:, 0], xy[:, 1])
+        # a point on a pixel border lies in both pixels (e.g. a street along a cell edge):
+        # it is drawn into each, so the border does not pull the walk-off to one side
+        eps = grid.res_m * 1e-6
+        c_lo, r_hi = grid.cols_rows(xy[:, 0] - eps, xy[:, 1] - eps)
+        c_hi, r_lo = grid.cols_rows(xy[:, 0] + eps, xy[:, 1] + eps)
+        copies = (1 + (c_hi != c_lo)) * (1 + (r_hi != r_lo))
+        rep = np.repeat(np.arange(len(xy)), copies)
+        k = np.arange(len(rep)) - np.repeat(np.cumsum(copies) - copies, copies)
+        two_c = (c_hi != c_lo)[rep]
+        col = np.where(two_c & (k % 2 == 1), c_hi[rep], c_lo[rep])
+        rk = np.where(two_c, k // 2, k)
+        row = np.where(rk == 1, r_lo[rep], r_hi[rep])
+        idx, along = idx[rep], along[rep]
+        edge_start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_e))])
         pixel = row * grid.width + col
         by_pixel = np.argsort(pixel, kind="stable")
         pixels, pixel_start = np.unique(pixel[by_pixel], return_index=True)

@@ -508,47 +508,41 @@ def _same_frames(a, b) -> None:
     assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
 
 
-def test_isochrones_and_gaps_cached(tmp_path, demo_region, monkeypatch):
+def test_gap_clusters_cached_isochrones_from_fields(tmp_path, demo_region, monkeypatch):
     import dataclasses
 
     from care15 import gaps as gaps_mod
-    from care15 import isochrones as iso_mod
     from care15.analysis import analyze
     from care15.region import demo_scenario
 
     sc = demo_scenario()
     plain = analyze(demo_region, sc)
-    calls = {"iso": 0, "gaps": 0}
-    real_iso, real_gaps = iso_mod.isochrones, gaps_mod.gap_clusters
-
-    def iso(*a, **kw):
-        calls["iso"] += 1
-        return real_iso(*a, **kw)
+    calls = {"gaps": 0}
+    real_gaps = gaps_mod.gap_clusters
 
     def gaps(*a, **kw):
         calls["gaps"] += 1
         return real_gaps(*a, **kw)
 
-    monkeypatch.setattr(iso_mod, "isochrones", iso)
     monkeypatch.setattr(gaps_mod, "gap_clusters", gaps)
     n = len(sc.categories)
     first = analyze(demo_region, sc, cache=tmp_path)
-    assert calls == {"iso": n, "gaps": n}
+    assert calls == {"gaps": n}
     second = analyze(demo_region, sc, cache=tmp_path)
-    assert calls == {"iso": n, "gaps": n}  # both read back
+    assert calls == {"gaps": n}  # read back
     for r in (first, second):
+        # the isochrones come from the fields (care15.isofield), made the same way each time
         _same_frames(r.isochrones, plain.isochrones)
         _same_frames(r.gaps, plain.gaps)
         assert {k: v for k, v in r.summary.items() if k != "notes"} == \
             {k: v for k, v in plain.summary.items() if k != "notes"}
-    assert cache_info(tmp_path)["isochrones"]["entries"] == n
-    # a what-if: one facility moved 300 m; its category is dissolved again, the other not,
-    # and the walking times change, so the gaps of every category are recomputed
+    # a what-if: one facility moved 300 m; the walking times change, so the gaps of every
+    # category are recomputed, and only the moved facility's category's isochrones change
     fac = demo_region.facilities.copy()
     fac.loc[0, "lon"] = fac.loc[0, "lon"] + 0.005
     fac = fac.set_geometry(shapely.points(fac["lon"], fac["lat"]))
     moved = analyze(dataclasses.replace(demo_region, facilities=fac), sc, cache=tmp_path)
-    assert calls == {"iso": n + 1, "gaps": 2 * n}
+    assert calls == {"gaps": 2 * n}
     other = plain.isochrones["category"] != fac.loc[0, "category"]
     _same_frames(moved.isochrones.loc[other].reset_index(drop=True),
                  plain.isochrones.loc[other].reset_index(drop=True))
