@@ -475,6 +475,13 @@ def prepare(region: Region, sc: Scenario, *, verbose: bool = False,
         csnap, fsnap = _snap_layers(network, cells, facilities, sc.analysis.max_access_m,
                                     cache=cache)
     grid = field_grid(network, cells, sc.analysis.isochrone_walkoff_m)
+    from .cache import cache_dir_of
+
+    on, cache_dir = cache_dir_of(cache)
+    if on:  # the streets sampled on this grid: once per network, kept on disk
+        from .cache import cached_street_samples
+
+        cached_street_samples(network, grid, cache_dir=cache_dir)
     return Prepared(network, cells, communities, facilities, csnap, fsnap, grid)
 
 
@@ -540,7 +547,8 @@ def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
     return CoverageResult(cells=cells, communities=comm, isochrones=None,
                           facilities=facilities, gaps=gaps_all, short=short, summary=summ,
                           notes=notes, node_distances=nds, cell_snap=csnap,
-                          iso_builder=isochrone_builder(list(acc.values()), crs))
+                          iso_builder=isochrone_builder(list(acc.values()), crs,
+                                                        cache=cache))
 
 
 def _gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,

@@ -61,7 +61,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -73,6 +73,9 @@ from ._errors import InputError
 from ._files import atomic_file
 from .access import NodeDistances, nearest_facility
 from .network import Snapped, WalkNetwork
+
+if TYPE_CHECKING:
+    from .isofield import PixelGrid, StreetSamples
 
 __all__ = [
     "CACHE_ENV",
@@ -90,6 +93,7 @@ __all__ = [
     "cached_population_from_osm",
     "cached_snap",
     "cached_snap_gdf",
+    "cached_street_samples",
     "clear_cache",
     "default_cache_dir",
     "features_key",
@@ -115,7 +119,7 @@ FEATURES_VERSION = 1
 WALK_FILTER_VERSION = 2
 
 _KINDS = ("networks", "features", "snaps", "node_distances", "datum_checks", "isochrones",
-          "gaps", "population", "hashes")
+          "gaps", "population", "street_samples", "hashes")
 _CHUNK = 1 << 20
 _HASHES: dict[tuple[str, int, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
@@ -1000,6 +1004,87 @@ def cached_isochrones(network: WalkNetwork, facilities: Snapped,
     except OSError as e:
         log.warning("care15 cache: could not store isochrones (%s)", e)
     return iso
+
+
+def cached_street_samples(network: WalkNetwork, grid: PixelGrid, *,
+                          cache_dir: Path | str | None = None) -> StreetSamples:
+    """The network's street samples on an isochrone grid (:mod:`care15.isofield`), cached.
+
+    Sampling every street every half pixel and sorting the samples by pixel is the part of
+    the isochrone fields that depends on the network alone; a run on the same network and
+    grid reads the arrays back (exact) and keeps them on the network for the fields of every
+    category. The key holds the network fingerprint, the grid and the source of
+    :mod:`care15.isofield`.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    grid
+        The pixel grid (:func:`care15.isofield.pixel_grid`).
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    StreetSamples
+        The samples (also kept on ``network``).
+    """
+    import io
+
+    from .isofield import StreetSamples, street_samples
+
+    store = network.__dict__.setdefault("_street_samples", {})
+    if grid in store:
+        return store[grid]
+    key = _sha("street_samples", CACHE_FORMAT, network_fingerprint(network), repr(grid),
+               np.__version__, shapely.__version__, _module_fingerprint("care15.isofield"))
+    entry = resolve_cache_dir(cache_dir) / "street_samples" / f"{key}.npz"
+    payload = _read_blob(entry, key, "street_samples")
+    names = ("edge", "along_m", "edge_start", "pixel", "by_pixel", "pixels", "pixel_start")
+    if payload is not None:
+        try:
+            with np.load(io.BytesIO(payload)) as z:
+                smp = StreetSamples(grid, *(z[k] for k in names))
+            store.clear()
+            store[grid] = smp
+            return smp
+        except Exception as e:
+            log.warning("care15 cache: street samples entry %s cannot be read (%s: %s); "
+                        "rebuilding", entry.name, type(e).__name__, e)
+    smp = street_samples(network, grid)
+    buf = io.BytesIO()
+    np.savez(buf, **{k: getattr(smp, k) for k in names})
+    try:
+        _write_blob(entry, key, buf.getvalue())
+    except OSError as e:
+        log.warning("care15 cache: could not store street samples (%s)", e)
+    return smp
+
+
+def cached_field_isochrones(key_parts: tuple[Any, ...], compute: Callable[[], gpd.GeoDataFrame],
+                            *, cache_dir: Path | str | None = None) -> gpd.GeoDataFrame:
+    """One category's isochrone polygons made from its field, cached by what the field is of.
+
+    Parameters
+    ----------
+    key_parts
+        What determines the field: the network fingerprint is added to these (the snapped
+        facilities, thresholds, speed, walk-off and grid, as
+        :func:`care15.category.isochrone_builder` gives them).
+    compute
+        Makes the polygons on a miss.
+    cache_dir
+        Cache folder (default ``$CARE15_CACHE`` or ``~/.cache/care15``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The category's isochrone rows.
+    """
+    key = _sha("field_isochrones", CACHE_FORMAT, *key_parts, shapely.__version__,
+               _module_fingerprint("care15.isofield", "care15.access", "care15.category"))
+    return _layer_through_cache("isochrones", key, cache_dir, "isochrones", compute)
 
 
 def _frame_digest(gdf: gpd.GeoDataFrame) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -348,7 +349,8 @@ def _iso_rows(acc: CategoryAccess, fields: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
-def isochrone_builder(accs: list[CategoryAccess], crs: Any
+def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
+                      cache: bool | str | Path | None = None
                       ) -> Callable[[], gpd.GeoDataFrame]:
     """A function that makes the isochrone table of these categories when first asked.
 
@@ -360,6 +362,10 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any
         The categories' access.
     crs
         The network's CRS.
+    cache
+        ``True`` or a folder: read each category's polygons from the on-disk cache, keyed by
+        the network, the snapped facilities and the parameters
+        (:func:`care15.cache.cached_field_isochrones`), and store them on a miss.
 
     Returns
     -------
@@ -367,11 +373,33 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any
         Returns a GeoDataFrame with one row per category × threshold (``category``,
         ``threshold_min``, ``budget_m``, ``speed_mps``, ``area_km2``, geometry).
     """
+    from .cache import cache_dir_of
+
+    on, cache_dir = cache_dir_of(cache)
     snap = [(a, a.iso.field_m.copy()) for a in accs]
+    cols = ["category", "threshold_min", "budget_m", "speed_mps", "area_km2", "geometry"]
+
+    def one(a: CategoryAccess, f: np.ndarray) -> gpd.GeoDataFrame:
+        def compute() -> gpd.GeoDataFrame:
+            return gpd.GeoDataFrame(pd.DataFrame(_iso_rows(a, f), columns=cols),
+                                    geometry="geometry", crs=crs)
+
+        if not on:
+            return compute()
+        from .cache import _SNAP_FIELDS, cached_field_isochrones, network_fingerprint
+
+        key = (network_fingerprint(a.iso.network), a.category, repr(a.iso.grid),
+               *[np.asarray(getattr(a.slots, k)) for k in _SNAP_FIELDS],
+               [repr(t) for t in a.thresholds_min], repr(a.speed_mps), repr(a.iso.walkoff_m),
+               repr(a.iso.limit_m))
+        return cached_field_isochrones(key, compute, cache_dir=cache_dir)
 
     def build() -> gpd.GeoDataFrame:
-        rows = [r for a, f in snap for r in _iso_rows(a, f)]
-        cols = ["category", "threshold_min", "budget_m", "speed_mps", "area_km2", "geometry"]
-        return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=crs)
+        parts = [one(a, f) for a, f in snap]
+        if not parts:
+            return gpd.GeoDataFrame(pd.DataFrame({c: [] for c in cols}), geometry="geometry",
+                                    crs=crs)
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                                crs=crs)
 
     return build
