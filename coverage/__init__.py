@@ -223,13 +223,13 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
     from .access import cell_distances, nearest_facility, reach
     from .analysis import CoverageResult, analyze, summary_table
     from .chinacoords import from_wgs84, to_wgs84
-    from .compare import run_compare
     from .communities import (
         assign_cells,
         communities_from_file,
         communities_from_osm,
         communities_grid,
     )
+    from .compare import run_compare
     from .export import write_tables
     from .isochrones import isochrones as isochrones_from_facilities
     from .maps import coverage_map, save_map
