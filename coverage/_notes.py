@@ -629,10 +629,10 @@ _RULES: list[tuple[str, _Fill]] = [
      r"(?P<x>'.*?') and (?P<y>'.*?')\)",
      lambda g: ("新增" if g["a"] == "add" else "迁移")
                + f"须给出坐标; 请填写经度和纬度(列 {g['x']} 和 {g['y']})"),
-    (r"longitude and latitude look swapped \((?P<v>[^)]*)\); swap the columns (?P<a>'.*?') and "
-     r"(?P<b>'.*?')",
+    (r"longitude and latitude look swapped \((?P<v>[-\d.e+]+, [-\d.e+]+)\); swap the columns "
+     r"(?P<a>'.*?') and (?P<b>'.*?')",
      _t("经度和纬度似乎填反了({v}); 请交换列 {a} 和 {b}")),
-    (r"\((?P<v>[^)]*)\) are not longitude and latitude in degrees",
+    (r"\((?P<v>[-\d.e+]+, [-\d.e+]+)\) are not longitude and latitude in degrees",
      _t("({v}) 不是以度为单位的经纬度")),
     (r"the capacity is not a number; give beds \(床位\) or places \(托位\) as a number >= 0",
      _t("规模不是数字; 请以不小于 0 的数字给出床位或托位")),
