@@ -573,7 +573,8 @@ def _compare_locked(scenario: Scenario, edits: pd.DataFrame, out: Path, options:
             from .maps import coverage_map, save_map
 
             m = coverage_map(communities=after.communities, facilities=after.facilities,
-                             changes=tables["compare_cells"], edits=etab, lang=options.lang,
+                             gaps=after.gaps, changes=tables["compare_cells"], edits=etab,
+                             lang=options.lang,
                              basemap=options.basemap, tianditu_key=options.tianditu_key,
                              offline=options.offline, title=scenario.area.name,
                              streets=region.network, **map_options(scenario))

@@ -55,9 +55,9 @@ TABLE_TITLES = {
     "compounds": ("小区清单", "Compounds"),
     "short_compounds": ("未达标小区", "Compounds short of norms"),
     "compare": ("方案对比", "Plan comparison"),
-    "compare_communities": ("方案对比-社区", "Plan: communities"),
-    "compare_cells": ("方案对比-变化网格", "Plan: changed cells"),
-    "compare_edits": ("方案变更", "Plan: edits"),
+    "compare_communities": ("方案对比-社区", "Plan - communities"),
+    "compare_cells": ("方案对比-变化网格", "Plan - changed cells"),
+    "compare_edits": ("方案变更", "Plan - edits"),
 }
 
 _GROUP = {"total": ("全部居民", "all residents"), "60plus": ("60岁及以上", "aged 60+"),
