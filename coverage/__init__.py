@@ -57,6 +57,8 @@ _EXPORTS: dict[str, str] = {
     "Plan": "plan",
     "PlanDiff": "plan",
     "plan_diff": "plan",
+    "read_plan": "planfile",
+    "run_compare": "compare",
     "RunOptions": "pipeline",
     "RunResult": "pipeline",
     "run": "pipeline",
@@ -81,8 +83,8 @@ _EXPORTS: dict[str, str] = {
 
 #: stage modules reachable as attributes (``care15.rates``)
 _MODULES = ("access", "analysis", "batch", "cache", "candidates", "chinacoords", "communities",
-            "category", "export", "figures", "gaps", "isochrones", "isofield", "maps", "network",
-            "pipeline", "plan", "rates",
+            "category", "compare", "export", "figures", "gaps", "isochrones", "isofield", "maps", "network",
+            "pipeline", "plan", "planfile", "rates",
             "region", "regions", "report", "scenario", "siting", "sources", "standards", "tiling")
 
 __all__ = [
@@ -114,6 +116,7 @@ __all__ = [
     "communities_from_file",
     "communities_from_osm",
     "communities_grid",
+    "compare",
     "coverage_map",
     "demo_scenario",
     "export",
@@ -140,16 +143,19 @@ __all__ = [
     "pipeline",
     "plan",
     "plan_diff",
+    "planfile",
     "population_from_osm",
     "population_from_raster",
     "population_from_vector",
     "rates",
     "reach",
+    "read_plan",
     "region",
     "region_from_scenario",
     "regions",
     "report",
     "run",
+    "run_compare",
     "save_map",
     "scenario",
     "scenario_from_dict",
@@ -192,6 +198,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         category,
         chinacoords,
         communities,
+        compare,
         export,
         figures,
         gaps,
@@ -201,6 +208,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         network,
         pipeline,
         plan,
+        planfile,
         rates,
         region,
         regions,
@@ -221,12 +229,14 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         communities_from_osm,
         communities_grid,
     )
+    from .compare import run_compare
     from .export import write_tables
     from .isochrones import isochrones as isochrones_from_facilities
     from .maps import coverage_map, save_map
     from .network import Snapped, WalkNetwork, network_from_edges
     from .pipeline import RunOptions, RunResult, run
     from .plan import Plan, PlanDiff, plan_diff
+    from .planfile import read_plan
     from .region import Region, demo_scenario, region_from_scenario
     from .scenario import Scenario, scenario_from_dict, scenario_from_toml
     from .siting import suggest_sites

@@ -216,8 +216,9 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
                                                                   w=_key)),
     # files in general (_files.py, _tables.py, the readers)
     (r"(?P<what>facility |population raster |candidate |compound |network |community |"
-     r"scenario |regions |gate )?file not found(?P<p>: .+)?",
-     lambda g: {"gate ": "找不到出入口文件", "facility ": "找不到设施清单文件", "population raster ": "找不到人口栅格文件",
+     r"scenario |regions |gate |plan )?file not found(?P<p>: .+)?",
+     lambda g: {"plan ": "找不到方案文件",
+                "gate ": "找不到出入口文件", "facility ": "找不到设施清单文件", "population raster ": "找不到人口栅格文件",
                 "candidate ": "找不到候选点文件", "compound ": "找不到小区文件",
                 "network ": "找不到路网文件", "community ": "找不到社区文件",
                 "scenario ": "找不到场景文件", "regions ": "找不到区域文件"}.get(
@@ -597,6 +598,79 @@ _ERROR_RULES: list[tuple[str, _Fill]] = [
 
 #: (pattern, Chinese) pairs; the first full match wins. Patterns name their groups.
 _RULES: list[tuple[str, _Fill]] = [
+    # ---- plan files (planfile.py, compare.py) ------------------------------------------------
+    (r"cannot use the plan file:", _t("无法使用方案文件:")),
+    (r"the plan file is empty; give a header row and one row per edit \((?P<c>.+)\)",
+     _t("方案文件为空; 请给出一行表头, 每项变更一行({c})")),
+    (r"the plan file has no edits \(no data rows\); give one row per edit under the header",
+     _t("方案文件中没有变更(没有数据行); 请在表头下每项变更写一行")),
+    (r"no action column \(looked for (?P<l>.+?)\); columns are (?P<cols>\[.*\])",
+     _t("找不到操作列(查找了 {l}); 文件中的列为 {cols}")),
+    (r"row (?P<r>\d+), column (?P<c>'.*?')(?: \((?P<l>[A-Z]+)\))?: (?P<rest>.+)",
+     _c("第 {r} 行, 列 {c}{l}: {rest}", "rest", l=lambda v: f"(第 {v} 列)" if v else "")),
+    (r"row (?P<r>\d+): (?P<rest>.+)", _c("第 {r} 行: {rest}", "rest")),
+    (r"(?P<w>no action|unknown action (?P<v>'.*?')); use add, move, remove or resize "
+     r"\(新增, 迁移, 撤销, 调整规模\)",
+     lambda g: ("没有操作" if g["v"] is None else f"未知的操作 {g['v']}")
+               + "; 请用 新增、迁移、撤销 或 调整规模(add、move、remove、resize)"),
+    (r"(?P<v>'.*?') names no category or facility kind; use 养老/elderly, 托育/childcare or a "
+     r"sub-type such as (?P<k>.+)",
+     _t("{v} 不是已知的类别或设施种类; 请用 养老/elderly、托育/childcare 或 {k} 等子类型")),
+    (r"an add needs a category; give 养老/elderly or 托育/childcare \(or a sub-type such as "
+     r"(?P<k>.+)\)",
+     _t("新增须给出类别; 请填 养老/elderly 或 托育/childcare(或 {k} 等子类型)")),
+    (r"the coordinate is not a number; give longitude and latitude in degrees",
+     _t("坐标不是数字; 请以度为单位给出经度和纬度")),
+    (r"an? (?P<a>add|move) needs coordinates but the file has no longitude/latitude columns "
+     r"\(经度/纬度, lon/lat\)",
+     lambda g: ("新增" if g["a"] == "add" else "迁移") + "须给出坐标, 但文件中没有经度/纬度列"
+               "(经度/纬度, lon/lat)"),
+    (r"an? (?P<a>add|move) needs coordinates; give longitude and latitude \(columns "
+     r"(?P<x>'.*?') and (?P<y>'.*?')\)",
+     lambda g: ("新增" if g["a"] == "add" else "迁移")
+               + f"须给出坐标; 请填写经度和纬度(列 {g['x']} 和 {g['y']})"),
+    (r"longitude and latitude look swapped \((?P<v>[-\d.e+]+, [-\d.e+]+)\); swap the columns "
+     r"(?P<a>'.*?') and (?P<b>'.*?')",
+     _t("经度和纬度似乎填反了({v}); 请交换列 {a} 和 {b}")),
+    (r"\((?P<v>[-\d.e+]+, [-\d.e+]+)\) are not longitude and latitude in degrees",
+     _t("({v}) 不是以度为单位的经纬度")),
+    (r"the capacity is not a number; give beds \(床位\) or places \(托位\) as a number >= 0",
+     _t("规模不是数字; 请以不小于 0 的数字给出床位或托位")),
+    (r"capacity (?P<v>\S+) is negative; give beds \(床位\) or places \(托位\) as a number >= 0",
+     _t("规模 {v} 为负数; 请以不小于 0 的数字给出床位或托位")),
+    (r"a resize needs the new capacity; give beds \(床位\) or places \(托位\) in a capacity "
+     r"column \((?P<c>.+)\)",
+     _t("调整规模须给出新的规模; 请在规模列({c})中填写床位或托位")),
+    (r"an? (?P<a>move|remove|resize) needs the facility_id of the facility \(f<row> of the "
+     r"facility list, as facilities\.csv of care15 analyze lists it\)",
+     lambda g: {"move": "迁移", "remove": "撤销", "resize": "调整规模"}[g["a"]]
+               + "须给出设施编号 facility_id(设施清单第 <行> 行为 f<行>, 见 care15 analyze 写出的 "
+               "facilities.csv)"),
+    (r"(?P<v>'.*?') is added again \(first in row (?P<r>\d+)\); give each new facility its own "
+     r"id",
+     _t("{v} 被重复新增(首次在第 {r} 行); 请为每处新设施给出不同的编号")),
+    (r"(?P<v>'.*?') is already a facility \((?P<w>the facility list has it|an earlier row adds "
+     r"it)\); give the new facility another id, or leave the id empty",
+     lambda g: f"{g['v']} 已是现有设施(" + ("设施清单中已有" if g["w"].startswith("the")
+                                         else "前面的行已新增")
+               + "); 请为新设施另取编号, 或留空"),
+    (r"no facility (?P<v>'.*?') to (?P<a>move|remove|resize) \((?P<w>not in the facility list "
+     r"\(--facilities\)|an earlier row removes it)\); use a facility_id of facilities\.csv "
+     r"\(care15 analyze writes it: f<row> for row <row> of the list\)",
+     lambda g: "没有可" + {"move": "迁移", "remove": "撤销", "resize": "调整规模"}[g["a"]]
+               + f"的设施 {g['v']}("
+               + ("不在设施清单中(--facilities)" if g["w"].startswith("not") else "前面的行已撤销")
+               + "); 请使用 facilities.csv 中的 facility_id(由 care15 analyze 写出: 清单第 <行> "
+               "行为 f<行>)"),
+    (r"\((?P<v>[^)]*)\) as (?P<crs>\w+) lies outside the street network's area \(lon "
+     r"(?P<w>\S+) to (?P<e>\S+), lat (?P<s>\S+) to (?P<n>\S+) in WGS-84\); (?P<fix>.+)",
+     lambda g: f"({g['v']}) 按 {g['crs']} 读取位于路网范围之外(WGS-84 经度 {g['w']} 至 "
+               f"{g['e']}, 纬度 {g['s']} 至 {g['n']}); {_plan_fix(g['fix'])}"),
+    (rf"\((?P<v>[^)]*)\) as (?P<crs>\w+) is (?P<d>{_F}) m from the nearest walkable street "
+     rf"\(more than (?P<m>{_F}) m\): it would serve no one; (?P<fix>.+)",
+     lambda g: f"({g['v']}) 按 {g['crs']} 读取距最近的步行道路 {g['d']} 米(超过 {g['m']} 米): "
+               f"不能服务任何居民; {_plan_fix(g['fix'])}"),
+    (r"applying the plan", _t("应用方案")),
     # ---- region.py -------------------------------------------------------------------------
     (rf"Street network: (?P<n>{_N}) nodes, (?P<e>{_N}) edges, (?P<km>{_F}) km "
      r"\((?P<src>.+?)(?P<hit>; parsed earlier, read from the cache)?\)\.",
@@ -850,6 +924,18 @@ _RULES: list[tuple[str, _Fill]] = [
     (r"finding compound gates", _t("识别小区出入口")),
     *_ERROR_RULES,
 ]
+
+
+def _plan_fix(s: str) -> str:
+    """The fix of a plan row placed off the streets, in Chinese."""
+    m = re.fullmatch(r"read as (?P<o>\w+) these coordinates lie on the streets: pass "
+                     r"(?P<f>\S+) (?P=o)", s)
+    if m:
+        return f"按 {m['o']} 读取时这些坐标位于道路上: 请指定 {m['f']} {m['o']}"
+    m = re.fullmatch(r"check the coordinates and their system \((?P<f>\S+) (?P<c>\w+)\)", s)
+    if m:
+        return f"请检查坐标及其坐标系({m['f']} {m['c']})"
+    return s
 
 
 def _compound_names(s: str) -> str:

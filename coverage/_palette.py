@@ -34,3 +34,7 @@ MARKER_EDGE = "#222222"
 #: Outlines of residential compounds (小区) by norm status: colours apart from the cell bands
 #: (green, yellow, red, grey) they are drawn over.
 COMPOUND_COLOURS = {"met": "#2166ac", "short": "#c51b7d", "unknown": "#4d4d4d"}
+#: Cells whose coverage a plan changes (``care15 compare``): newly covered, newly uncovered.
+CHANGE_COLOURS = {"newly_covered": "#1a9850", "newly_uncovered": "#d73027"}
+#: The facilities a plan changes, by kind of edit (marks on the comparison map).
+EDIT_COLOURS = {"add": "#1b7837", "move": "#2166ac", "remove": "#b2182b", "resize": "#e08214"}

@@ -1,7 +1,8 @@
 """The ``care15`` command: parse and check the arguments, call the run stage, print the result.
 
 ``demo``, ``analyze`` and ``batch`` go through :func:`care15.pipeline.run` (batch schedules its
-calls on Dask), ``suggest`` through :func:`care15.pipeline.run_suggest`. Results go to stdout;
+calls on Dask), ``suggest`` through :func:`care15.pipeline.run_suggest`, ``compare`` through
+:func:`care15.compare.run_compare`. Results go to stdout;
 progress, notes and errors to stderr. A user's mistake exits with status 2 and a message that
 names the file, flag or key and the fix; an internal error prints its traceback and asks for a
 report (``--debug`` shows tracebacks for every error).
@@ -97,6 +98,18 @@ EXAMPLES = {
   care15 suggest --demo --category childcare --target 0.9 --exact --out out/target
   care15 suggest --pbf f.osm.pbf --facilities f.csv --facilities-crs gcj02 \\
       --total-population 250000 --category childcare --sites 5 --candidates 空置用房.xlsx
+""",
+    "compare": """examples:
+  care15 compare --demo --plan 方案.csv --out out/plan
+  care15 compare --pbf chengdu.osm.pbf --facilities 设施.xlsx --facilities-crs gcj02 \\
+      --total-population 250000 --plan 新增与迁移.xlsx --out out/plan
+  care15 compare --scenario district.toml --plan plan.csv --plan-crs bd09 --lang en
+
+plan file columns (one row per edit, applied in order):
+  操作/action      新增/add, 迁移/move, 撤销/remove, 调整规模/resize
+  设施编号/facility_id   the facility to move, remove or resize (f<row>, see facilities.csv)
+  类别/category    养老/elderly, 托育/childcare or a sub-type (养老院, 幼儿园 …), for an add
+  名称/name, 经度/lon, 纬度/lat (new place of an add or move), 床位/托位/规模/capacity
 """,
     "batch": """examples:
   care15 batch regions.toml --out out/province
@@ -483,6 +496,53 @@ def _zh_headers(cols: list[str]) -> dict[str, str]:
     return {c: column_info(c)[0] for c in cols}
 
 
+def _plan_lines(e: InputError) -> list[str]:
+    """The problems of a plan file's error (the items of its list), to join the others."""
+    lines = str(e).splitlines()
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return [ln.strip().removeprefix("- ") for ln in lines[1:]]
+    return [str(e)]
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import run_compare
+    from .pipeline import input_problems
+    from .planfile import read_plan
+    from .region import demo_scenario
+
+    sc = demo_scenario() if args.demo else _scenario(args)
+    out = args.out or Path("out")
+    options = _options(args)
+    problems = options.problems() + ([] if args.demo else input_problems(sc)) + \
+        _out_problem(out)
+    crs = args.plan_crs or sc.inputs.facilities_crs or "wgs84"
+    edits = None
+    try:
+        edits = read_plan(args.plan, crs=crs)
+    except InputError as e:
+        problems += _plan_lines(e)
+    _check(problems)
+    assert edits is not None
+    r = run_compare(sc, edits, out, plan_crs=crs, options=options)
+    zh = args.lang == "zh"
+    _print_notes(r.summary["notes"], args.lang)
+    print(f"{'研究区' if zh else 'Study area'}: {sc.area.name}")
+    n = r.summary["edits"]
+    kinds = {"add": ("新增", "added"), "move": ("迁移", "moved"), "remove": ("撤销", "removed"),
+             "resize": ("调整规模", "resized")}
+    print(("方案: " if zh else "Plan: ") + ", ".join(
+        f"{kinds[k][0]} {n[k]} 处" if zh else f"{n[k]} {kinds[k][1]}"
+        for k in kinds if k in n))
+    for line in r.summary["lines_zh" if zh else "lines"]:
+        print(line)
+    cells = r.summary["changed_cells"]
+    print(("覆盖变化的网格: 新覆盖 {a}, 失去覆盖 {b}" if zh else
+           "Cells whose coverage changes: {a} newly covered, {b} newly uncovered").format(
+        a=cells.get("newly_covered", 0), b=cells.get("newly_uncovered", 0)))
+    print(f"\n{'输出目录' if zh else 'Written to'}: {r.out}")
+    return 0
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers {args.workers}: must be at least 1 (worker processes of "
@@ -508,7 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        With the sub-commands ``demo``, ``analyze``, ``suggest`` and ``batch``.
+        With the sub-commands ``demo``, ``analyze``, ``suggest``, ``compare`` and
+        ``batch``.
     """
     p = _Parser(
         prog="care15",
@@ -542,6 +603,18 @@ def build_parser() -> argparse.ArgumentParser:
                    "(小区) through their gates; default: compounds when --compounds is given, "
                    "else cells")
     s.set_defaults(func=_cmd_suggest)
+    c = _parser(sub, "compare", "compare a plan (facilities added, moved, removed, resized) "
+                "with the base: before/after tables, a difference map, the report")
+    _add_common(c)
+    g = c.add_argument_group("plan")
+    g.add_argument("--demo", action="store_true", help="use the embedded demo data as the base")
+    g.add_argument("--plan", type=Path, required=True, metavar="FILE",
+                   help="the plan file (CSV, XLSX or GeoJSON; one row per edit: 操作/action, "
+                        "设施编号/facility_id, 类别/category, 经度/纬度, 规模/capacity)")
+    g.add_argument("--plan-crs", choices=COORD_SYSTEMS,
+                   help="coordinate system of the plan file's lon/lat (default: that of "
+                        "--facilities-crs, else wgs84)")
+    c.set_defaults(func=_cmd_compare)
     b = _parser(sub, "batch", "run many regions on dask.distributed")
     b.add_argument("regions", type=Path, help="regions TOML file")
     b.add_argument("--out", type=Path, default=Path("out/batch"),

@@ -54,6 +54,10 @@ TABLE_TITLES = {
     "sites": ("建议新址", "Suggested sites"),
     "compounds": ("小区清单", "Compounds"),
     "short_compounds": ("未达标小区", "Compounds short of norms"),
+    "compare": ("方案对比", "Plan comparison"),
+    "compare_communities": ("方案对比-社区", "Plan - communities"),
+    "compare_cells": ("方案对比-变化网格", "Plan - changed cells"),
+    "compare_edits": ("方案变更", "Plan - edits"),
 }
 
 _GROUP = {"total": ("全部居民", "all residents"), "60plus": ("60岁及以上", "aged 60+"),
@@ -362,8 +366,11 @@ def _column_doc(col: str) -> tuple[str, str, str, str]:
     if col in COLUMN_DOCS:
         zh, en, d = COLUMN_DOCS[col]
         return zh, en, d, MEANING_ZH.get(col, "")
+    from .compare import column_doc as plan_doc
     from .compounds import column_doc
 
+    if (pdoc := plan_doc(col)) is not None:  # the plan comparison's before/after columns
+        return pdoc
     if (doc := column_doc(col)) is not None:  # compounds' columns: the header says it in Chinese
         return doc[0], doc[1], doc[2], doc[0]
     cats = "|".join(CATEGORIES)

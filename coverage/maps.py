@@ -58,7 +58,9 @@ from ._options import BASEMAPS
 from ._palette import (
     BAND_COLOURS,
     CATEGORY_COLOURS,
+    CHANGE_COLOURS,
     COMPOUND_COLOURS,
+    EDIT_COLOURS,
     GAP_COLOUR,
     MARKER_EDGE,
     NEW_COVER_COLOUR,
@@ -902,6 +904,136 @@ def _add_compounds(ctx: _Ctx, compounds: gpd.GeoDataFrame | None,
     ctx.info["gates"] = {"mapped": int(mapped.sum()), "inferred": int((~mapped).sum())}
 
 
+#: Labels of a plan comparison's layers (:func:`_add_changes`, :func:`_add_edits`).
+_T_PLAN: dict[str, dict[str, Any]] = {
+    "zh": {"changes": "{cat}:方案前后覆盖变化的网格", "newly_covered": "新覆盖",
+           "newly_uncovered": "失去覆盖", "cells": "个网格", "edits": "方案变更的设施",
+           "leg": "{cat}:{t}分钟覆盖的变化", "edits_leg": "方案变更的设施",
+           "add": "新增", "move": "迁移(虚线自原址)", "remove": "撤销", "resize": "调整规模",
+           "action": {"add": "新增", "move": "迁移", "remove": "撤销", "resize": "调整规模"},
+           "before": "方案前", "after": "方案后", "from": "原址", "capacity": "规模",
+           "id": "设施编号", "old": "原址(已迁出)"},
+    "en": {"changes": "{cat}: cells whose coverage the plan changes",
+           "newly_covered": "newly covered", "newly_uncovered": "newly uncovered",
+           "cells": "cells", "edits": "Facilities the plan changes",
+           "leg": "{cat}: change in ≤{t} min coverage", "edits_leg": "Facilities the plan changes",
+           "add": "added", "move": "moved (dashed line from the old place)",
+           "remove": "removed", "resize": "resized",
+           "action": {"add": "added", "move": "moved", "remove": "removed", "resize": "resized"},
+           "before": "before", "after": "after", "from": "old place", "capacity": "capacity",
+           "id": "facility id", "old": "old place (moved away)"},
+}
+#: The mark of each kind of edit on the map and in the legend.
+EDIT_SYMBOLS = {"add": "+", "move": "→", "remove": "×", "resize": "±"}
+
+
+def _add_changes(ctx: _Ctx, changes: gpd.GeoDataFrame | None) -> None:
+    """Cells whose coverage a plan changes: newly covered green, newly uncovered red.
+
+    ``changes`` has ``category``, ``status`` (``newly_covered``/``newly_uncovered``), the
+    residents and ``before_walk_min``/``after_walk_min`` (:func:`care15.compare.compare_tables`).
+    """
+    if changes is None or len(changes) == 0:
+        return
+    tr, t = ctx.tr, _T_PLAN[ctx.lang]
+    cg = _to_map_crs(changes, ctx.gcj, 0.0)
+    for c in ctx.cats:
+        sel = cg.loc[cg["category"] == c]
+        if len(sel) == 0:
+            continue
+        grp = "pop_60plus" if CATEGORIES[c].target_group == "pop_60plus" else "pop_0to3"
+        fg = ctx.group(t["changes"].format(cat=_label(c, ctx.lang)), show=True)
+        status = sel["status"].astype(str).tolist()
+        tips = [f"<b>{t.get(s, html_text(s))}</b><br>"
+                f"{tr['minutes']}: {_fmt(b, 1)} → {_fmt(a, 1)} {tr['min']}<br>"
+                f"{tr['residents']}: {_fmt(p)} · {tr['p60']}: {_fmt(o)} · {tr['p03']}: {_fmt(k)}"
+                for s, b, a, p, o, k in zip(status, sel["before_walk_min"],
+                                            sel["after_walk_min"], sel["pop_total"],
+                                            sel["pop_60plus"], sel["pop_0to3"], strict=True)]
+        fg.add_child(_layer(
+            ctx, sel, {"status": status, "tip": tips},
+            style={"weight": 0.5, "fillOpacity": 0.65}, key="status",
+            styles={k: {"color": v, "fillColor": v} for k, v in CHANGE_COLOURS.items()},
+            fields=["tip"]))
+        fg.add_to(ctx.m)
+        rows: list[tuple[str | None, str]] = []
+        for k, colour in CHANGE_COLOURS.items():
+            pick = (sel["status"] == k).to_numpy()
+            if pick.any():
+                people = float(sel.loc[pick, grp].sum())
+                rows.append((fg.get_name(), _swatch(colour)
+                             + f"{t[k]}: {int(pick.sum()):,} {t['cells']}, "
+                             + f"{tr['p60'] if grp == 'pop_60plus' else tr['p03']} "
+                             + f"{people:,.0f} {tr['people']}"))
+        ctx.legend.append(_Section(t["leg"].format(cat=_label(c, ctx.lang), t=ctx.ct), rows))
+        ctx.info.setdefault("changes", {})[c] = {
+            k: int((sel["status"] == k).sum()) for k in CHANGE_COLOURS}
+
+
+def _edit_icon(action: str) -> str:
+    return (f'<div class="c15-edit" style="background:{EDIT_COLOURS[action]}">'
+            f"{EDIT_SYMBOLS[action]}</div>")
+
+
+_EDIT_CSS = """<style>
+.c15-edit{width:22px;height:22px;border-radius:4px;color:#fff;border:2px solid #fff;
+ box-shadow:0 0 3px #000;text-align:center;font:bold 14px/18px sans-serif;box-sizing:border-box}
+.c15-legend .c15-edit-sw{display:inline-block;width:16px;height:16px;font-size:11px;
+ line-height:12px;margin-right:5px;vertical-align:middle}
+</style>"""
+
+
+def _add_edits(ctx: _Ctx, edits: gpd.GeoDataFrame | None) -> None:
+    """The facilities a plan adds, moves, removes or resizes: a marked square each.
+
+    ``edits`` is one point per edit (where the facility is after it; where it was, for a
+    removal) with ``action``, ``facility_id``, ``name``, ``category``,
+    ``before_capacity``/``after_capacity`` and, for a move, ``before_lon``/``before_lat``
+    (WGS-84), drawn as a dashed line from the old place with a hollow dot there.
+    """
+    if edits is None or len(edits) == 0:
+        return
+    t = _T_PLAN[ctx.lang]
+    ed = _to_map_crs(edits, ctx.gcj, 0.0)
+    fg = ctx.group(t["edits"], show=True)
+    for _, r in ed.iterrows():
+        a = str(r["action"])
+        if a not in EDIT_SYMBOLS or r.geometry is None or r.geometry.is_empty:
+            continue
+        cat = r.get("category")
+        cat_s = _label(cat, ctx.lang) if cat in CATEGORIES else html_text(cat)
+        pop = (f"<b>{t['action'][a]}: {html_text(r.get('name'))}</b><br>"
+               f"{t['id']}: {html_text(r.get('facility_id'))} · {cat_s}<br>"
+               f"{t['capacity']}: {_fmt(r.get('before_capacity'))} → "
+               f"{_fmt(r.get('after_capacity'))}")
+        if a == "move" and np.isfinite(float(r.get("before_lon", np.nan))):
+            x0, y0 = float(r["before_lon"]), float(r["before_lat"])
+            if ctx.gcj:
+                from .chinacoords import from_wgs84
+
+                gx, gy = from_wgs84(np.array([x0]), np.array([y0]), "gcj02")
+                x0, y0 = float(gx[0]), float(gy[0])
+            folium.PolyLine([[y0, x0], [r.geometry.y, r.geometry.x]],
+                            color=EDIT_COLOURS["move"], weight=3, dash_array="6 5",
+                            opacity=0.9).add_to(fg)
+            folium.CircleMarker([y0, x0], radius=5, color=EDIT_COLOURS["move"], weight=2,
+                                fill=True, fill_color="#ffffff", fill_opacity=1.0,
+                                tooltip=folium.Tooltip(f"{t['old']}: {html_text(r.get('name'))}")
+                                ).add_to(fg)
+        folium.Marker([r.geometry.y, r.geometry.x],
+                      icon=folium.DivIcon(html=_edit_icon(a), icon_size=(22, 22),
+                                          icon_anchor=(11, 11)),
+                      tooltip=folium.Tooltip(pop)).add_child(_Popup(pop)).add_to(fg)
+    fg.add_to(ctx.m)
+    cast(Figure, ctx.m.get_root()).header.add_child(folium.Element(_EDIT_CSS))
+    counts = ed["action"].astype(str).value_counts().to_dict()
+    rows: list[tuple[str | None, str]] = [
+        (fg.get_name(), _edit_icon(a).replace('class="c15-edit"', 'class="c15-edit c15-edit-sw"')
+         + f"{t[a]} ({counts[a]})") for a in EDIT_SYMBOLS if a in counts]
+    ctx.legend.append(_Section(t["edits_leg"], rows))
+    ctx.info["edits"] = {a: int(counts.get(a, 0)) for a in EDIT_SYMBOLS}
+
+
 def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  communities: gpd.GeoDataFrame | None = None,
                  isochrones: gpd.GeoDataFrame | None = None,
@@ -914,7 +1046,9 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
                  targets: dict[str, float] | None = None, m: folium.Map | None = None,
                  tiles: Any = None, streets: Any = None,
                  compounds: gpd.GeoDataFrame | None = None,
-                 gates: gpd.GeoDataFrame | None = None) -> folium.Map:
+                 gates: gpd.GeoDataFrame | None = None,
+                 changes: gpd.GeoDataFrame | None = None,
+                 edits: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Build the coverage map from the tables of :func:`care15.analyze`.
 
     Parameters
@@ -953,6 +1087,13 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
         (:func:`care15.gates.compound_gates`): outlines coloured by norm status (met, short,
         unknown) with a popup of households, minutes and norms; gates as small dots (filled:
         mapped, hollow: inferred).
+    changes, edits
+        A plan comparison (``care15 compare``, :mod:`care15.compare`): the cells whose
+        coverage the plan changes (``category``, ``status`` ``newly_covered`` or
+        ``newly_uncovered``, residents, ``before_walk_min``/``after_walk_min``), green and
+        red; and the facilities it changes (points with ``action`` ``add``/``move``/
+        ``remove``/``resize``), each with its own mark, a move with a dashed line from its
+        old place (``before_lon``/``before_lat``).
 
     Returns
     -------
@@ -978,8 +1119,8 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     if lang not in _T:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     tr = _T[lang]
-    layers = [x for x in (cells, communities, isochrones, facilities, gaps, sites) if
-              x is not None and len(x)]
+    layers = [x for x in (cells, communities, isochrones, facilities, gaps, sites, changes,
+                          edits) if x is not None and len(x)]
     if not layers:
         raise ValueError("nothing to map: every layer is empty")
     if thresholds is None:
@@ -1031,8 +1172,10 @@ def coverage_map(*, cells: gpd.GeoDataFrame | None = None,
     _add_compounds(ctx, compounds, gates)
     _add_sites_area(ctx, sites_area)  # filled, under the gap outlines
     _add_gaps(ctx, gaps)
+    _add_changes(ctx, changes)
     _add_facilities(ctx, facilities)
     _add_site_markers(ctx, sites)
+    _add_edits(ctx, edits)
     info["legend"] = [s.title for s in ctx.legend]
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     if ctx.point_groups:

@@ -388,14 +388,14 @@ class Plan:
         self._log("resize", facility_id, c, None, None, None, capacity)
 
     def apply(self, edits: pd.DataFrame) -> None:
-        """Apply a table of edits in order (a plan file, see :func:`care15.compare.read_plan`).
+        """Apply a table of edits in order (a plan file, see :func:`care15.planfile.read_plan`).
 
         Parameters
         ----------
         edits
             Columns ``action`` (``add``, ``move``, ``remove``, ``resize``), ``facility_id``,
             and as the action needs ``category``, ``lon``/``lat`` (WGS-84), ``name``,
-            ``capacity``.
+            ``capacity`` and ``subtype``.
 
         Raises
         ------
@@ -410,9 +410,12 @@ class Plan:
             cap = None if cap is None or (isinstance(cap, float) and np.isnan(cap)) else cap
             try:
                 if act == "add":
+                    sub = e.get("subtype")
+                    name = e.get("name")
                     self.add_facility(str(e["category"]), float(e["lon"]), float(e["lat"]),
-                                      facility_id=fid, name=e.get("name") or None,
-                                      capacity=cap)
+                                      facility_id=fid, name=name if isinstance(name, str)
+                                      and name else None, capacity=cap,
+                                      subtype=sub if isinstance(sub, str) and sub else None)
                 elif act == "move" and fid is not None:
                     self.move_facility(fid, float(e["lon"]), float(e["lat"]))
                 elif act == "remove" and fid is not None:

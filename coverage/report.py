@@ -414,9 +414,119 @@ def _method(summary: dict[str, Any], scenario: Scenario, lang: str) -> str:
     return "<ul>" + "".join(f"<li>{html_text(x)}</li>" for x in items) + "</ul>"
 
 
+#: The plan-comparison section (``care15 compare``): its title and words.
+_WP: dict[str, dict[str, Any]] = {
+    "zh": {"title": "方案对比", "intro": "本报告为方案实施后的状态。方案共 {n} 项变更({kinds});"
+           "下表为各类服务人群在各步行时间内的覆盖率变化, 完整对比见 compare.xlsx 与 compare_map.html。",
+           "kinds": {"add": "新增", "move": "迁移", "remove": "撤销", "resize": "调整规模"},
+           "ind": "指标", "before": "方案前", "after": "方案后", "change": "变化",
+           "people": "覆盖人数变化", "pp": "{v:+.1f} 个百分点", "cov": "{grp} {t} 分钟步行可达率",
+           "edits": "方案变更", "row": "行", "action": "操作", "name": "设施",
+           "cap": "规模(前 → 后)", "comm": "覆盖变化最大的社区", "community": "社区",
+           "met": "达标(前 → 后)", "yes": "是", "no": "否", "none": "没有社区的覆盖率发生变化。",
+           "60plus": "60岁以上老人", "0to3": "3岁以下婴幼儿"},
+    "en": {"title": "Plan comparison", "intro": "This report shows the district after the "
+           "plan: {n} edits ({kinds}). The table gives the change in coverage of each group "
+           "served within each walking time; compare.xlsx and compare_map.html have the rest.",
+           "kinds": {"add": "added", "move": "moved", "remove": "removed", "resize": "resized"},
+           "ind": "Indicator", "before": "Before", "after": "After", "change": "Change",
+           "people": "Residents covered, change", "pp": "{v:+.1f} points",
+           "cov": "{grp} within {t} min", "edits": "Edits", "row": "Row", "action": "Action",
+           "name": "Facility", "cap": "Capacity (before → after)",
+           "comm": "Communities whose coverage changed most", "community": "Community",
+           "met": "Target met (before → after)", "yes": "yes", "no": "no",
+           "none": "No community's coverage changed.", "60plus": "Residents aged 60+",
+           "0to3": "Children under 3"},
+}
+_ZH_NUM = "一二三四五六七八九十"
+
+
+def _numbered(titles: list[str], lang: str) -> list[str]:
+    """Section titles numbered in order (一、… or 1. …), whatever numbers they had."""
+    import re
+
+    out = []
+    for i, t in enumerate(titles):
+        bare = re.sub(r"^(?:[一二三四五六七八九十]+、|\d+\. )", "", t)
+        out.append(f"{_ZH_NUM[i]}、{bare}" if lang == "zh" else f"{i + 1}. {bare}")
+    return out
+
+
+def _yes(v: Any, w: dict[str, Any]) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return "–"
+    return w["yes"] if bool(v) else w["no"]
+
+
+def _comparison(tables: dict[str, pd.DataFrame], lang: str, max_communities: int) -> str:
+    """The plan-comparison section: the headline before/after, the edits, the communities."""
+    w = _WP[lang]
+    head = tables["compare"]
+    edits = tables.get("compare_edits", pd.DataFrame())
+    comm = tables.get("compare_communities", pd.DataFrame())
+    counts = edits["action"].value_counts().to_dict() if len(edits) else {}
+    kinds = ", ".join(f"{w['kinds'][a]} {counts[a]}" for a in w["kinds"] if a in counts)
+    out = [f"<p>{html_text(w['intro'].format(n=len(edits), kinds=kinds))}</p>"]
+    rows = []
+    for _, r in head.loc[head["target_group"].astype(bool)].iterrows():
+        cat = std.CATEGORIES[str(r["category"])]
+        label = cat.label_zh if lang == "zh" else cat.label_en
+        grp = "60plus" if cat.target_group == "pop_60plus" else "0to3"
+        ch = r["change_coverage"]
+        pp = "–" if ch is None or not math.isfinite(float(ch)) else \
+            w["pp"].format(v=100 * float(ch))
+        cls = "met" if math.isfinite(float(ch)) and ch > 1e-12 else (
+            "short" if math.isfinite(float(ch)) and ch < -1e-12 else "")
+        rows.append(f"<tr><td>{label}: {w['cov'].format(grp=w[grp], t=f'{r.threshold_min:g}')}"
+                    f'</td><td class="n">{_pct(r["before_coverage"])}</td>'
+                    f'<td class="n">{_pct(r["after_coverage"])}</td>'
+                    f'<td class="n"><span class="{cls}">{pp}</span></td>'
+                    f'<td class="n">{_num(r["change_covered_people"])}</td></tr>')
+    out.append("<table><tr>" + "".join(f"<th>{w[k]}</th>" for k in (
+        "ind", "before", "after", "change", "people")) + "</tr>" + "".join(rows) + "</table>")
+    if len(edits):
+        erows = []
+        for _, r in edits.iterrows():
+            ecat = std.CATEGORIES.get(str(r.get("category")))
+            label = (ecat.label_zh if lang == "zh" else ecat.label_en) if ecat else ""
+            erows.append(f'<tr><td class="n">{_num(r.get("plan_row"))}</td>'
+                         f"<td>{w['kinds'].get(str(r['action']), html_text(r['action']))}</td>"
+                         f"<td>{html_text(r.get('name'))} ({html_text(r.get('facility_id'))})"
+                         f"</td><td>{html_text(label)}</td>"
+                         f'<td class="n">{_num(r.get("before_capacity"))} → '
+                         f'{_num(r.get("after_capacity"))}</td></tr>')
+        out.append(f"<h3>{w['edits']}</h3><table><tr>" + "".join(
+            f"<th>{w[k]}</th>" for k in ("row", "action", "name")) + "<th></th>"
+            + f"<th>{w['cap']}</th></tr>" + "".join(erows) + "</table>")
+    out.append(f"<h3>{w['comm']}</h3>")
+    changed = comm.loc[comm["change_coverage"].abs() > 1e-9] if len(comm) else comm
+    if len(changed) == 0:
+        out.append(f"<p>{w['none']}</p>")
+        return "".join(out)
+    top = changed.assign(_a=changed["change_coverage"].abs()).sort_values(
+        "_a", ascending=False, kind="stable").head(max_communities)
+    crows = []
+    for _, r in top.iterrows():
+        cat = std.CATEGORIES[str(r["category"])]
+        ch = float(r["change_coverage"])
+        cls = "met" if ch > 0 else "short"
+        crows.append(f"<tr><td>{html_text(r['community_name'])}</td>"
+                     f"<td>{cat.label_zh if lang == 'zh' else cat.label_en}</td>"
+                     f'<td class="n">{_pct(r["before_coverage"])}</td>'
+                     f'<td class="n">{_pct(r["after_coverage"])}</td>'
+                     f'<td class="n"><span class="{cls}">{w["pp"].format(v=100 * ch)}</span></td>'
+                     f"<td>{_yes(r['before_target_met'], w)} → "
+                     f"{_yes(r['after_target_met'], w)}</td></tr>")
+    out.append("<table><tr>" + "".join(f"<th>{x}</th>" for x in (
+        w["community"], "", w["before"], w["after"], w["change"], w["met"])) + "</tr>"
+        + "".join(crows) + "</table>")
+    return "".join(out)
+
+
 def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, Any], *,
                 lang: str = "zh", figures: Path | None = None, coords_out: str | None = None,
-                max_communities: int = 40, gaps_per_category: int = 10) -> str:
+                max_communities: int = 40, gaps_per_category: int = 10,
+                comparison: dict[str, pd.DataFrame] | None = None) -> str:
     """The district report as one self-contained HTML page (prints to A4 from a browser).
 
     Parameters
@@ -438,6 +548,11 @@ def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, A
         Communities listed (those furthest from the target first); the rest are counted.
     gaps_per_category
         Largest gaps listed per category.
+    comparison
+        The tables of a plan comparison (:func:`care15.compare.compare_tables`: ``compare``,
+        ``compare_communities``, ``compare_edits``): the report is then of the district
+        after the plan, with a section after the findings (方案对比 / Plan comparison) giving
+        the coverage before and after, the edits and the communities that changed most.
 
     Returns
     -------
@@ -473,22 +588,27 @@ def report_html(result: CoverageResult, scenario: Scenario, summary: dict[str, A
     if isinstance(cs, dict) and cs.get("compounds"):
         w = {**w, **{k: _WC[lang][k] for k in ("notes", "method")}}
         compound_part = [f"<h2>{_WC[lang]['compounds']}</h2>", _compounds(cs, summary, lang)]
+    sections: list[tuple[str, str]] = [("headline", _headline(summary, scenario, lang))]
+    if comparison is not None:
+        sections.append(("plan", _comparison(comparison, lang, 15)))
+    sections += [
+        ("figures", f"<p>{w['map_link']}</p>"
+         + _figures(figures, tuple(summary["categories"]), lang)),
+        ("communities", _communities(result.communities, summary, lang, max_communities)),
+        ("gaps", _gaps(result.gaps, summary, lang, gaps_per_category, coords_out))]
+    if compound_part:
+        sections.append(("compounds", compound_part[1]))
+    sections += [("notes", _notes(summary, lang)), ("method", _method(summary, scenario, lang))]
+    titles = {**w, "plan": _WP[lang]["title"], "compounds": _WC[lang]["compounds"]}
+    numbered = _numbered([titles[k] for k, _ in sections], lang)
     parts = [
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><title>{html_text(name)} · {w["title"]}</title>'
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{w['title']}</h1>",
         f'<p class="sub">{w["study"]}: {html_text(name)} · {w["attr"]}</p>',
-        f"<h2>{w['headline']}</h2>", _headline(summary, scenario, lang),
-        f"<h2>{w['figures']}</h2><p>{w['map_link']}</p>",
-        _figures(figures, tuple(summary["categories"]), lang),
-        f"<h2>{w['communities']}</h2>",
-        _communities(result.communities, summary, lang, max_communities),
-        f"<h2>{w['gaps']}</h2>",
-        _gaps(result.gaps, summary, lang, gaps_per_category, coords_out),
-        *compound_part,
-        f"<h2>{w['notes']}</h2>", _notes(summary, lang),
-        f"<h2>{w['method']}</h2>", _method(summary, scenario, lang),
+        *[x for t, (_, body) in zip(numbered, sections, strict=True)
+          for x in (f"<h2>{t}</h2>", body)],
         "</body></html>",
     ]
     return "\n".join(parts)

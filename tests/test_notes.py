@@ -597,6 +597,60 @@ ERROR_EXAMPLES = [
     ("argument -q/--quiet: ignored explicit argument 'x'", "忽略了多余的参数值 'x'"),
     # a key leading a known problem
     ("f.csv: 3 rows in 'x' column: file not found", "f.csv: 3 rows in 'x' column: 找不到文件"),
+    # plan files (care15 compare: planfile.py)
+    ("cannot use the plan file:", "无法使用方案文件:"),
+    ("p.csv: plan file not found", "p.csv: 找不到方案文件"),
+    ("p.csv: the plan file is empty; give a header row and one row per edit (操作/action, "
+     "设施编号/facility_id, 类别/category, 经度/lon, 纬度/lat, 规模/capacity)", "方案文件为空"),
+    ("p.csv: the plan file has no edits (no data rows); give one row per edit under the header",
+     "方案文件中没有变更"),
+    ("p.csv: no action column (looked for action, 操作, 动作); columns are ['名称', '经度']",
+     "找不到操作列"),
+    ("p.csv: row 2, column '操作' (A): unknown action '拆掉'; use add, move, remove or resize "
+     "(新增, 迁移, 撤销, 调整规模)", "p.csv: 第 2 行, 列 '操作'(第 A 列): 未知的操作 '拆掉'"),
+    ("p.csv: row 10, column 'action': no action; use add, move, remove or resize (新增, 迁移, "
+     "撤销, 调整规模)", "第 10 行, 列 'action': 没有操作"),
+    ("p.csv: row 8, column '类别' (C): '学校' names no category or facility kind; use "
+     "养老/elderly, 托育/childcare or a sub-type such as 养老院, 日间照料中心, 托育机构, 幼儿园",
+     "'学校' 不是已知的类别或设施种类"),
+    ("p.csv: row 3, column '类别' (C): an add needs a category; give 养老/elderly or "
+     "托育/childcare (or a sub-type such as 养老院, 幼儿园)", "新增须给出类别"),
+    ("p.csv: row 4, column '经度' (E): the coordinate is not a number; give longitude and "
+     "latitude in degrees", "坐标不是数字"),
+    ("p.csv: row 5: a move needs coordinates but the file has no longitude/latitude columns "
+     "(经度/纬度, lon/lat)", "第 5 行: 迁移须给出坐标, 但文件中没有经度/纬度列"),
+    ("p.csv: row 6, column '经度' (E): an add needs coordinates; give longitude and latitude "
+     "(columns '经度' and '纬度')", "新增须给出坐标; 请填写经度和纬度(列 '经度' 和 '纬度')"),
+    ("p.csv: row 9, column '纬度' (F): longitude and latitude look swapped (60.17, 124.94); swap "
+     "the columns '经度' and '纬度'", "经度和纬度似乎填反了(60.17, 124.94)"),
+    ("p.csv: row 9, column 'lon' (D): (200, 95) are not longitude and latitude in degrees",
+     "(200, 95) 不是以度为单位的经纬度"),
+    ("p.csv: row 9, column '床位' (G): the capacity is not a number; give beds (床位) or places "
+     "(托位) as a number >= 0", "规模不是数字"),
+    ("p.csv: row 1, column '床位' (G): capacity -5 is negative; give beds (床位) or places (托位) "
+     "as a number >= 0", "规模 -5 为负数"),
+    ("p.csv: row 5, column 'capacity': a resize needs the new capacity; give beds (床位) or "
+     "places (托位) in a capacity column (规模, 床位, 托位, capacity)", "调整规模须给出新的规模"),
+    ("p.csv: row 7, column '设施编号' (B): a remove needs the facility_id of the facility "
+     "(f<row> of the facility list, as facilities.csv of care15 analyze lists it)",
+     "撤销须给出设施编号 facility_id"),
+    ("p.csv: row 4, column '设施编号' (B): 'x1' is added again (first in row 3); give each new "
+     "facility its own id", "'x1' 被重复新增(首次在第 3 行)"),
+    ("p.csv: row 3, column 'facility_id' (B): 'f1' is already a facility (the facility list has "
+     "it); give the new facility another id, or leave the id empty", "'f1' 已是现有设施(设施清单中已有)"),
+    ("p.csv: row 2, column 'facility_id' (B): no facility 'f3' to move (an earlier row removes "
+     "it); use a facility_id of facilities.csv (care15 analyze writes it: f<row> for row <row> "
+     "of the list)", "没有可迁移的设施 'f3'(前面的行已撤销)"),
+    ("p.csv: row 4, column 'lon' (D): (116.400000, 39.900000) as wgs84 lies outside the street "
+     "network's area (lon 24.9352 to 24.9534, lat 60.1642 to 60.1791 in WGS-84); check the "
+     "coordinates and their system (--plan-crs wgs84)",
+     "按 wgs84 读取位于路网范围之外(WGS-84 经度 24.9352 至 24.9534"),
+    ("p.csv: row 1, column '经度' (E): (104.082345, 30.657890) as wgs84 is 512 m from the "
+     "nearest walkable street (more than 250 m): it would serve no one; read as gcj02 these "
+     "coordinates lie on the streets: pass --plan-crs gcj02",
+     "距最近的步行道路 512 米(超过 250 米): 不能服务任何居民; 按 gcj02 读取时这些坐标位于道路上: "
+     "请指定 --plan-crs gcj02"),
+    ("applying the plan", "应用方案"),
 ]
 
 
