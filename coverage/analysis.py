@@ -96,14 +96,14 @@ class CoverageResult:
 
 
 def _get_isochrones(self: CoverageResult) -> gpd.GeoDataFrame:
-    iso = self.__dict__.get("_isochrones")
+    iso = self.__dict__.get("isochrones")
     if iso is None and self.iso_builder is not None:
-        iso = self.__dict__["_isochrones"] = self.iso_builder()
+        iso = self.__dict__["isochrones"] = self.iso_builder()
     return iso
 
 
 def _set_isochrones(self: CoverageResult, value: gpd.GeoDataFrame | None) -> None:
-    self.__dict__["_isochrones"] = value
+    self.__dict__["isochrones"] = value
 
 
 # the isochrone polygons are made when first read (drawn or exported), not by analyze itself

@@ -380,7 +380,22 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
     cols = ["category", "threshold_min", "budget_m", "speed_mps", "area_km2", "geometry"]
 
     def one(a: CategoryAccess, f: np.ndarray) -> gpd.GeoDataFrame:
+        """One category's rows, through the cache when it is on.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The category's isochrone rows.
+        """
+
         def compute() -> gpd.GeoDataFrame:
+            """Vectorise the category's field at each threshold.
+
+            Returns
+            -------
+            geopandas.GeoDataFrame
+                One row per threshold.
+            """
             return gpd.GeoDataFrame(pd.DataFrame(_iso_rows(a, f), columns=cols),
                                     geometry="geometry", crs=crs)
 
@@ -395,6 +410,13 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
         return cached_field_isochrones(key, compute, cache_dir=cache_dir)
 
     def build() -> gpd.GeoDataFrame:
+        """Every category's rows.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The isochrone table.
+        """
         parts = [one(a, f) for a, f in snap]
         if not parts:
             return gpd.GeoDataFrame(pd.DataFrame({c: [] for c in cols}), geometry="geometry",

@@ -109,7 +109,9 @@ class PlanDiff:
 class Plan:
     """A base analysis and the edits made to its facilities (see the module notes).
 
-    Parameters
+    ``Plan(region, scenario)`` analyses the base at once.
+
+    Attributes
     ----------
     region
         The study area's layers (:func:`care15.region_from_scenario`).
@@ -119,9 +121,6 @@ class Plan:
         Progress on stderr while the base is analysed.
     cache
         On-disk cache for the cells' snap (see :func:`care15.analyze`).
-
-    Attributes
-    ----------
     base
         The analysis before any edit.
     edits

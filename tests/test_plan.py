@@ -150,7 +150,7 @@ def test_edits_in_gcj02_land_where_the_wgs84_point_is(demo_region):
     got = plan.facilities.set_index("facility_id").geometry[fid]
     # outside China GCJ-02 is WGS-84 itself; inside, the point is shifted back
     assert got.distance(shapely.Point(24.945, 60.165)) < 1e-9
-    x, y = care15.to_wgs84(np.array([116.39]), np.array([39.91]), "gcj02")
+    x, _ = care15.to_wgs84(np.array([116.39]), np.array([39.91]), "gcj02")
     assert abs(x[0] - 116.39) > 1e-4
 
 
