@@ -382,6 +382,13 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
     def one(a: CategoryAccess, f: np.ndarray) -> gpd.GeoDataFrame:
         """One category's rows, through the cache when it is on.
 
+        Parameters
+        ----------
+        a
+            The category's access.
+        f
+            Its field, as copied when the builder was made.
+
         Returns
         -------
         geopandas.GeoDataFrame
