@@ -454,10 +454,10 @@ class WalkNetwork:
         return shapely.STRtree(self.edge_geometry)
 
     @cached_property
-    def _entry_trees(self) -> dict[int, tuple[np.ndarray, shapely.STRtree]]:
-        """Edge indices and an STRtree for each class points may join."""
+    def _class_trees(self) -> dict[int, tuple[np.ndarray, shapely.STRtree]]:
+        """Edge indices and an STRtree for each entry class (:attr:`edge_entry`)."""
         out = {}
-        for k in (SNAP_STREET, SNAP_GRADE_SEPARATED, SNAP_SMALL_PIECE):
+        for k in (SNAP_STREET, SNAP_GRADE_SEPARATED, SNAP_SMALL_PIECE, SNAP_NO_ENTRY):
             idx = np.flatnonzero(self.edge_entry == k)
             if len(idx):
                 out[k] = (idx, shapely.STRtree(self.edge_geometry[idx]))
@@ -528,27 +528,32 @@ class WalkNetwork:
         finite = np.isfinite(x) & np.isfinite(y)
         md = None if not np.isfinite(max_access_m) else float(max_access_m)
         rows_f = np.flatnonzero(finite)
-        # the nearest edge of any kind: the answer without entry rules, and what the rules skip
-        (idx_in, idx_tree), dist = self._tree.query_nearest(
-            pts[finite], max_distance=md, all_matches=False, return_distance=True)
-        near_edge = np.full(n, -1, dtype=np.int64)
-        near_d = np.full(n, np.inf)
-        near_edge[rows_f[idx_in]] = idx_tree
-        near_d[rows_f[idx_in]] = dist
-        if not entry_rules:
+        if not entry_rules:  # the nearest edge of any kind
+            (idx_in, idx_tree), dist = self._tree.query_nearest(
+                pts[finite], max_distance=md, all_matches=False, return_distance=True)
+            near_edge = np.full(n, -1, dtype=np.int64)
+            near_edge[rows_f[idx_in]] = idx_tree
             return self._snapped(near_edge, x, y, access)
         best_e: dict[int, np.ndarray] = {}
         best_d: dict[int, np.ndarray] = {}
-        for k in (SNAP_STREET, SNAP_GRADE_SEPARATED, SNAP_SMALL_PIECE):
+        for k in (SNAP_STREET, SNAP_GRADE_SEPARATED, SNAP_SMALL_PIECE, SNAP_NO_ENTRY):
             e_k = np.full(n, -1, dtype=np.int64)
             d_k = np.full(n, np.inf)
-            if k in self._entry_trees:
-                eidx, tree = self._entry_trees[k]
+            if k in self._class_trees:
+                eidx, tree = self._class_trees[k]
                 (ii, tt), dd = tree.query_nearest(pts[finite], max_distance=md,
                                                 all_matches=False, return_distance=True)
                 e_k[rows_f[ii]] = eidx[tt]
                 d_k[rows_f[ii]] = dd
             best_e[k], best_d[k] = e_k, d_k
+        # the nearest edge of any kind (what the rules may skip): the nearest of the classes',
+        # each class queried once (one tree per class, no tree of every edge)
+        order = (SNAP_STREET, SNAP_GRADE_SEPARATED, SNAP_SMALL_PIECE, SNAP_NO_ENTRY)
+        d_all = np.column_stack([best_d[k] for k in order])
+        pick = np.argmin(d_all, axis=1)
+        near_d = d_all[np.arange(n), pick]
+        near_edge = np.column_stack([best_e[k] for k in order])[np.arange(n), pick]
+        near_edge[~np.isfinite(near_d)] = -1
         d0, d1, d2 = best_d[SNAP_STREET], best_d[SNAP_GRADE_SEPARATED], best_d[SNAP_SMALL_PIECE]
         # large pieces: at grade unless only a bridge/other level is nearer by > grade_extra_m
         use_street = np.isfinite(d0) & (d0 <= d1 + grade_extra_m)
