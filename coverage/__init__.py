@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "demo_scenario": "region",
     "region_from_scenario": "region",
     "Plan": "plan",
+    "PlanExplorer": "explorer",
     "PlanDiff": "plan",
     "plan_diff": "plan",
     "RunOptions": "pipeline",
@@ -81,8 +82,8 @@ _EXPORTS: dict[str, str] = {
 
 #: stage modules reachable as attributes (``care15.rates``)
 _MODULES = ("access", "analysis", "batch", "cache", "candidates", "chinacoords", "communities",
-            "category", "export", "figures", "gaps", "isochrones", "isofield", "maps", "network",
-            "pipeline", "plan", "rates",
+            "category", "explorer", "export", "figures", "gaps", "isochrones", "isofield", "maps",
+            "network", "pipeline", "plan", "rates",
             "region", "regions", "report", "scenario", "siting", "sources", "standards", "tiling")
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "InputError",
     "Plan",
     "PlanDiff",
+    "PlanExplorer",
     "Region",
     "RunOptions",
     "RunResult",
@@ -116,6 +118,7 @@ __all__ = [
     "communities_grid",
     "coverage_map",
     "demo_scenario",
+    "explorer",
     "export",
     "facilities_from_file",
     "facilities_from_osm",
@@ -192,6 +195,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         category,
         chinacoords,
         communities,
+        explorer,
         export,
         figures,
         gaps,
@@ -221,6 +225,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         communities_from_osm,
         communities_grid,
     )
+    from .explorer import PlanExplorer
     from .export import write_tables
     from .isochrones import isochrones as isochrones_from_facilities
     from .maps import coverage_map, save_map
