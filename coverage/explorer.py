@@ -67,6 +67,8 @@ __all__ = ["BAND_KEYS", "CellImage", "PlanExplorer", "band_index"]
 BAND_KEYS = ("beyond", "unreachable", "no_facility")
 #: Colour of a facility selected for removal or resizing.
 SELECTED_COLOUR = "#e41a1c"
+#: The panel's table cells.
+_TD = ' style="padding:2px 8px 2px 0;text-align:left"'
 #: How many community rows the panel lists.
 TABLE_ROWS = 12
 
@@ -287,7 +289,7 @@ def _icon_url(fill: str, edge: str, square: bool, size: int) -> str:
 
 
 def _zoom_for(bounds: tuple[tuple[float, float], tuple[float, float]],
-              width_px: int = 760, height_px: int = 560) -> int:
+              width_px: int = 800, height_px: int = 560) -> int:
     """The largest web-map zoom at which ``bounds`` fit a map of that many pixels."""
     (s, w), (n, e) = bounds
 
@@ -389,7 +391,9 @@ class PlanExplorer:
             tiles = L.basemaps.OpenStreetMap.Mapnik
         elif basemap is not None:
             raise InputError(f"basemap must be 'osm' or None, not {basemap!r}")
-        self.map = L.Map(center=((s + n) / 2, (w + e) / 2), zoom=_zoom_for(self._image.bounds),
+        h_px = int(height[:-2]) if height.endswith("px") and height[:-2].isdigit() else 560
+        self.map = L.Map(center=((s + n) / 2, (w + e) / 2),
+                         zoom=_zoom_for(self._image.bounds, height_px=h_px - 40),
                          basemap=tiles, scroll_wheel_zoom=True,
                          layout=W.Layout(height=height, width="100%"))
         if basemap is None:  # no tile layer at all: nothing to fetch
@@ -470,6 +474,7 @@ class PlanExplorer:
 
     def _on_category(self, change: dict[str, Any]) -> None:
         self.category = str(change["new"])
+        self._sync_markers()
         self._redraw(self.plan.result())
 
     # -- edits -------------------------------------------------------------------------------
@@ -729,10 +734,12 @@ class PlanExplorer:
                                          fac["name"], ll, strict=True):
                 seen.add(fid)
                 icon = self._icon(str(cat), fid not in base, fid == self._selected)
+                # the other category's facilities stay draggable but step back
+                opacity = 1.0 if cat == self.category or fid == self._selected else 0.5
                 loc = [round(float(p.y), 7), round(float(p.x), 7)]
                 mk = self.markers.get(fid)
                 if mk is None:
-                    mk = L.Marker(location=loc, draggable=True, icon=icon,
+                    mk = L.Marker(location=loc, draggable=True, icon=icon, opacity=opacity,
                                   title=f"{name} ({fid})")
                     mk.observe(lambda ch, f=fid: self._on_move(f, ch), names="location")
                     mk.on_click(lambda f=fid, **ev: self._on_marker_click(f, **ev))
@@ -741,6 +748,8 @@ class PlanExplorer:
                 else:
                     if mk.icon is not icon:
                         mk.icon = icon
+                    if mk.opacity != opacity:
+                        mk.opacity = opacity
                     if not np.allclose(mk.location, loc, atol=1e-6):
                         mk.location = loc
             for fid in [f for f in self.markers if f not in seen]:
@@ -822,17 +831,17 @@ class PlanExplorer:
                     cells=len(lost), people=f"{lost[gcol].sum():,.0f}")))
         out.append("<br>" + html.escape(tr["edits"].format(n=len(self.plan.edits))) + "</div>")
         # every category and threshold, target groups
-        head = "".join(f"<th>{html.escape(tr['threshold'].format(t=tlabel(t)))}</th>"
+        head = "".join(f"<th{_TD}>{html.escape(tr['threshold'].format(t=tlabel(t)))}</th>"
                        for t in self._thresholds)
         body = []
         for cat in rows["category"].unique():
             r = rows[rows["category"] == cat].sort_values("threshold_min")
             cells_ = "".join(
-                f"<td>{100 * b:.1f}% → {100 * a:.1f}%</td>"
+                f"<td{_TD}>{100 * b:.1f}% → {100 * a:.1f}%</td>"
                 for b, a in zip(r["before"], r["after"], strict=True))
-            body.append(f"<tr><td>{html.escape(self._cat_label(str(cat)))}</td>{cells_}</tr>")
+            body.append(f"<tr><td{_TD}>{html.escape(self._cat_label(str(cat)))}</td>{cells_}</tr>")
         out.append('<table class="c15-rates" style="border-collapse:collapse;margin-top:6px">'
-                   f"<tr><th></th>{head}</tr>{''.join(body)}</table>")
+                   f"<tr><th{_TD}></th>{head}</tr>{''.join(body)}</table>")
         return "".join(out)
 
     def community_rows(self, diff: PlanDiff | None = None) -> pd.DataFrame:
@@ -874,13 +883,13 @@ class PlanExplorer:
             style = ' style="background:#e6f5d0"' if r.changed and r.change > 0 else (
                 ' style="background:#fde0dd"' if r.changed else "")
             ch = f"{100 * r.change:+.1f}" if r.changed else ""
-            rows.append(f"<tr{style}><td>{html.escape(str(r.community_name))}</td>"
-                        f"<td>{pct(r.before)}</td><td>{pct(r.after)}</td><td>{ch}</td>"
-                        f"<td>{met(r.target_met_after)}</td></tr>")
+            rows.append(f"<tr{style}><td{_TD}>{html.escape(str(r.community_name))}</td>"
+                        f"<td{_TD}>{pct(r.before)}</td><td{_TD}>{pct(r.after)}</td>"
+                        f"<td{_TD}>{ch}</td><td{_TD}>{met(r.target_met_after)}</td></tr>")
         more = (f'<div style="color:#666">{html.escape(tr["more"].format(n=len(t) - TABLE_ROWS))}'
                 "</div>" if len(t) > TABLE_ROWS else "")
         n_changed = int(t["changed"].sum())
-        head = "".join(f"<th>{html.escape(tr[k])}</th>"
+        head = "".join(f"<th{_TD}>{html.escape(tr[k])}</th>"
                        for k in ("community", "before", "after", "change", "met"))
         return (f'<div class="c15-communities"><b>{html.escape(tr["changed"].format(n=n_changed))}'
                 '</b><table style="border-collapse:collapse;width:100%;font-size:0.9em">'
