@@ -15,9 +15,10 @@ what was added, move back, re-add what was removed, restore a capacity), so it c
 and the plan's edit log keeps both.
 
 The cells are drawn as one PNG image (an ipyleaflet ``ImageOverlay`` with a ``data:`` URL) on
-a pixel grid in Web Mercator, the map's projection, so a city of 100,000 cells redraws in a few
-milliseconds and the browser holds one image rather than 100,000 polygons. Which cell each pixel
-shows is worked out once (the cells do not move); a redraw only recolours.
+a pixel grid in Web Mercator, the map's projection: the browser holds one image rather than
+100,000 polygons. Which cell each pixel shows is worked out once (the cells do not move; about
+0.5 s for 100,000 cells on a 2,000-pixel image); a redraw only recolours and encodes the PNG
+(about 0.1 s for 100,000 cells).
 
 ipyleaflet and ipywidgets are optional (``pip install care15[explorer]``): they are imported
 when a :class:`PlanExplorer` is made, not with :mod:`care15`. Without a network the basemap
@@ -152,6 +153,37 @@ def _hex_rgb(colour: str) -> tuple[int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
 
 
+def _pixel_centres(crs: Any, x0: float, y1: float, px: float, nx: int, ny: int,
+                   step: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The image's pixel centres in ``crs``: exact on every ``step``-th pixel, bilinear between.
+
+    Over a city the Web Mercator → UTM mapping is smooth: between lattice points 8 pixels
+    apart the interpolation is off by far less than a millimetre, and 64 times fewer points go
+    through pyproj.
+    """
+    from pyproj import Transformer
+    from scipy import sparse
+
+    kx, ky = np.arange(0, nx + step, step), np.arange(0, ny + step, step)
+    lx = x0 + (kx + 0.5) * px
+    ly = y1 - (ky + 0.5) * px
+    to_m = Transformer.from_crs(3857, crs, always_xy=True)
+    LX, LY = (np.asarray(v) for v in to_m.transform(*np.meshgrid(lx, ly)))
+
+    def weights(n: int, m: int) -> sparse.csr_matrix:
+        # (n pixels × m lattice points): each pixel between its two lattice neighbours
+        i = np.arange(n)
+        k, f = np.divmod(i, step)
+        f = f / step
+        return sparse.csr_matrix((np.r_[1 - f, f], (np.r_[i, i], np.r_[k, k + 1])),
+                                 shape=(n, m))
+
+    wr, wc = weights(ny, len(ky)), weights(nx, len(kx))
+    X = np.asarray((wc @ (wr @ LX).T).T)
+    Y = np.asarray((wc @ (wr @ LY).T).T)
+    return X, Y
+
+
 class CellImage:
     """Which cell each pixel of a Web-Mercator image shows, worked out once.
 
@@ -186,9 +218,11 @@ class CellImage:
         b = cells.geometry.bounds.to_numpy()
         w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
         res = float(np.median(np.maximum(w, h)))
-        merc = cells.geometry.to_crs(3857)
-        mb = np.asarray(merc.total_bounds, dtype=float)
-        lat_c = float(cells.geometry.to_crs(4326).total_bounds[[1, 3]].mean())
+        tb = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+        mb = np.asarray(Transformer.from_crs(cells.crs, 3857, always_xy=True).transform_bounds(
+            *tb, densify_pts=41), dtype=float)
+        lat_c = float(np.mean(Transformer.from_crs(cells.crs, 4326, always_xy=True)
+                              .transform_bounds(*tb, densify_pts=41)[1::2]))
         # Web Mercator stretches ground metres by 1 / cos(latitude)
         px = res / pixels_per_cell / np.cos(np.radians(lat_c))
         px = max(px, max(mb[2] - mb[0], mb[3] - mb[1]) / max_pixels)
@@ -206,12 +240,9 @@ class CellImage:
         if square:
             lut = np.full((int(iy.max()) + 1, int(ix.max()) + 1), -1, dtype=np.int32)
             lut[iy.astype(np.int64), ix.astype(np.int64)] = np.arange(len(cells), dtype=np.int32)
-            cx = x0 + (np.arange(nx) + 0.5) * px
-            cy = y1 - (np.arange(ny) + 0.5) * px
-            to_m = Transformer.from_crs(3857, cells.crs, always_xy=True)
-            X, Y = to_m.transform(*np.meshgrid(cx, cy))
-            jx = np.floor((np.asarray(X) - gx0) / res)
-            jy = np.floor((np.asarray(Y) - gy0) / res)
+            X, Y = _pixel_centres(cells.crs, x0, y1, px, nx, ny)
+            jx = np.floor((X - gx0) / res)
+            jy = np.floor((Y - gy0) / res)
             ok = (jx >= 0) & (jy >= 0) & (jx < lut.shape[1]) & (jy < lut.shape[0])
             index = np.full((ny, nx), -1, dtype=np.int32)
             index[ok] = lut[jy[ok].astype(np.int64), jx[ok].astype(np.int64)]
@@ -219,6 +250,7 @@ class CellImage:
             from rasterio.features import rasterize
             from rasterio.transform import from_origin
 
+            merc = cells.geometry.to_crs(3857)
             index = rasterize(zip(merc.to_numpy(), range(len(cells)), strict=True),
                               out_shape=(ny, nx), transform=from_origin(x0, y1, px, px),
                               fill=-1, dtype="int32")

@@ -265,3 +265,18 @@ def test_explorer_shows_as_a_widget(demo):
         PlanExplorer(plan, "schools")
     with pytest.raises(InputError, match="lang"):
         PlanExplorer(plan, lang="fr")
+
+
+def test_pixel_centres_interpolate_the_projection_to_well_under_a_metre():
+    from pyproj import Transformer
+
+    from care15.explorer import _pixel_centres
+
+    # a 30 km city image at 15 m pixels, over Chengdu's UTM zone
+    x0, y1, px, nx, ny = 11_560_000.0, 3_620_000.0, 15.0, 2000, 1990
+    X, Y = _pixel_centres("EPSG:32648", x0, y1, px, nx, ny)
+    rng = np.random.default_rng(1)
+    r, c = rng.integers(0, ny, 500), rng.integers(0, nx, 500)
+    ex, ey = Transformer.from_crs(3857, 32648, always_xy=True).transform(
+        x0 + (c + 0.5) * px, y1 - (r + 0.5) * px)
+    assert np.abs(X[r, c] - ex).max() < 0.01 and np.abs(Y[r, c] - ey).max() < 0.01
