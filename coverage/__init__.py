@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "demo_scenario": "region",
     "region_from_scenario": "region",
     "Plan": "plan",
+    "PlanExplorer": "explorer",
     "PlanDiff": "plan",
     "plan_diff": "plan",
     "read_plan": "planfile",
@@ -83,8 +84,8 @@ _EXPORTS: dict[str, str] = {
 
 #: stage modules reachable as attributes (``care15.rates``)
 _MODULES = ("access", "analysis", "batch", "cache", "candidates", "chinacoords", "communities",
-            "category", "compare", "export", "figures", "gaps", "isochrones", "isofield", "maps", "network",
-            "pipeline", "plan", "planfile", "rates",
+            "category", "compare", "explorer", "export", "figures", "gaps", "isochrones",
+            "isofield", "maps", "network", "pipeline", "plan", "planfile", "rates",
             "region", "regions", "report", "scenario", "siting", "sources", "standards", "tiling")
 
 __all__ = [
@@ -94,6 +95,7 @@ __all__ = [
     "InputError",
     "Plan",
     "PlanDiff",
+    "PlanExplorer",
     "Region",
     "RunOptions",
     "RunResult",
@@ -119,6 +121,7 @@ __all__ = [
     "compare",
     "coverage_map",
     "demo_scenario",
+    "explorer",
     "export",
     "facilities_from_file",
     "facilities_from_osm",
@@ -199,6 +202,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         chinacoords,
         communities,
         compare,
+        explorer,
         export,
         figures,
         gaps,
@@ -230,6 +234,7 @@ if TYPE_CHECKING:  # the names as mypy and editors see them
         communities_grid,
     )
     from .compare import run_compare
+    from .explorer import PlanExplorer
     from .export import write_tables
     from .isochrones import isochrones as isochrones_from_facilities
     from .maps import coverage_map, save_map

@@ -614,11 +614,169 @@ SITES = [
              "                          slow.targets.coverage_threshold_min]})"),
 ]
 
+EXPLORER = [
+    ("md", "# 4 · 在地图上做方案:点击新增、拖动迁移 · What-if on the map: click to add, drag to "
+           "move\n\n"
+           "规划人员常问:在这里加一处养老站点,覆盖率会升多少?把那处托育点搬到街对面呢?"
+           "`care15.Plan` 记住一次分析,只重算一处修改能影响到的部分;`PlanExplorer` 把它放到"
+           "一张交互地图上:选“点击新增”后在地图上点一下就新增一处设施,拖动标记就迁移,选中标记"
+           "后可以撤销或调整规模;网格颜色、总体覆盖率和社区表随之更新。先用内置的赫尔辛基演示,"
+           "再用 `../shared/data` 中成都中心城区的真实 OSM 数据(没有这份数据时跳过)。\n\n"
+           "Planners ask: how much does the rate rise with an elderly-care point here? And if that "
+           "childcare point moved across the street? `care15.Plan` keeps one analysis and redoes "
+           "only what an edit can reach; `PlanExplorer` puts it on an interactive map: with the "
+           "*click to add* tool a click adds a facility, dragging a marker moves it, a selected "
+           "marker can be removed or resized, and the cell colours, the headline rates and the "
+           "community table follow. First the embedded Helsinki demo, then the real OSM extract "
+           "of central Chengdu in `../shared/data` (skipped when it is absent).\n\n"
+           "Map data © OpenStreetMap contributors (ODbL)."),
+    ("md", HELPERS_MD),
+    ("code", HELPERS + "\n"
+             "import re\n\n"
+             "from IPython.display import display\n\n"
+             "from care15.explorer import PlanExplorer\n\n\n"
+             "def rates(ex):\n"
+             "    \"\"\"面板上的覆盖率(%) / the panel's rates (%).\"\"\"\n"
+             "    h = ex.headline_rows()\n"
+             "    return pd.DataFrame({'服务类别 category': h['category'].map(\n"
+             "                             lambda c: CATEGORIES[c].label_zh),\n"
+             "                         '阈值(分钟) min': h['threshold_min'].astype(int),\n"
+             "                         '现状(%) now': (100 * h['before']).round(1),\n"
+             "                         '方案(%) plan': (100 * h['after']).round(1),\n"
+             "                         '变化(百分点) pp': (100 * h['change']).round(1)})\n\n\n"
+             "def communities(ex, n=6):\n"
+             "    \"\"\"面板上的社区表 / the panel's community table.\"\"\"\n"
+             "    t = ex.community_rows().head(n)\n"
+             "    return pd.DataFrame({'社区 community': t['community_name'],\n"
+             "                         '现状(%) now': (100 * t['before'].astype(float)).round(1),\n"
+             "                         '方案(%) plan': (100 * t['after'].astype(float)).round(1),\n"
+             "                         '方案达标 met': t['target_met_after'],\n"
+             "                         '有变化 changed': t['changed']})\n\n\n"
+             "sc = c15.demo_scenario()\n"
+             "region = c15.region_from_scenario(sc)\n"
+             "print('care15', c15.__version__, '·', sc.area.name)"),
+    ("md", "## 1 · 方案对象 · The plan object\n\n"
+           "`Plan(region, sc)` 先做一次完整分析(“现状”),之后每次修改只重算被修改的那一类服务,"
+           "`plan.result()` 与对修改后的设施表重新运行 `analyze` 的结果相同。`plan.diff()` 给出"
+           "现状与方案的对比:总体覆盖率、社区表和覆盖状态改变的网格。\n\n"
+           "`Plan(region, sc)` analyses the area once (the *base*); each edit then redoes only the "
+           "category it touches, and `plan.result()` equals `analyze` run on the edited facility "
+           "list. `plan.diff()` compares the base with the plan: headline rates, the community "
+           "table and the cells whose coverage changed."),
+    ("code", "plan = c15.Plan(region, sc)\n"
+             "tidy(c15.summary_table(plan.base).query('target_group')[\n"
+             "    ['category', 'threshold_min', 'residents', 'share']])"),
+    ("md", "## 2 · 交互地图 · The interactive map\n\n"
+           "网格按到最近设施的步行分钟着色(与静态地图、图表同一套颜色),整张网格画成一张图片,"
+           "所以十万个网格的城市也能流畅重绘。右侧:服务类别、工具(“选择 / 拖动”或“点击新增”)、"
+           "选中设施的规模和“撤销设施”“撤回上一步”按钮,下面是目标人群各阈值的覆盖率(现状 → "
+           "方案)和社区表(覆盖率有变化的社区排在前面)。没有网络时底图瓦片加载不出来,"
+           "网格和标记照常显示。\n\n"
+           "Cells are coloured by walking minutes to the nearest facility (the colours of the "
+           "static maps and charts), drawn as one image, so a city of 100,000 cells redraws "
+           "smoothly. On the right: the category, the tool (*select / drag* or *click to add*), "
+           "the selected facility's capacity, the *remove* and *undo* buttons, then the target "
+           "group's rate at each threshold (now → plan) and the community table (communities "
+           "whose rate changed first). Without a network the basemap tiles do not load; the "
+           "cells and markers still show."),
+    ("code", "ex = PlanExplorer(plan, 'elderly', lang='zh')\nex"),
+    ("md", "## 3 · 同样的操作也可以用代码完成 · The same edits from code\n\n"
+           "地图上的每个动作都对应一个方法:`ex.click(lat, lon)` 就是用“点击新增”工具点一下地图,"
+           "`ex.move(id, lat, lon)` 就是拖动标记,`ex.select(id)` 加 `ex.remove_selected()` 就是"
+           "选中后按“撤销设施”,`ex.undo()` 撤回上一步。这里在养老服务排名第一的缺口中心新增一处"
+           "站点,上面的地图随之更新。\n\n"
+           "Each action on the map has a method: `ex.click(lat, lon)` is a click with the *click "
+           "to add* tool, `ex.move(id, lat, lon)` drags a marker, `ex.select(id)` then "
+           "`ex.remove_selected()` removes it, `ex.undo()` takes back the last edit. Here a new "
+           "point goes to the centre of the worst elderly-care gap; the map above follows."),
+    ("code", "gap = plan.base.gaps.query(\"category == 'elderly'\").iloc[0]\n"
+             "fid = ex.click(gap['centroid_lat'], gap['centroid_lon'])\n"
+             "print(re.sub('<[^>]+>', '', ex.status.value))\n"
+             "rates(ex)"),
+    ("code", "ex.move(fid, gap['centroid_lat'] + 0.001, gap['centroid_lon'])\n"
+             "print(re.sub('<[^>]+>', '', ex.status.value))\n"
+             "communities(ex)"),
+    ("md", "## 4 · 载入建议新址再修改 · Loading suggested sites, then editing them\n\n"
+           "`suggest_sites` 给出的建议新址可以整批载入方案(`ex.load_sites`),之后和其他设施一样"
+           "可以拖动、撤销。载入后的覆盖率就是建议表最后一处的累计覆盖率;把某一处挪到实际可用的"
+           "房子上,就能立刻看到代价。\n\n"
+           "The sites `suggest_sites` proposes load into the plan as one batch "
+           "(`ex.load_sites`) and can then be dragged or removed like any facility. After loading, "
+           "the rate is the suggestion's last cumulative coverage; move a site to a building that "
+           "is really available and see the cost at once."),
+    ("code", "from care15.siting import suggest_sites\n\n"
+             "ex.undo()\n"
+             "ex.undo()  # back to the base: the click and the drag are undone\n"
+             "sug = suggest_sites(plan.result(), region.network, sc, 'elderly', n_sites=3)\n"
+             "ids = ex.load_sites(sug)\n"
+             "print('建议累计覆盖率 suggested cumulative coverage:',\n"
+             "      f\"{100 * sug.sites['cumulative_coverage'].iloc[-1]:.1f}%\")\n"
+             "rates(ex)"),
+    ("code", "ex.select(ids[-1])\n"
+             "ex.remove_selected()  # the third site is not available after all\n"
+             "edits = pd.DataFrame(plan.edits)[['action_zh', 'action', 'facility_id', 'category',\n"
+             "                                  'lon', 'lat']]\n"
+             "tidy(edits)"),
+    ("md", "## 5 · 成都中心城区 · Central Chengdu\n\n"
+           "OSM 里成都这一片没有标注养老设施,只有几处幼儿园,所以养老服务的网格全是灰色"
+           "(“无该类设施”)。先载入 5 处建议的养老站点,再在地图上调整。常住人口 25 万是演示用的"
+           "假设。\n\n"
+           "OSM maps no elderly care in this part of Chengdu, only a few kindergartens, so every "
+           "cell is grey for elderly care (*no facility of this kind*). Load 5 suggested "
+           "elderly-care points, then adjust them on the map. The 250,000 residents are an "
+           "assumption for the demonstration."),
+    ("code", "import os\n\n"
+             "from care15.scenario import Area, Inputs, Scenario\n\n"
+             "shared = Path(os.environ.get('CARE15_SHARED_DATA', '../../shared/data'))\n"
+             "cd = shared / 'osm' / 'cn' / 'cn_chengdu_center_2018.osm.pbf'\n"
+             "cd_ex = None\n"
+             "if cd.is_file():\n"
+             "    cd_sc = Scenario(area=Area(name='成都中心城区(示例)', pbf=cd),\n"
+             "                     inputs=Inputs(total_population=250_000))\n"
+             "    cd_region = c15.region_from_scenario(cd_sc)\n"
+             "    cd_plan = c15.Plan(cd_region, cd_sc)\n"
+             "    cd_sug = suggest_sites(cd_plan.result(), cd_region.network, cd_sc, 'elderly',\n"
+             "                           n_sites=5)\n"
+             "    cd_ex = PlanExplorer(cd_plan, 'elderly', lang='zh', sites=cd_sug)\n"
+             "    print(cd_sc.area.name, '·', f'{len(cd_plan.base.cells):,}', '个网格 cells')\n"
+             "    print('。'.join(cd_sug.message_zh.split('。')[:2]))\n"
+             "else:\n"
+             "    print(f'{cd} 不存在,跳过成都 / not found: Chengdu skipped')"),
+    ("code", "cd_ex if cd_ex is not None else print('跳过 / skipped')"),
+    ("code", "if cd_ex is not None:\n"
+             "    cd_ex.sites_button.click()  # the \"载入建议新址\" button\n"
+             "    first = cd_plan.edits[0]['facility_id']\n"
+             "    lat, lon = cd_ex.markers[first].location\n"
+             "    cd_ex.move(first, lat + 0.002, lon + 0.002)  # then drag the first site\n"
+             "    print(re.sub('<[^>]+>', '', cd_ex.status.value))\n"
+             "    display(rates(cd_ex))\n"
+             "else:\n"
+             "    print('跳过 / skipped')"),
+    ("md", "## 6 · 在浏览器里使用 · In a browser (Voila)\n\n"
+           "笔记本里的地图需要一个运行中的内核。把本笔记本交给 Voila,就得到一个只有地图和面板、"
+           "没有代码的网页,适合在会上演示:`voila notebooks/04_what_if_explorer.ipynb`。"
+           "`benchmarks/render_explorer.py` 用 Voila 和无界面 Chromium 截取探索器的截图"
+           "(`notebooks/explorer_screenshot.png`),并测量一次修改的往返时间。\n\n"
+           "The map needs a running kernel. Voila turns this notebook into a web page with the "
+           "map and the panel and no code, for a meeting: `voila "
+           "notebooks/04_what_if_explorer.ipynb`. `benchmarks/render_explorer.py` takes the "
+           "explorer's screenshot with Voila and headless Chromium "
+           "(`notebooks/explorer_screenshot.png`) and times one edit's round trip."),
+    ("code", "rows = [('内置演示 demo', len(plan.base.cells), ex.last_seconds)]\n"
+             "if cd_ex is not None:\n"
+             "    rows.append(('成都 Chengdu', len(cd_plan.base.cells), cd_ex.last_seconds))\n"
+             "pd.DataFrame([{'区域 area': a, '网格 cells': f'{n:,}',\n"
+             "               '上一次修改往返(秒) last edit s': round(s, 2)} for a, n, s in rows])"),
+]
+
+
+BOOKS = (("01_quickstart.ipynb", QUICKSTART), ("02_your_district.ipynb", DISTRICT),
+         ("03_sites_and_what_if.ipynb", SITES), ("04_what_if_explorer.ipynb", EXPLORER))
+
 
 def main() -> None:
-    """Write the three notebooks."""
-    for name, cells in (("01_quickstart.ipynb", QUICKSTART), ("02_your_district.ipynb", DISTRICT),
-                        ("03_sites_and_what_if.ipynb", SITES)):
+    """Write the notebooks."""
+    for name, cells in BOOKS:
         nbf.write(nb(cells), HERE / name)
         print("wrote", name)
 

@@ -41,6 +41,10 @@ def _output_texts(cell) -> list[str]:
     return texts
 
 
+#: The output of an ipywidgets widget (the what-if explorer): live in a kernel or Voila.
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
 def _is_map(text: str) -> bool:
     return text.startswith("<div><iframe srcdoc=")
 
@@ -80,9 +84,13 @@ def test_notebook_runs(path, tmp_path):
                 continue
             m = LONG_FLOAT.search(text)
             assert m is None, f"cell {i} prints an unrounded float: ...{text[m.start() - 60:m.end()]}"
-    # the map cells show the map with Leaflet embedded (no CDN): it works offline
+    # the map cells show the map with Leaflet embedded (no CDN): it works offline; the
+    # explorer notebook shows its map as a live widget instead
     maps = [t for c in code for t in _output_texts(c) if _is_map(t)]
-    assert maps, "no inline map"
+    widgets = [c for c in code if any(WIDGET in o.get("data", {}) for o in c.outputs)]
+    assert maps or widgets, "no inline map"
+    if any("PlanExplorer(" in c.source for c in code):
+        assert widgets, "the explorer is not shown"
     for t in maps:
         assert "L.map(" in t and "https://cdn" not in t and "unpkg.com" not in t
     for c in code:
@@ -110,13 +118,12 @@ def test_notebooks_are_generated_by_build():
     spec = importlib.util.spec_from_file_location("_nb_build", NB / "_build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    for name, cells in (("01_quickstart.ipynb", build.QUICKSTART),
-                        ("02_your_district.ipynb", build.DISTRICT),
-                        ("03_sites_and_what_if.ipynb", build.SITES)):
+    assert [name for name, _ in build.BOOKS] == [p.name for p in BOOKS]
+    for name, cells in build.BOOKS:
         stored = json.loads((NB / name).read_text(encoding="utf-8"))
         assert json.loads(nbformat.writes(build.nb(cells))) == stored, \
             f"{name} differs from notebooks/_build.py: edit _build.py and run it"
 
 
-def test_there_are_three_notebooks():
-    assert len(BOOKS) == 3
+def test_there_are_four_notebooks():
+    assert len(BOOKS) == 4
