@@ -529,8 +529,8 @@ class WalkNetwork:
         md = None if not np.isfinite(max_access_m) else float(max_access_m)
         rows_f = np.flatnonzero(finite)
         if not entry_rules:  # the nearest edge of any kind
-            (idx_in, idx_tree), dist = self._tree.query_nearest(
-                pts[finite], max_distance=md, all_matches=False, return_distance=True)
+            idx_in, idx_tree = self._tree.query_nearest(pts[finite], max_distance=md,
+                                                        all_matches=False)
             near_edge = np.full(n, -1, dtype=np.int64)
             near_edge[rows_f[idx_in]] = idx_tree
             return self._snapped(near_edge, x, y, access)
