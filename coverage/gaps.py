@@ -295,7 +295,10 @@ def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
     wm = cells[f"{category}_walk_min"].to_numpy()
     gap = ~(wm <= threshold_min) & (cells[grp].to_numpy() > 0)
     pos = np.flatnonzero(gap)
-    g = cells.iloc[pos].reset_index(drop=True)
+    use = [k for k in ("pop_total", "pop_60plus", "pop_0to3", f"{category}_walk_min",
+                       f"{category}_nearest_facility", "community_id", "community_name")
+           if k in cells.columns] + [cells.geometry.name]
+    g = cells[use].iloc[pos].reset_index(drop=True)  # only the columns the table needs
     with_sites = network is not None and cell_snap is not None and bool(speed_mps)
     budget = threshold_min * 60.0 * speed_mps if with_sites and speed_mps else 0.0
     if len(g) == 0:
