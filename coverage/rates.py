@@ -240,11 +240,6 @@ def counted_facilities(facilities: gpd.GeoDataFrame, category: str,
     return out
 
 
-def _rate(covered: pd.Series, total: pd.Series) -> pd.Series:
-    r = covered / total.where(total > 0)
-    return r.clip(0, 1)
-
-
 def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                     facilities: gpd.GeoDataFrame, scenario: Scenario, *,
                     method: str | None = None) -> gpd.GeoDataFrame:
@@ -403,12 +398,14 @@ def set_community_columns(comm: pd.DataFrame, cells: pd.DataFrame, groups: CellG
     ts = scenario.thresholds_min
     pop = {g: cells[col].to_numpy(dtype=float) for g, col in GROUPS.items()}
     block = np.column_stack([pop[g] * _shares(cells, c, t, method) for t in ts for g in GROUPS])
-    cov = groups.sums(block)
+    cov = np.nan_to_num(groups.sums(block), nan=0.0)
+    tot = {g: comm[col].to_numpy(dtype=float) for g, col in GROUPS.items()}
     k = 0
     for t in ts:
-        for g, col in GROUPS.items():
-            comm[f"{c}_cov{tlabel(t)}_{g}"] = _rate(
-                pd.Series(cov[:, k], index=comm.index).fillna(0.0), comm[col]).to_numpy()
+        for g in GROUPS:
+            with np.errstate(invalid="ignore"):
+                comm[f"{c}_cov{tlabel(t)}_{g}"] = np.clip(
+                    cov[:, k] / np.where(tot[g] > 0, tot[g], np.nan), 0, 1)
             k += 1
     fc = facilities.loc[facilities["category"] == c]
     if "counts_as_supply" in fc.columns:
