@@ -154,7 +154,14 @@ def _lattice(cells: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, float, fl
     if np.abs(fx - col).max() > 1e-7 or np.abs(fy - row).max() > 1e-7:
         return None
     col, row = col.astype(np.int64), row.astype(np.int64)
-    if len(np.unique(row * (col.max() + 1) + col)) != len(col):
+    key = row * (col.max() + 1) + col
+    if key.max() < 16 * len(key) + 4_000_000:  # one position per cell
+        seen = np.zeros(int(key.max()) + 1, dtype=bool)
+        seen[key] = True
+        distinct = int(seen.sum())
+    else:
+        distinct = len(np.unique(key))
+    if distinct != len(key):
         return None
     return col, row, x0, y0, side
 

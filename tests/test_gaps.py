@@ -174,6 +174,10 @@ def test_clusters_share_corners_and_rank_like_before():
     with pytest.raises(ValueError, match="one grid"):
         gap_clusters(off, "elderly", threshold_min=15, method="grid")
     assert gap_clusters(off, "elderly", threshold_min=15)["n_cells"].tolist() == [2, 3, 1]
+    dup = pd.concat([cells, cells.iloc[[3]]], ignore_index=True)  # two cells at one place
+    with pytest.raises(ValueError, match="one grid"):
+        gap_clusters(dup, "elderly", threshold_min=15, method="grid")
+    assert gap_clusters(dup, "elderly", threshold_min=15)["n_cells"].tolist() == [3, 3, 1]
     with pytest.raises(ValueError, match="method"):
         gap_clusters(cells, "elderly", threshold_min=15, method="raster")
 
