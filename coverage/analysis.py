@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,20 @@ from ._errors import InputError
 from ._progress import step
 from .access import NodeDistances
 from .category import CategoryAccess, category_access, field_grid, isochrone_builder
-from .gaps import gap_clusters, short_communities
+from .gaps import GAP_COLUMNS, GapPairs, gap_clusters, gap_table, short_communities
 from .network import Snapped, WalkNetwork
-from .rates import GROUPS, _group_key, cell_table, community_table, summary
+from .rates import (
+    GROUPS,
+    CellGroups,
+    _group_key,
+    _jsonable,
+    category_summary,
+    cell_table,
+    community_base,
+    covered_shares,
+    set_cell_columns,
+    set_community_columns,
+)
 from .region import Region
 from .scenario import Scenario
 
@@ -35,6 +46,7 @@ __all__ = [
     "analyze",
     "data_notes",
     "overlay_shares",
+    "refresh_tables",
     "summary_table",
     "supply_mask",
 ]
@@ -79,6 +91,10 @@ class CoverageResult:
         Where each cell centre joins the network.
     iso_builder
         Makes the isochrone table on first access (see :mod:`care15.isofield`).
+    gap_pairs
+        Per category, the pairs of gap cells within a walk of each other that the closing
+        sites were found from (:class:`care15.gaps.GapPairs`); :func:`refresh_tables` reuses
+        them. Empty when the gaps came from the on-disk cache or a tiled analysis.
     """
 
     cells: gpd.GeoDataFrame
@@ -91,6 +107,7 @@ class CoverageResult:
     notes: list[str] = field(default_factory=list)
     node_distances: dict[str, NodeDistances] = field(default_factory=dict, repr=False)
     cell_snap: Snapped | None = field(default=None, repr=False)
+    gap_pairs: dict[str, GapPairs] = field(default_factory=dict, repr=False)
     iso_builder: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False,
                                                                compare=False)
 
@@ -526,29 +543,71 @@ def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
                        sc.targets.coverage_threshold_min, overlay_share=overlay,
                        e2sfca_per_1000=e2)
     with step("community tables", verbose=verbose):
-        comm = community_table(cells, communities, facilities, sc)
-    empty = comm.loc[comm["pop_total"] <= 0, "community_name"].tolist()
-    if empty:
-        notes.append(f"{len(empty)} communities have no residents in the population data; "
-                     f"their rates are undefined (shown as n/a): {', '.join(map(str, empty[:5]))}"
-                     + ("…" if len(empty) > 5 else ""))
-    summ = summary(cells, comm, facilities, sc)
-    other = "overlay" if sc.analysis.coverage_method == "network" else "network"
-    comm_other = community_table(cells, communities, facilities, sc, method=other)
-    summ_other = summary(cells, comm_other, facilities, sc, method=other)
-    summ["method_comparison"] = _compare(summ, summ_other, sc)
-    summ["notes"] = notes
-    with step("gaps and their closing sites", verbose=verbose):
-        gaps = [_gap_clusters(cells, c, threshold_min=sc.targets.coverage_threshold_min,
-                              network=network, cell_snap=csnap, speed_mps=sc.speed_for(c),
-                              cache=cache) for c in sc.categories]
-    gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
-    short = pd.concat([short_communities(comm, c, sc) for c in sc.categories], ignore_index=True)
-    return CoverageResult(cells=cells, communities=comm, isochrones=None,
-                          facilities=facilities, gaps=gaps_all, short=short, summary=summ,
-                          notes=notes, node_distances=nds, cell_snap=csnap,
-                          iso_builder=isochrone_builder(list(acc.values()), crs,
-                                                        cache=cache))
+        comm = community_base(cells, communities, sc)
+    result = CoverageResult(cells=cells, communities=comm, isochrones=None,
+                            facilities=facilities, gaps=_empty_gaps(crs), short=pd.DataFrame(),
+                            summary={}, notes=notes, node_distances=nds, cell_snap=csnap,
+                            iso_builder=isochrone_builder(list(acc.values()), crs,
+                                                          cache=cache))
+    return _tail(result, network, sc, sc.categories, notes=notes, gap_cache=cache,
+                 verbose=verbose)
+
+
+def refresh(previous: CoverageResult, prep: Prepared, facilities: gpd.GeoDataFrame,
+            fsnap: Snapped, acc: dict[str, CategoryAccess], sc: Scenario,
+            changed: tuple[str, ...], *, verbose: bool = False) -> CoverageResult:
+    """:func:`finish` after only the categories in ``changed`` got new access (a plan's edit).
+
+    The other categories' cell and community columns, summary entries, gaps (and the pairs
+    of gap cells their closing sites came from) and short lists are taken from
+    ``previous``; the result equals :func:`finish` on the same access.
+
+    Parameters
+    ----------
+    previous
+        The result before the change.
+    prep
+        The prepared layers.
+    facilities
+        The facilities after the change, in the order of ``fsnap``.
+    fsnap
+        Where they join the network.
+    acc
+        Every category's access after the change.
+    sc
+        The scenario.
+    changed
+        The categories whose facilities changed.
+    verbose
+        Progress on stderr.
+
+    Returns
+    -------
+    CoverageResult
+        The tables after the change.
+    """
+    network, csnap = prep.network, prep.csnap
+    notes = data_notes(network, prep.cells, facilities, csnap, fsnap, sc)
+    for a in acc.values():
+        notes.extend(a.notes)
+    cells = previous.cells.copy()
+    for c in changed:
+        a = acc[c]
+        set_cell_columns(cells, c, a.walk_min, a.nearest_id, sc.thresholds_min,
+                         sc.targets.coverage_threshold_min, overlay_share=a.overlay,
+                         e2sfca_per_1000=a.e2sfca_per_1000)
+    base = _replace(previous, cells=cells, communities=previous.communities.copy(),
+                    facilities=facilities, node_distances={c: a.nd for c, a in acc.items()},
+                    isochrones=None,
+                    iso_builder=isochrone_builder(list(acc.values()), network.crs))
+    return _tail(base, network, sc, changed, notes=notes, gap_cache=None, verbose=verbose)
+
+
+def _replace(result: CoverageResult, **changes: Any) -> CoverageResult:
+    """``dataclasses.replace`` that keeps isochrones not yet made unmade."""
+    if "isochrones" not in changes:
+        changes["isochrones"] = result.__dict__.get("isochrones")
+    return replace(result, **changes)
 
 
 def _gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
@@ -569,16 +628,211 @@ def _compare(a: dict[str, Any], b: dict[str, Any], sc: Scenario) -> dict[str, An
     """Difference in covered shares between the two counting methods, per category/threshold."""
     out: dict[str, Any] = {"primary": a["coverage_method"], "other": b["coverage_method"]}
     for c in sc.categories:
-        rows = {}
-        for t in a["categories"][c]["thresholds"]:
-            ra = a["categories"][c]["thresholds"][t]
-            rb = b["categories"][c]["thresholds"][t]
-            rows[t] = {g: (None if ra[g]["share"] is None else
-                           {a["coverage_method"]: ra[g]["share"], b["coverage_method"]:
-                            rb[g]["share"], "difference": rb[g]["share"] - ra[g]["share"]})
-                       for g in GROUPS}
-        out[c] = rows
+        out[c] = _compare_category(a["categories"][c]["thresholds"],
+                                   b["categories"][c]["thresholds"], a["coverage_method"],
+                                   b["coverage_method"])
     return out
+
+
+def _compare_category(ta: dict[str, Any], tb: dict[str, Any], ma: str, mb: str
+                      ) -> dict[str, Any]:
+    """:func:`_compare` for one category: ``ta``/``tb`` are threshold → group → share rows."""
+    rows = {}
+    for t in ta:
+        ra, rb = ta[t], tb[t]
+        rows[t] = {g: (None if ra[g]["share"] is None else
+                       {ma: ra[g]["share"], mb: rb[g]["share"],
+                        "difference": rb[g]["share"] - ra[g]["share"]})
+                   for g in GROUPS}
+    return rows
+
+
+def _empty_gaps(crs: Any) -> gpd.GeoDataFrame:
+    """The gap table of a category without gaps (as :func:`care15.gaps.gap_clusters`)."""
+    return gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS}, geometry="geometry", crs=crs)
+
+
+def _category_tables(c: str, cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame,
+                     groups: CellGroups, facilities: gpd.GeoDataFrame, network: WalkNetwork,
+                     sc: Scenario, cell_snap: Snapped | None, residents: dict[str, float], *,
+                     pairs: GapPairs | None, gap_cache: bool | str | Path | None,
+                     verbose: bool) -> dict[str, Any]:
+    """Everything the tables hold for one category, from cells that hold its columns.
+
+    Writes the category's community columns into ``comm`` (in place) and returns its summary
+    entry, its method comparison, its gap clusters (with their :class:`GapPairs`) and its
+    communities short of target.
+    """
+    primary = sc.analysis.coverage_method
+    other = "overlay" if primary == "network" else "network"
+    set_community_columns(comm, cells, groups, facilities, sc, c, method=primary)
+    summ_c = _jsonable(category_summary(cells, comm, facilities, sc, c, method=primary,
+                                        residents=residents))
+    cmp_c = _compare_category(summ_c["thresholds"],
+                              _jsonable(covered_shares(cells, sc, c, other)), primary, other)
+    t_min = sc.targets.coverage_threshold_min
+    with step("gaps and their closing sites", verbose=verbose):
+        if pairs is None and gap_cache not in (None, False):
+            gaps, new_pairs = _gap_clusters(cells, c, threshold_min=t_min, network=network,
+                                            cell_snap=cell_snap, speed_mps=sc.speed_for(c),
+                                            cache=gap_cache), None
+        else:
+            gaps, new_pairs = gap_table(cells, c, threshold_min=t_min, network=network,
+                                        cell_snap=cell_snap, speed_mps=sc.speed_for(c),
+                                        previous=pairs)
+    return {"summary": summ_c, "comparison": cmp_c, "gaps": gaps, "pairs": new_pairs,
+            "short": short_communities(comm, c, sc)}
+
+
+def _tail(result: CoverageResult, network: WalkNetwork, sc: Scenario, changed: tuple[str, ...],
+          *, notes: list[str] | None, gap_cache: bool | str | Path | None,
+          verbose: bool) -> CoverageResult:
+    """The tables after the cells' category columns: communities, summary, gaps, short list.
+
+    ``result`` holds the cell table (with every category's columns), the community table
+    (its facility-independent columns, plus the columns of categories not in ``changed``),
+    the facilities and, for categories not in ``changed``, their summary entries, method
+    comparisons, gap rows, gap pairs and short-list rows. The categories in ``changed`` are
+    computed anew; the others are taken from ``result``. ``notes`` are the notes before the
+    tables (the tables add the one about communities without residents); None keeps
+    ``result.notes``.
+    """
+    cells, facilities, crs = result.cells, result.facilities, result.cells.crs
+    comm = result.communities
+    groups = CellGroups(cells["community_id"], comm["community_id"])
+    residents = {g: float(cells[col].sum()) for g, col in GROUPS.items()}
+    new = {c: _category_tables(c, cells, comm, groups, facilities, network, sc,
+                               result.cell_snap, residents, pairs=result.gap_pairs.get(c),
+                               gap_cache=gap_cache, verbose=verbose)
+           for c in changed}
+    if notes is None:
+        notes = list(result.notes)
+    else:
+        empty = comm.loc[comm["pop_total"] <= 0, "community_name"].tolist()
+        if empty:
+            notes.append(f"{len(empty)} communities have no residents in the population data; "
+                         f"their rates are undefined (shown as n/a): "
+                         f"{', '.join(map(str, empty[:5]))}" + ("…" if len(empty) > 5 else ""))
+    primary = sc.analysis.coverage_method
+    other = "overlay" if primary == "network" else "network"
+    prev = result.summary
+    summ: dict[str, Any] = _jsonable({
+        "coverage_method": primary, "thresholds_min": list(sc.thresholds_min),
+        "coverage_threshold_min": sc.targets.coverage_threshold_min, "residents": residents,
+        "n_cells": len(cells), "n_communities": len(comm), "categories": {}})
+    cmp: dict[str, Any] = {"primary": primary, "other": other}
+    gaps, short, pairs = [], [], {}
+    for c in sc.categories:
+        if c in new:
+            summ["categories"][c] = new[c]["summary"]
+            cmp[c] = new[c]["comparison"]
+            gaps.append(new[c]["gaps"])
+            short.append(new[c]["short"])
+            if new[c]["pairs"] is not None:
+                pairs[c] = new[c]["pairs"]
+        else:
+            summ["categories"][c] = prev["categories"][c]
+            cmp[c] = prev["method_comparison"][c]
+            g = result.gaps.loc[result.gaps["category"] == c]
+            gaps.append(g.reset_index(drop=True) if len(g) else _empty_gaps(crs))
+            short.append(result.short.loc[result.short["category"] == c])
+            if c in result.gap_pairs:
+                pairs[c] = result.gap_pairs[c]
+    summ["method_comparison"] = cmp
+    summ["notes"] = notes
+    gaps_all = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), geometry="geometry", crs=crs)
+    short_all = pd.concat(short, ignore_index=True)
+    return _replace(result, communities=comm, gaps=gaps_all, short=short_all, summary=summ,
+                    notes=notes, gap_pairs=pairs)
+
+
+def refresh_tables(result: CoverageResult, network: WalkNetwork, scenario: Scenario,
+                   changed_category: str, *, facilities: gpd.GeoDataFrame,
+                   walk_min: np.ndarray, nearest_id: np.ndarray,
+                   overlay_share: dict[float, np.ndarray], e2sfca_per_1000: np.ndarray,
+                   notes: list[str] | None = None,
+                   isochrones: gpd.GeoDataFrame | None = None,
+                   node_distances: NodeDistances | None = None,
+                   verbose: bool = False) -> CoverageResult:
+    """The tables of ``result`` after one category's facilities changed (a what-if).
+
+    Only what the category affects is computed again: its cell columns, its community
+    columns, its summary entry and method comparison, its gap clusters (the closing-site
+    searches run only from cells that became gaps, see :func:`care15.gaps.gap_pairs`) and its
+    communities short of target. Every table equals what :func:`analyze` returns for the new
+    facilities (the same code makes them).
+
+    Parameters
+    ----------
+    result
+        The analysis before the change (:func:`analyze`, or an earlier refresh).
+    network
+        The walking network of that analysis.
+    scenario
+        Its scenario.
+    changed_category
+        The category whose facilities changed.
+    facilities
+        The new facility table as :func:`analyze` prepares it (``result.facilities``'
+        columns: ``community_id``, ``community_name``, ``access_m``, ``on_network``,
+        ``network_piece``), every category.
+    walk_min, nearest_id
+        The category's walking minutes and nearest facility id per cell, in the order of
+        ``result.cells``.
+    overlay_share
+        Per threshold (minutes), the share of each cell's area inside the new isochrone.
+    e2sfca_per_1000
+        The cells' new E2SFCA capacity per 1,000 target residents.
+    notes
+        The notes :func:`analyze` collects before its tables (data notes and the categories'
+        notes) for the new facilities; None keeps ``result.notes``.
+    isochrones
+        The category's new isochrone rows, put in place of its old ones when given.
+    node_distances
+        The category's new walking metres from every node, put in place when given.
+    verbose
+        Show progress on stderr.
+
+    Returns
+    -------
+    CoverageResult
+        A new result; ``result`` is not changed.
+
+    Raises
+    ------
+    ValueError
+        When ``changed_category`` is not one of the scenario's categories or an array does
+        not have one value per cell.
+    """
+    sc = scenario
+    if changed_category not in sc.categories:
+        raise ValueError(f"{changed_category!r} is not one of the scenario's categories "
+                         f"{sc.categories}")
+    n = len(result.cells)
+    arrays = [walk_min, nearest_id, e2sfca_per_1000, *overlay_share.values()]
+    if any(len(a) != n for a in arrays):
+        raise ValueError(f"every array needs one value per cell ({n})")
+    cells = result.cells.copy()
+    set_cell_columns(cells, changed_category, np.asarray(walk_min, dtype=float),
+                     np.asarray(nearest_id, dtype=object), sc.thresholds_min,
+                     sc.targets.coverage_threshold_min, overlay_share=overlay_share,
+                     e2sfca_per_1000=np.asarray(e2sfca_per_1000, dtype=float))
+    iso = result.__dict__.get("isochrones")
+    builder = result.iso_builder
+    if isochrones is not None:
+        iso, builder = result.isochrones, None
+        parts = [isochrones if c == changed_category else iso.loc[iso["category"] == c]
+                 for c in sc.categories]
+        iso = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                               crs=iso.crs)
+    nds = dict(result.node_distances)
+    if node_distances is not None:
+        nds[changed_category] = node_distances
+    base = replace(result, cells=cells, communities=result.communities.copy(),
+                   facilities=facilities, isochrones=iso, iso_builder=builder,
+                   node_distances=nds)
+    return _tail(base, network, sc, (changed_category,), notes=notes, gap_cache=None,
+                 verbose=verbose)
 
 
 def summary_table(result: CoverageResult) -> pd.DataFrame:

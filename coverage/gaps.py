@@ -9,6 +9,7 @@ cells (:func:`care15.access.reach`), not a loop per gap.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from .network import Snapped, WalkNetwork
     from .scenario import Scenario
 
-__all__ = ["gap_clusters", "short_communities"]
+__all__ = ["GapPairs", "gap_clusters", "short_communities"]
 
 GAP_COLUMNS = ["gap_id", "rank", "category", "n_cells", "uncovered_pop_total",
                "uncovered_pop_60plus", "uncovered_pop_0to3", "uncovered_target",
@@ -33,22 +34,95 @@ GAP_COLUMNS = ["gap_id", "rank", "category", "n_cells", "uncovered_pop_total",
                "closing_site_near", "closing_site_lon", "closing_site_lat", "geometry"]
 
 
-def _closing_sites(g: gpd.GeoDataFrame, pos: np.ndarray, label: np.ndarray, target: np.ndarray,
-                   network: WalkNetwork, cell_snap: Snapped, budget_m: float
-                   ) -> pd.DataFrame:
-    """Best single site per cluster among the gap cells' entry points.
+@dataclass(frozen=True)
+class GapPairs:
+    """The pairs of gap cells within a walk of each other, kept to be reused.
 
-    Returns one row per cluster label: the covered target residents of the cluster
-    (``cover``) and the position in ``g`` of the chosen cell (``cell``; -1 when no cell of the
-    cluster is on the network).
+    The walks between cells do not depend on the facilities: after a change of facilities
+    only the cells that became gaps need new searches (:func:`gap_pairs`).
+
+    Attributes
+    ----------
+    gap
+        Boolean over all cells: the gap cells the pairs are among.
+    rows, cols
+        Positions (in the cells table) of every ordered pair of gap cells within ``limit_m``
+        metres on foot, sorted by row, then column.
+    limit_m
+        The longest walk kept.
+    """
+
+    gap: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    limit_m: float
+
+
+def gap_pairs(network: WalkNetwork, cell_snap: Snapped, gap: np.ndarray, limit_m: float,
+              previous: GapPairs | None = None) -> GapPairs:
+    """Every ordered pair of gap cells within ``limit_m`` on foot, reusing earlier pairs.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    cell_snap
+        Where each cell's centre joins the network (all cells).
+    gap
+        Boolean over all cells: the gap cells.
+    limit_m
+        Longest walk, metres.
+    previous
+        The pairs of an earlier gap set of the same cells and limit: pairs among cells that
+        are still gaps are kept, and searches run only from the cells that became gaps (the
+        walks are symmetric, so their reverse pairs come from the same searches). Ignored
+        when it belongs to other cells or another limit.
+
+    Returns
+    -------
+    GapPairs
+        The pairs, as :func:`care15.access.reach` among the gap cells finds them.
     """
     from .access import reach
 
-    pts = cell_snap.subset(pos)
-    r = reach(network, pts, pts, budget_m)
-    same = label[r.rows] == label[r.cols]
-    cover = np.bincount(r.rows[same], weights=target[r.cols[same]], minlength=len(pos))
-    cover[~pts.ok] = -1.0  # a cell off the network cannot host a site that reaches anyone
+    gap = np.asarray(gap, dtype=bool)
+    pos = np.flatnonzero(gap)
+    n = len(gap)
+    if previous is not None and len(previous.gap) == n and previous.limit_m == float(limit_m):
+        keep = gap[previous.rows] & gap[previous.cols]
+        rows, cols = previous.rows[keep], previous.cols[keep]
+        added = np.flatnonzero(gap & ~previous.gap)
+        if len(added):
+            r = reach(network, cell_snap.subset(added), cell_snap.subset(pos), limit_m)
+            ar, ac = added[r.rows], pos[r.cols]
+            back = previous.gap[ac]  # towards a cell that was a gap: add the reverse pair
+            rows = np.concatenate([rows, ar, ac[back]])
+            cols = np.concatenate([cols, ac, ar[back]])
+            order = np.argsort(rows.astype(np.int64) * n + cols, kind="stable")
+            rows, cols = rows[order], cols[order]
+    else:
+        r = reach(network, cell_snap.subset(pos), cell_snap.subset(pos), limit_m)
+        rows, cols = pos[r.rows], pos[r.cols]  # sorted by row, then column, as reach gives
+    dt = np.int32 if n < 2**31 else np.int64
+    return GapPairs(gap=gap.copy(), rows=rows.astype(dt), cols=cols.astype(dt),
+                    limit_m=float(limit_m))
+
+
+def _closing_sites(pos: np.ndarray, label: np.ndarray, target: np.ndarray,
+                   cell_snap: Snapped, pairs: GapPairs) -> pd.DataFrame:
+    """Best single site per cluster among the gap cells' entry points.
+
+    ``pos`` are the gap cells' positions among all cells, ``label`` their clusters and
+    ``pairs`` the gap cells within the walk of each other. Returns one row per cluster label:
+    the covered target residents of the cluster (``cover``) and the position in ``pos`` of the
+    chosen cell (``cell``; -1 when no cell of the cluster is on the network).
+    """
+    at = np.full(len(pairs.gap), -1, dtype=np.int64)
+    at[pos] = np.arange(len(pos))
+    rows, cols = at[pairs.rows], at[pairs.cols]
+    same = label[rows] == label[cols]
+    cover = np.bincount(rows[same], weights=target[cols[same]], minlength=len(pos))
+    cover[~cell_snap.ok[pos]] = -1.0  # a cell off the network cannot host a site
     # per cluster, the cell with the most cover (ties: the first cell)
     order = np.lexsort((np.arange(len(pos)), -cover, label))
     first = np.r_[True, label[order][1:] != label[order][:-1]]
@@ -59,9 +133,97 @@ def _closing_sites(g: gpd.GeoDataFrame, pos: np.ndarray, label: np.ndarray, targ
     return out
 
 
+def _lattice(cells: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, float, float, float] | None:
+    """Column, row, origin and side of cells that are equal squares of one grid, else None.
+
+    The squares must be axis-aligned, of one size and on one lattice (corners within 1e-7 of a
+    side of the grid lines), each at its own position.
+    """
+    from .analysis import _square_grid
+
+    geoms = cells.geometry.values
+    if len(geoms) == 0:
+        return None
+    side = _square_grid(np.asarray(geoms))
+    if side is None:
+        return None
+    b = shapely.bounds(np.asarray(geoms))
+    x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
+    fx, fy = (b[:, 0] - x0) / side, (b[:, 1] - y0) / side
+    col, row = np.round(fx), np.round(fy)
+    if np.abs(fx - col).max() > 1e-7 or np.abs(fy - row).max() > 1e-7:
+        return None
+    col, row = col.astype(np.int64), row.astype(np.int64)
+    key = row * (col.max() + 1) + col
+    if key.max() < 16 * len(key) + 4_000_000:  # one position per cell
+        seen = np.zeros(int(key.max()) + 1, dtype=bool)
+        seen[key] = True
+        distinct = int(seen.sum())
+    else:
+        distinct = len(np.unique(key))
+    if distinct != len(key):
+        return None
+    return col, row, x0, y0, side
+
+
+def _grid_labels(col: np.ndarray, row: np.ndarray) -> np.ndarray | None:
+    """Clusters of grid cells sharing an edge or a corner, numbered by their first cell.
+
+    None when the grid spanned by the cells would be too large to label as an image.
+    """
+    from scipy import ndimage
+
+    c0, r0 = col.min(), row.min()
+    nc, nr = int(col.max() - c0 + 1), int(row.max() - r0 + 1)
+    if nc * nr > max(64 * len(col), 4_000_000):
+        return None
+    img = np.zeros((nr, nc), dtype=bool)
+    img[row - r0, col - c0] = True
+    lab, n = ndimage.label(img, structure=np.ones((3, 3), dtype=bool))
+    raw = lab[row - r0, col - c0] - 1
+    _, first = np.unique(raw, return_index=True)  # every label 0..n-1 occurs
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(n)
+    labels: np.ndarray = rank[raw]
+    return labels
+
+
+def _parts_in_order(geoms: np.ndarray) -> np.ndarray:
+    """Multi-part geometries with their parts ordered by the corner of their envelopes.
+
+    A cluster's label point (:func:`shapely.point_on_surface`) lies in its widest part, the
+    first of equally wide ones: with the parts in one order (south to north, then west to
+    east) it does not depend on how the union put them together.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    multi = np.flatnonzero(shapely.get_num_geometries(geoms) > 1)
+    if len(multi) == 0:
+        return geoms
+    parts, which = shapely.get_parts(geoms[multi], return_index=True)
+    b = shapely.bounds(parts)
+    order = np.lexsort((b[:, 0], b[:, 1], which))
+    out = geoms.copy()
+    out[multi] = shapely.multipolygons(parts[order], indices=which[order])
+    return out
+
+
+def _union_by_label(geoms: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """Coverage union of the squares of each cluster, one call per distinct cluster size."""
+    order = np.argsort(label, kind="stable")
+    counts = np.bincount(label)
+    starts = np.cumsum(counts) - counts
+    sorted_geoms = geoms[order]
+    out = np.empty(len(counts), dtype=object)
+    for size in np.unique(counts):
+        ks = np.flatnonzero(counts == size)
+        idx = starts[ks][:, None] + np.arange(size)
+        out[ks] = shapely.coverage_union_all(sorted_geoms[idx], axis=1)
+    return out
+
+
 def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
                  network: WalkNetwork | None = None, cell_snap: Snapped | None = None,
-                 speed_mps: float | None = None) -> gpd.GeoDataFrame:
+                 speed_mps: float | None = None, method: str = "auto") -> gpd.GeoDataFrame:
     """Uncovered cells grouped into contiguous clusters (cells sharing an edge or a corner).
 
     A cell is a gap for ``category`` when its walking time exceeds ``threshold_min`` (or no
@@ -82,6 +244,12 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
         and the walking speed of the category's target group: with all three, each gap gets
         its closing site (see the module notes); without them the ``closing_site_*`` columns
         are empty.
+    method
+        How clusters are found: ``"grid"`` labels cells that are equal axis-aligned squares of
+        one grid on that grid (:func:`scipy.ndimage.label`, 8-connectivity) and dissolves each
+        cluster with :func:`shapely.coverage_union_all`; ``"tree"`` joins cells that touch
+        through an STR-tree and dissolves with a union, for cells of any shape; ``"auto"``
+        (default) uses ``"grid"`` where the cells allow it. Both give the same clusters.
 
     Returns
     -------
@@ -93,21 +261,71 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
         ``closing_site_cover_target`` the cluster's uncovered target residents that one new
         site at ``closing_site_lon``/``closing_site_lat`` (WGS-84) would bring within the
         threshold, ``closing_site_near`` the community the site lies in.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``.
     """
+    return gap_table(cells, category, threshold_min=threshold_min, network=network,
+                     cell_snap=cell_snap, speed_mps=speed_mps, method=method)[0]
+
+
+def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
+              network: WalkNetwork | None = None, cell_snap: Snapped | None = None,
+              speed_mps: float | None = None, method: str = "auto",
+              previous: GapPairs | None = None) -> tuple[gpd.GeoDataFrame, GapPairs | None]:
+    """:func:`gap_clusters`, with the pairs of gap cells its closing sites were found from.
+
+    Parameters
+    ----------
+    cells, category, threshold_min, network, cell_snap, speed_mps, method
+        As for :func:`gap_clusters`.
+    previous
+        The pairs of an earlier call on the same cells, network and speed (other facilities):
+        reused by :func:`gap_pairs`, so only cells that became gaps are searched from.
+
+    Returns
+    -------
+    tuple
+        The :func:`gap_clusters` table and the :class:`GapPairs` (None without a network).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``.
+    """
+    if method not in ("auto", "grid", "tree"):
+        raise ValueError(f"method {method!r} is not one of ('auto', 'grid', 'tree')")
     cat = std.CATEGORIES[category]
     grp = cat.target_group
     wm = cells[f"{category}_walk_min"].to_numpy()
     gap = ~(wm <= threshold_min) & (cells[grp].to_numpy() > 0)
     pos = np.flatnonzero(gap)
-    g = cells.iloc[pos].reset_index(drop=True)
+    use = [k for k in ("pop_total", "pop_60plus", "pop_0to3", f"{category}_walk_min",
+                       f"{category}_nearest_facility", "community_id", "community_name")
+           if k in cells.columns] + [cells.geometry.name]
+    g = cells[use].iloc[pos].reset_index(drop=True)  # only the columns the table needs
+    with_sites = network is not None and cell_snap is not None and bool(speed_mps)
+    budget = threshold_min * 60.0 * speed_mps if with_sites and speed_mps else 0.0
     if len(g) == 0:
-        return gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS}, geometry="geometry", crs=cells.crs)
-    geoms = g.geometry.values
-    tree = shapely.STRtree(geoms)
-    # touching squares intersect; a small tolerance absorbs float noise at shared edges
-    a, b = tree.query(shapely.buffer(geoms, 0.01), predicate="intersects")
-    adj = csr_matrix((np.ones(len(a)), (a, b)), shape=(len(g), len(g)))
-    _, label = connected_components(adj, directed=False)
+        empty = gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS}, geometry="geometry",
+                                 crs=cells.crs)
+        return empty, (GapPairs(gap=gap.copy(), rows=np.empty(0, np.int32),
+                                cols=np.empty(0, np.int32), limit_m=float(budget))
+                       if with_sites else None)
+    grid = _lattice(cells) if method != "tree" else None
+    if method == "grid" and grid is None:
+        raise ValueError("method='grid' needs cells that are equal squares of one grid")
+    label = _grid_labels(grid[0][pos], grid[1][pos]) if grid is not None else None
+    if label is None:
+        grid = None
+        geoms = g.geometry.values
+        tree = shapely.STRtree(geoms)
+        # touching squares intersect; a small tolerance absorbs float noise at shared edges
+        a, b = tree.query(shapely.buffer(geoms, 0.01), predicate="intersects")
+        adj = csr_matrix((np.ones(len(a)), (a, b)), shape=(len(g), len(g)))
+        _, label = connected_components(adj, directed=False)
     g["_cluster"] = label
     wm_g = g[f"{category}_walk_min"].to_numpy(dtype=float)
     near_col = f"{category}_nearest_facility"
@@ -120,16 +338,19 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
         best = pd.Series(np.where(np.isnan(wm_g), np.inf, wm_g)).groupby(label).idxmin()
         agg["nearest_facility"] = pd.Series(
             np.where(np.isfinite(wm_g[best.to_numpy()]),
-                     g[near_col].to_numpy()[best.to_numpy()], None), index=best.index)
+                     g[near_col].to_numpy()[best.to_numpy()], None), index=best.index,
+            dtype=object)
     else:
         agg["nearest_facility"] = None
     agg["closing_site_cover_target"] = np.nan
     agg["closing_site_near"] = None
     agg["closing_site_lon"] = np.nan
     agg["closing_site_lat"] = np.nan
-    if network is not None and cell_snap is not None and speed_mps:
-        cs = _closing_sites(g, pos, label, g[grp].to_numpy(dtype=float), network, cell_snap,
-                            threshold_min * 60.0 * speed_mps).reindex(agg.index)
+    pairs = None
+    if with_sites and network is not None and cell_snap is not None:
+        pairs = gap_pairs(network, cell_snap, gap, budget, previous)
+        cs = _closing_sites(pos, label, g[grp].to_numpy(dtype=float), cell_snap,
+                            pairs).reindex(agg.index)
         agg["closing_site_cover_target"] = cs["cover"].to_numpy()
         at = cs["cell"].to_numpy()
         ok = at >= 0
@@ -158,8 +379,15 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
     else:
         agg["community_id"] = None
         agg["community_name"] = None
-    geom = g.dissolve(by="_cluster").geometry
-    agg = gpd.GeoDataFrame(agg, geometry=geom.reindex(agg.index).values, crs=cells.crs)
+    if grid is not None:  # the squares rebuilt on the lattice share their edges exactly
+        col, row, x0, y0, side = grid
+        c, r = col[pos], row[pos]
+        boxes = shapely.box(x0 + c * side, y0 + r * side, x0 + (c + 1) * side,
+                            y0 + (r + 1) * side)
+        geom = _union_by_label(boxes, label)[agg.index.to_numpy()]
+    else:
+        geom = g.dissolve(by="_cluster").geometry.reindex(agg.index).to_numpy()
+    agg = gpd.GeoDataFrame(agg, geometry=_parts_in_order(geom), crs=cells.crs)
     cen = gpd.GeoSeries(agg.geometry.representative_point(), crs=cells.crs).to_crs(4326)
     agg["centroid_lon"] = cen.x.round(6).to_numpy()
     agg["centroid_lat"] = cen.y.round(6).to_numpy()
@@ -168,7 +396,7 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
     agg["rank"] = np.arange(1, len(agg) + 1)
     agg["gap_id"] = [f"{category}-{i}" for i in agg["rank"]]
     agg["category"] = category
-    return agg[GAP_COLUMNS]
+    return agg[GAP_COLUMNS], pairs
 
 
 def short_communities(comm: pd.DataFrame, category: str, scenario: Scenario) -> pd.DataFrame:

@@ -36,7 +36,15 @@ import shapely
 
 from . import standards as std
 from ._errors import InputError
-from .analysis import CoverageResult, Prepared, _assign_points, finish, prepare, summary_table
+from .analysis import (
+    CoverageResult,
+    Prepared,
+    _assign_points,
+    finish,
+    prepare,
+    refresh,
+    summary_table,
+)
 from .category import CategoryAccess, category_access, update_access
 from .network import Snapped
 
@@ -151,6 +159,8 @@ class Plan:
         self.base = finish(p, self._facilities, self._fsnap, self._acc, sc,
                            verbose=self.verbose)
         self._result: CoverageResult | None = self.base
+        self._last: CoverageResult = self.base
+        self._dirty: set[str] = set()
         self._counter = itertools.count(1)
 
     # -- the edits ---------------------------------------------------------------------------
@@ -383,7 +393,6 @@ class Plan:
             self._acc[c] = update_access(acc, self._prep.network, acc.slots, acc.slot_id, cap,
                                          np.empty(0, dtype=np.int64), self._prep.csnap,
                                          self._prep.cells, moved=False)
-        self._result = None
         self._log("resize", facility_id, c, None, None, None, capacity)
 
     def apply(self, edits: pd.DataFrame) -> None:
@@ -436,6 +445,9 @@ class Plan:
 
     def _log(self, action: str, fid: str, c: str, lon: float | None, lat: float | None,
              crs: str | None, capacity: float | None) -> None:
+        # every edit touches its category's tables (facility counts even when not supply)
+        self._dirty.add(c)
+        self._result = None
         self.edits.append({"action": action, "action_zh": EDIT_ACTIONS[action],
                            "facility_id": fid, "category": c, "lon": lon, "lat": lat,
                            "crs": crs, "capacity": capacity})
@@ -452,8 +464,13 @@ class Plan:
             polygons are made when first read.
         """
         if self._result is None:
-            self._result = finish(self._prep, self._facilities.copy(), self._fsnap,
-                                  dict(self._acc), self.scenario)  # type: ignore[arg-type]
+            sc = self.scenario
+            assert sc is not None
+            changed = tuple(c for c in sc.categories if c in self._dirty)
+            self._result = refresh(self._last, self._prep, self._facilities.copy(),
+                                   self._fsnap, dict(self._acc), sc, changed)
+            self._last = self._result
+            self._dirty.clear()
         return self._result
 
     def diff(self) -> PlanDiff:

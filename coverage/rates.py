@@ -149,16 +149,46 @@ def cell_table(cells: gpd.GeoDataFrame, walk_min: dict[str, np.ndarray],
     """
     out = cells.copy()
     for c, wm in walk_min.items():
-        out[f"{c}_walk_min"] = wm
-        out[f"{c}_band"] = _bands(wm, thresholds_min)
-        out[f"{c}_covered"] = wm <= coverage_threshold_min
-        out[f"{c}_nearest_facility"] = nearest_id[c]
-        if overlay_share and c in overlay_share:
-            for t, share in overlay_share[c].items():
-                out[f"{c}_overlay{tlabel(t)}"] = share
-        if e2sfca_per_1000 and c in e2sfca_per_1000:
-            out[f"{c}_e2sfca_per_1000"] = e2sfca_per_1000[c]
+        set_cell_columns(out, c, wm, nearest_id[c], thresholds_min, coverage_threshold_min,
+                         overlay_share=(overlay_share or {}).get(c),
+                         e2sfca_per_1000=(e2sfca_per_1000 or {}).get(c))
     return out
+
+
+def set_cell_columns(cells: pd.DataFrame, category: str, walk_min: np.ndarray,
+                     nearest_id: np.ndarray, thresholds_min: tuple[float, ...],
+                     coverage_threshold_min: float, *,
+                     overlay_share: dict[float, np.ndarray] | None = None,
+                     e2sfca_per_1000: np.ndarray | None = None) -> None:
+    """Write (or overwrite, in place and in their places) one category's cell columns.
+
+    Parameters
+    ----------
+    cells
+        The cell table, changed in place.
+    category
+        The category ``c`` of the ``{c}_*`` columns.
+    walk_min, nearest_id
+        The category's walking minutes and nearest facility ids, one per cell.
+    thresholds_min, coverage_threshold_min
+        As for :func:`cell_table`.
+    overlay_share
+        Per threshold, the share of each cell's area inside the isochrone.
+    e2sfca_per_1000
+        The cells' E2SFCA capacity per 1,000 target residents.
+    """
+    c = category
+    cells[f"{c}_walk_min"] = walk_min
+    cells[f"{c}_band"] = _bands(walk_min, thresholds_min)
+    cells[f"{c}_covered"] = walk_min <= coverage_threshold_min
+    # object dtype whatever the ids (pandas would infer str, or object when all are None)
+    cells[f"{c}_nearest_facility"] = pd.Series(np.asarray(nearest_id, dtype=object),
+                                               index=cells.index, dtype=object)
+    if overlay_share:
+        for t, share in overlay_share.items():
+            cells[f"{c}_overlay{tlabel(t)}"] = share
+    if e2sfca_per_1000 is not None:
+        cells[f"{c}_e2sfca_per_1000"] = e2sfca_per_1000
 
 
 def counted_facilities(facilities: gpd.GeoDataFrame, category: str,
@@ -212,11 +242,6 @@ def counted_facilities(facilities: gpd.GeoDataFrame, category: str,
     return out
 
 
-def _rate(covered: pd.Series, total: pd.Series) -> pd.Series:
-    r = covered / total.where(total > 0)
-    return r.clip(0, 1)
-
-
 def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                     facilities: gpd.GeoDataFrame, scenario: Scenario, *,
                     method: str | None = None) -> gpd.GeoDataFrame:
@@ -249,10 +274,80 @@ def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     ValueError
         For an unknown ``method``.
     """
+    method = _method(method, scenario)
+    comm = community_base(cells, communities, scenario)
+    groups = CellGroups(cells["community_id"], comm["community_id"])
+    for c in scenario.categories:
+        set_community_columns(comm, cells, groups, facilities, scenario, c, method=method)
+    return gpd.GeoDataFrame(comm, geometry="geometry", crs=communities.crs)
+
+
+def _method(method: str | None, scenario: Scenario) -> str:
     method = method or scenario.analysis.coverage_method
     if method not in ("network", "overlay"):
         raise ValueError(f"method {method!r} is not one of ('network', 'overlay')")
-    ts = scenario.thresholds_min
+    return method
+
+
+class CellGroups:
+    """Cells grouped by community, for sums per community row.
+
+    Parameters
+    ----------
+    cell_key
+        Each cell's ``community_id``.
+    community_ids
+        The community table's ``community_id`` column (a sum is mapped to every row with the
+        id, as :meth:`pandas.Series.map` would).
+    """
+
+    def __init__(self, cell_key: pd.Series, community_ids: pd.Series) -> None:
+        codes, uniques = pd.factorize(cell_key)
+        self.codes = codes
+        self.n_groups = len(uniques)
+        self.row_group = pd.Index(uniques).get_indexer(community_ids)
+
+    def sums(self, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:
+        """Per-community sums of the columns of ``values`` (cells × k), NaN for no cell.
+
+        The sums are pandas' group sums (compensated, in cell order), as ``groupby().sum()``
+        by ``community_id`` gives them.
+
+        Parameters
+        ----------
+        values
+            One row per cell, one column per quantity.
+        min_count
+            As for :meth:`pandas.core.groupby.DataFrameGroupBy.sum`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per community row, one column per quantity.
+        """
+        by = pd.DataFrame(values).groupby(self.codes).sum(min_count=min_count)
+        per_group = by.reindex(np.arange(self.n_groups)).to_numpy(dtype=float)
+        out = np.full((len(self.row_group), per_group.shape[1]), np.nan)
+        ok = self.row_group >= 0
+        out[ok] = per_group[self.row_group[ok]]
+        return out
+
+
+def community_base(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                   scenario: Scenario) -> gpd.GeoDataFrame:
+    """The community table's columns that do not depend on facilities.
+
+    Parameters
+    ----------
+    cells, communities, scenario
+        As for :func:`community_table`.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``community_id``, ``community_name``, geometry, residents per group and households
+        (plus ``_outside`` when cells lie outside every community).
+    """
     comm = communities[["community_id", "community_name", "geometry"]].copy()
     if (cells["community_id"] == "_outside").any() and "_outside" not in set(comm.community_id):
         extra = gpd.GeoDataFrame({"community_id": ["_outside"],
@@ -265,60 +360,97 @@ def community_table(cells: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     for col in GROUPS.values():
         comm[col] = comm[col].fillna(0.0)
     comm["households"] = comm["pop_total"] / scenario.analysis.household_size
-    for c in scenario.categories:
-        cat = std.CATEGORIES[c]
-        for t in ts:
-            if method == "network":
-                share = (cells[f"{c}_walk_min"] <= t).astype(float)
-            else:
-                share = cells[f"{c}_overlay{tlabel(t)}"].astype(float)
-            for g, col in GROUPS.items():
-                cov = (cells[col] * share).groupby(key).sum()
-                comm[f"{c}_cov{tlabel(t)}_{g}"] = _rate(
-                    comm["community_id"].map(cov).fillna(0.0), comm[col]).to_numpy()
-        fc = facilities.loc[facilities["category"] == c]
-        if "counts_as_supply" in fc.columns:
-            fc = fc.loc[fc["counts_as_supply"].astype(bool)]
-        n = fc.groupby("community_id").size()
-        comm[f"{c}_n_facilities"] = comm["community_id"].map(n).fillna(0).astype(int)
-        comm[f"{c}_has_facility"] = comm[f"{c}_n_facilities"] > 0
-        capcol = cat.capacity_column
-        fcap = counted_facilities(facilities, c)  # attached to the network, full-day supply
-        cap = fcap.groupby("community_id")[capcol].sum(min_count=1) if capcol in fcap \
-            else pd.Series()
-        comm[f"{c}_capacity"] = comm["community_id"].map(cap).astype(float)
-        # 托位 per 1,000 residents (national target); beds per 1,000 residents 60+
-        per = comm["pop_total"] if c == "childcare" else comm["pop_60plus"]
-        comm[f"{c}_capacity_per_1000"] = (comm[f"{c}_capacity"] / per.where(per > 0) * 1000)
-        tgt_col = f"{c}_cov{tlabel(scenario.targets.coverage_threshold_min)}_" + \
-            _group_key(cat.target_group)
-        target = scenario.coverage_target(c)
-        grp = comm[cat.target_group]
-        rate = comm[tgt_col]
-        comm[f"{c}_target_rate"] = target
-        comm[f"{c}_target_met"] = pd.Series(
-            np.where(rate.isna(), None, rate >= target - 1e-12), index=comm.index, dtype=object)
-        short = np.ceil(np.maximum(target * grp - rate * grp, 0) - 1e-9)
-        comm[f"{c}_shortfall_people"] = np.where(rate.isna(), np.nan, np.maximum(short, 0))
-        if f"{c}_e2sfca_per_1000" in cells.columns:
-            w = cells[cat.target_group]
-            val = cells[f"{c}_e2sfca_per_1000"]
-            num = (val * w).groupby(key).sum(min_count=1)
-            den = w.where(val.notna()).groupby(key).sum()
-            comm[f"{c}_e2sfca_per_1000"] = comm["community_id"].map(num / den.where(den > 0))
-        if c == "childcare":
-            comm["childcare_places_target_met"] = _met(
-                comm["childcare_capacity_per_1000"], scenario.targets.childcare_places_per_1000)
-        if c == "elderly":
-            area = fcap.groupby("community_id")["floor_area_m2"].sum(min_count=1) \
-                if "floor_area_m2" in fcap else pd.Series(dtype=float)
-            hh = comm["households"]
-            comm["elderly_area_m2_per_100_households"] = (
-                comm["community_id"].map(area).astype(float) / hh.where(hh > 0) * 100)
-            comm["elderly_area_target_met"] = _met(
-                comm["elderly_area_m2_per_100_households"],
-                scenario.targets.elderly_area_m2_per_100_households)
-    return gpd.GeoDataFrame(comm, geometry="geometry", crs=communities.crs)
+    out: gpd.GeoDataFrame = comm
+    return out
+
+
+def _shares(cells: pd.DataFrame, category: str, t: float, method: str) -> np.ndarray:
+    """Each cell's covered share within ``t`` minutes by the counting method."""
+    if method == "network":
+        share: np.ndarray = (cells[f"{category}_walk_min"].to_numpy() <= t).astype(float)
+    else:
+        share = cells[f"{category}_overlay{tlabel(t)}"].to_numpy(dtype=float)
+    return share
+
+
+def set_community_columns(comm: pd.DataFrame, cells: pd.DataFrame, groups: CellGroups,
+                          facilities: gpd.GeoDataFrame, scenario: Scenario, category: str, *,
+                          method: str | None = None) -> None:
+    """Write (or overwrite, in place and in their places) one category's community columns.
+
+    Parameters
+    ----------
+    comm
+        The community table (:func:`community_base` or an earlier :func:`community_table`),
+        changed in place.
+    cells
+        The cell table with the category's columns (:func:`cell_table`).
+    groups
+        ``cells`` grouped by ``comm``'s communities.
+    facilities, scenario
+        As for :func:`community_table`.
+    category
+        The category ``c`` of the ``{c}_*`` columns.
+    method
+        As for :func:`community_table`.
+    """
+    method = _method(method, scenario)
+    c = category
+    cat = std.CATEGORIES[c]
+    ts = scenario.thresholds_min
+    pop = {g: cells[col].to_numpy(dtype=float) for g, col in GROUPS.items()}
+    block = np.column_stack([pop[g] * _shares(cells, c, t, method) for t in ts for g in GROUPS])
+    cov = np.nan_to_num(groups.sums(block), nan=0.0)
+    tot = {g: comm[col].to_numpy(dtype=float) for g, col in GROUPS.items()}
+    k = 0
+    for t in ts:
+        for g in GROUPS:
+            with np.errstate(invalid="ignore"):
+                comm[f"{c}_cov{tlabel(t)}_{g}"] = np.clip(
+                    cov[:, k] / np.where(tot[g] > 0, tot[g], np.nan), 0, 1)
+            k += 1
+    fc = facilities.loc[facilities["category"] == c]
+    if "counts_as_supply" in fc.columns:
+        fc = fc.loc[fc["counts_as_supply"].astype(bool)]
+    n = fc.groupby("community_id").size()
+    comm[f"{c}_n_facilities"] = comm["community_id"].map(n).fillna(0).astype(int)
+    comm[f"{c}_has_facility"] = comm[f"{c}_n_facilities"] > 0
+    capcol = cat.capacity_column
+    fcap = counted_facilities(facilities, c)  # attached to the network, full-day supply
+    cap = fcap.groupby("community_id")[capcol].sum(min_count=1) if capcol in fcap \
+        else pd.Series()
+    comm[f"{c}_capacity"] = comm["community_id"].map(cap).astype(float)
+    # 托位 per 1,000 residents (national target); beds per 1,000 residents 60+
+    per = comm["pop_total"] if c == "childcare" else comm["pop_60plus"]
+    comm[f"{c}_capacity_per_1000"] = (comm[f"{c}_capacity"] / per.where(per > 0) * 1000)
+    tgt_col = f"{c}_cov{tlabel(scenario.targets.coverage_threshold_min)}_" + \
+        _group_key(cat.target_group)
+    target = scenario.coverage_target(c)
+    grp = comm[cat.target_group]
+    rate = comm[tgt_col]
+    comm[f"{c}_target_rate"] = target
+    comm[f"{c}_target_met"] = pd.Series(
+        np.where(rate.isna(), None, rate >= target - 1e-12), index=comm.index, dtype=object)
+    short = np.ceil(np.maximum(target * grp - rate * grp, 0) - 1e-9)
+    comm[f"{c}_shortfall_people"] = np.where(rate.isna(), np.nan, np.maximum(short, 0))
+    if f"{c}_e2sfca_per_1000" in cells.columns:
+        w = cells[cat.target_group].to_numpy(dtype=float)
+        val = cells[f"{c}_e2sfca_per_1000"].to_numpy(dtype=float)
+        num = groups.sums((val * w)[:, None], min_count=1)[:, 0]
+        den = groups.sums(np.where(np.isnan(val), np.nan, w)[:, None])[:, 0]
+        comm[f"{c}_e2sfca_per_1000"] = num / np.where(den > 0, den, np.nan)
+    if c == "childcare":
+        comm["childcare_places_target_met"] = _met(
+            comm["childcare_capacity_per_1000"], scenario.targets.childcare_places_per_1000)
+    if c == "elderly":
+        area = fcap.groupby("community_id")["floor_area_m2"].sum(min_count=1) \
+            if "floor_area_m2" in fcap else pd.Series(dtype=float)
+        hh = comm["households"]
+        comm["elderly_area_m2_per_100_households"] = (
+            comm["community_id"].map(area).astype(float) / hh.where(hh > 0) * 100)
+        comm["elderly_area_target_met"] = _met(
+            comm["elderly_area_m2_per_100_households"],
+            scenario.targets.elderly_area_m2_per_100_households)
 
 
 def _met(value: pd.Series, target: float) -> pd.Series:
@@ -426,75 +558,131 @@ def summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, facilities: gpd.Geo
     ValueError
         For an unknown ``method``.
     """
-    method = method or scenario.analysis.coverage_method
-    if method not in ("network", "overlay"):
-        raise ValueError(f"method {method!r} is not one of ('network', 'overlay')")
+    method = _method(method, scenario)
     out: dict[str, Any] = {"coverage_method": method,
                            "thresholds_min": list(scenario.thresholds_min),
                            "coverage_threshold_min": scenario.targets.coverage_threshold_min,
                            "residents": {g: float(cells[col].sum()) for g, col in GROUPS.items()},
                            "n_cells": len(cells), "n_communities": len(comm),
                            "categories": {}}
-    inhabited = comm["pop_total"] > 0
     for c in scenario.categories:
-        cat = std.CATEGORIES[c]
-        fc = facilities.loc[facilities["category"] == c]
-        d: dict[str, Any] = {"label_zh": cat.label_zh, "label_en": cat.label_en,
-                             "walk_speed_mps": scenario.speed_for(c),
-                             "n_facilities": len(fc), "thresholds": {}}
-        for t in scenario.thresholds_min:
-            if method == "network":
-                share = (cells[f"{c}_walk_min"] <= t).astype(float)
-            else:
-                share = cells[f"{c}_overlay{tlabel(t)}"].astype(float)
-            row: dict[str, Any] = {}
-            for g, col in GROUPS.items():
-                tot = float(cells[col].sum())
-                cov = float((cells[col] * share).sum())
-                row[g] = {"residents": tot, "covered": cov,
-                          "share": (min(1.0, cov / tot) if tot > 0 else None)}
-            tl = tlabel(t)
-            rate = comm.loc[inhabited, f"{c}_cov{tl}_{_group_key(cat.target_group)}"]
-            row["communities_meeting_target"] = int((rate >= scenario.coverage_target(c)).sum())
-            d["thresholds"][tl] = row
-        n_inh = int(inhabited.sum())
-        has = int(comm.loc[inhabited, f"{c}_has_facility"].sum())
-        met = comm.loc[inhabited, f"{c}_target_met"]
-        d["communities_with_residents"] = n_inh
-        d["communities_with_facility"] = has
-        d["community_facility_rate"] = has / n_inh if n_inh else None
-        d["communities_meeting_target"] = int((met == True).sum())  # noqa: E712
-        d["coverage_target"] = scenario.coverage_target(c)
-        grp = cat.target_group
-        tl = tlabel(scenario.targets.coverage_threshold_min)
-        tgt_share = d["thresholds"][tl][_group_key(grp)]["share"]
-        d["target_share"] = tgt_share
-        d["target_met"] = None if tgt_share is None else bool(tgt_share >= d["coverage_target"])
-        capcol = cat.capacity_column
-        counted = counted_facilities(facilities, c, cells)
-        known = counted[capcol].notna().to_numpy() if capcol in counted else \
-            np.zeros(len(counted), dtype=bool)
-        cap = counted[capcol].sum(min_count=1) if capcol in counted else np.nan
-        base = out["residents"]["total" if c == "childcare" else "60plus"]
-        d["capacity"] = None if pd.isna(cap) else float(cap)
-        d["capacity_per_1000"] = (None if pd.isna(cap) or base <= 0 else float(cap / base * 1000))
-        # "from N of M facilities with a recorded capacity": M attached inside the area
-        d["capacity_known_facilities"] = int(known.sum())
-        d["capacity_counted_facilities"] = len(counted)
-        left = fc.loc[~fc.index.isin(counted.index)]
-        if "counts_as_supply" in left.columns:
-            left = left.loc[left["counts_as_supply"].fillna(True).astype(bool)]
-        d["capacity_left_out_facilities"] = len(left)
-        d["capacity_left_out"] = float(left[capcol].sum()) if capcol in left else 0.0
-        if c == "childcare":
-            d["capacity_target_per_1000"] = scenario.targets.childcare_places_per_1000
-        else:
-            d["capacity_target_per_1000"] = scenario.targets.elderly_beds_per_1000_60plus
-        d["capacity_target_met"] = (None if d["capacity_per_1000"] is None
-                                    else d["capacity_per_1000"] >= d["capacity_target_per_1000"])
-        out["categories"][c] = d
+        out["categories"][c] = category_summary(cells, comm, facilities, scenario, c,
+                                                method=method, residents=out["residents"])
     jsonable: dict[str, Any] = _jsonable(out)
     return jsonable
+
+
+def covered_shares(cells: pd.DataFrame, scenario: Scenario, category: str, method: str
+                   ) -> dict[str, dict[str, Any]]:
+    """Residents, covered residents and share per threshold label and group, for one category.
+
+    Parameters
+    ----------
+    cells
+        The cell table (:func:`cell_table`).
+    scenario
+        Its thresholds.
+    category
+        The category.
+    method
+        ``"network"`` or ``"overlay"``.
+
+    Returns
+    -------
+    dict
+        Threshold label → group → ``residents``/``covered``/``share`` (None without
+        residents), as in :func:`summary`.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for t in scenario.thresholds_min:
+        share = _shares(cells, category, t, method)
+        row: dict[str, Any] = {}
+        for g, col in GROUPS.items():
+            pop = cells[col].to_numpy(dtype=float)
+            tot = float(pop.sum())
+            cov = float((pop * share).sum())
+            row[g] = {"residents": tot, "covered": cov,
+                      "share": (min(1.0, cov / tot) if tot > 0 else None)}
+        out[tlabel(t)] = row
+    return out
+
+
+def category_summary(cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame,
+                     facilities: gpd.GeoDataFrame, scenario: Scenario, category: str, *,
+                     method: str | None = None,
+                     residents: dict[str, float] | None = None) -> dict[str, Any]:
+    """The headline figures of one category (the ``categories`` entry of :func:`summary`).
+
+    Parameters
+    ----------
+    cells, comm, facilities, scenario
+        As for :func:`summary`.
+    category
+        The category.
+    method
+        As for :func:`summary`.
+    residents
+        Residents per group of the whole area (``summary()["residents"]``); summed from
+        ``cells`` when None.
+
+    Returns
+    -------
+    dict
+        As in :func:`summary` (not yet JSON-cleaned: NaN stays NaN).
+    """
+    method = _method(method, scenario)
+    c = category
+    if residents is None:
+        residents = {g: float(cells[col].sum()) for g, col in GROUPS.items()}
+    inhabited = comm["pop_total"] > 0
+    cat = std.CATEGORIES[c]
+    fc = facilities.loc[facilities["category"] == c]
+    d: dict[str, Any] = {"label_zh": cat.label_zh, "label_en": cat.label_en,
+                         "walk_speed_mps": scenario.speed_for(c),
+                         "n_facilities": len(fc), "thresholds": {}}
+    shares = covered_shares(cells, scenario, c, method)
+    for t in scenario.thresholds_min:
+        tl = tlabel(t)
+        row: dict[str, Any] = shares[tl]
+        rate = comm.loc[inhabited, f"{c}_cov{tl}_{_group_key(cat.target_group)}"]
+        row["communities_meeting_target"] = int((rate >= scenario.coverage_target(c)).sum())
+        d["thresholds"][tl] = row
+    n_inh = int(inhabited.sum())
+    has = int(comm.loc[inhabited, f"{c}_has_facility"].sum())
+    met = comm.loc[inhabited, f"{c}_target_met"]
+    d["communities_with_residents"] = n_inh
+    d["communities_with_facility"] = has
+    d["community_facility_rate"] = has / n_inh if n_inh else None
+    d["communities_meeting_target"] = int((met == True).sum())  # noqa: E712
+    d["coverage_target"] = scenario.coverage_target(c)
+    grp = cat.target_group
+    tl = tlabel(scenario.targets.coverage_threshold_min)
+    tgt_share = d["thresholds"][tl][_group_key(grp)]["share"]
+    d["target_share"] = tgt_share
+    d["target_met"] = None if tgt_share is None else bool(tgt_share >= d["coverage_target"])
+    capcol = cat.capacity_column
+    counted = counted_facilities(facilities, c, cells)
+    known = counted[capcol].notna().to_numpy() if capcol in counted else \
+        np.zeros(len(counted), dtype=bool)
+    cap = counted[capcol].sum(min_count=1) if capcol in counted else np.nan
+    base = residents["total" if c == "childcare" else "60plus"]
+    d["capacity"] = None if pd.isna(cap) else float(cap)
+    d["capacity_per_1000"] = (None if pd.isna(cap) or base <= 0 else float(cap / base * 1000))
+    # "from N of M facilities with a recorded capacity": M attached inside the area
+    d["capacity_known_facilities"] = int(known.sum())
+    d["capacity_counted_facilities"] = len(counted)
+    left = fc.loc[~fc.index.isin(counted.index)]
+    if "counts_as_supply" in left.columns:
+        left = left.loc[left["counts_as_supply"].fillna(True).astype(bool)]
+    d["capacity_left_out_facilities"] = len(left)
+    d["capacity_left_out"] = float(left[capcol].sum()) if capcol in left else 0.0
+    if c == "childcare":
+        d["capacity_target_per_1000"] = scenario.targets.childcare_places_per_1000
+    else:
+        d["capacity_target_per_1000"] = scenario.targets.elderly_beds_per_1000_60plus
+    d["capacity_target_met"] = (None if d["capacity_per_1000"] is None
+                                else d["capacity_per_1000"] >= d["capacity_target_per_1000"])
+    return d
 
 
 def _jsonable(o: Any) -> Any:

@@ -139,3 +139,107 @@ def test_overlay_raster_matches_vector():
     ras = overlay_shares(cells, poly, method="raster", subpixels=20)
     assert np.abs(vec - ras).max() < 0.06
     assert abs(vec.sum() - ras.sum()) < 0.01 * vec.sum()
+
+
+# ---- refresh_tables: one category's facilities changed ------------------------------------
+
+def _arrays(res, c, sc):
+    """The per-category inputs of refresh_tables, as analyze computed them in ``res``."""
+    from care15.rates import tlabel
+
+    cl = res.cells
+    return dict(facilities=res.facilities, walk_min=cl[f"{c}_walk_min"].to_numpy(),
+                nearest_id=cl[f"{c}_nearest_facility"].to_numpy(),
+                overlay_share={float(t): cl[f"{c}_overlay{tlabel(t)}"].to_numpy()
+                               for t in sc.thresholds_min},
+                e2sfca_per_1000=cl[f"{c}_e2sfca_per_1000"].to_numpy(),
+                isochrones=res.isochrones.loc[res.isochrones["category"] == c],
+                node_distances=res.node_distances[c])
+
+
+def _assert_same_result(got, want, categories=None):
+    for name in ("cells", "communities", "gaps", "short", "isochrones", "facilities"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True,
+                                      obj=name)
+    assert got.summary == want.summary
+    assert got.notes == want.notes
+    assert set(got.gap_pairs) == set(categories or want.gap_pairs)
+    for c in got.gap_pairs:
+        p = want.gap_pairs[c]
+        np.testing.assert_array_equal(got.gap_pairs[c].gap, p.gap)
+        np.testing.assert_array_equal(got.gap_pairs[c].rows, p.rows)
+        np.testing.assert_array_equal(got.gap_pairs[c].cols, p.cols)
+
+
+def _refresh(before, after, network, sc, c):
+    from care15.analysis import refresh_tables
+
+    pre = [n for n in after.notes if "have no residents" not in n]
+    return refresh_tables(before, network, sc, c, notes=pre, **_arrays(after, c, sc))
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "move"])
+def test_refresh_equals_a_new_analysis(demo_region, demo_result, change):
+    """A what-if on the demo: add a facility at the best gap site, remove one, move one."""
+    import dataclasses
+
+    from care15.region import demo_scenario
+
+    sc = demo_scenario()
+    fac = demo_region.facilities
+    c = "elderly" if change != "remove" else "childcare"
+    first = fac.index[(fac["category"] == c).to_numpy()][0]
+    gap = demo_result.gaps.loc[demo_result.gaps["category"] == c].iloc[0]
+    site = gpd.GeoSeries([shapely.Point(gap["closing_site_lon"], gap["closing_site_lat"])],
+                         crs=4326).to_crs(fac.crs).iloc[0]
+    if change == "add":
+        row = fac.loc[[first]].copy()
+        row["facility_id"] = "new"
+        row = row.set_geometry([site], crs=fac.crs)
+        new_fac = pd.concat([fac, row], ignore_index=True)
+    elif change == "remove":
+        new_fac = fac.drop(index=first)
+    else:
+        new_fac = fac.copy()
+        new_fac.loc[first, "geometry"] = site
+    after = analyze(dataclasses.replace(demo_region, facilities=new_fac), sc)
+    assert not after.cells[f"{c}_walk_min"].equals(demo_result.cells[f"{c}_walk_min"])
+    got = _refresh(demo_result, after, demo_region.network, sc, c)
+    _assert_same_result(got, after)
+    # the earlier result is left as it was
+    pd.testing.assert_frame_equal(demo_result.gaps, analyze(demo_region, sc).gaps)
+    # without the earlier pairs of gap cells (a cached or tiled result): same tables, and
+    # the pairs of the changed category for the next refresh
+    bare = dataclasses.replace(demo_result, gap_pairs={})
+    _assert_same_result(_refresh(bare, after, demo_region.network, sc, c), after, [c])
+
+
+def test_refresh_on_the_street_and_checks(street):
+    """Gap tables that become empty and fill again; the unchanged category has no gap."""
+    import dataclasses
+
+    from care15.analysis import refresh_tables
+
+    fac, cells, comms = _layers(with_childcare=True)
+    fac = pd.concat([fac, fac.iloc[[0, 0]]], ignore_index=True)
+    fac["facility_id"] = ["e1", "c1", "e2", "e3"]
+    fac.loc[2:, "geometry"] = gpd.GeoSeries([shapely.Point(1000, 0), shapely.Point(2000, 0)],
+                                            crs=UTM).to_crs(fac.crs).to_numpy()
+    sc = Scenario()
+    region = Region(name="test", network=street, facilities=fac, cells=cells, communities=comms)
+    before = analyze(region, sc)
+    assert (before.gaps["category"] == "childcare").all() and len(before.gaps) == 1
+    added = pd.concat([fac, fac.iloc[[1, 1]]], ignore_index=True)  # childcare all along
+    added.loc[4:, "facility_id"] = ["c2", "c3"]
+    added.loc[4:, "geometry"] = gpd.GeoSeries([shapely.Point(0, 0), shapely.Point(1000, 0)],
+                                              crs=UTM).to_crs(fac.crs).to_numpy()
+    after = analyze(dataclasses.replace(region, facilities=added), sc)
+    assert len(after.gaps) == 0
+    _assert_same_result(_refresh(before, after, street, sc, "childcare"), after)
+    # and back: the removed facility opens the gap again (cells that became gaps searched)
+    _assert_same_result(_refresh(after, before, street, sc, "childcare"), before)
+    with pytest.raises(ValueError, match="categories"):
+        refresh_tables(before, street, sc, "school", **_arrays(after, "childcare", sc))
+    bad = _arrays(after, "childcare", sc) | {"walk_min": np.zeros(3)}
+    with pytest.raises(ValueError, match="one value per cell"):
+        refresh_tables(before, street, sc, "childcare", **bad)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from helpers import UTM
 
 from care15._rounding import largest_remainder
 
@@ -76,3 +77,132 @@ def test_building_the_closing_site_covers_what_the_gap_list_says(demo_region, de
         newly = after.cells[f"{cat}_walk_min"].to_numpy() <= t + 1e-9
         covered = float(cells.loc[was_gap & newly, grp].sum())
         assert covered == pytest.approx(gap["closing_site_cover_target"], rel=1e-6), cat
+
+
+# ---- gap clusters on the cell grid vs the STR-tree path, and reused pairs of gap cells ----
+
+def _grid_case(net, n_cells, n_fac, seed=3):
+    """An analysis of random square cells and facilities on ``net`` (cells on one grid)."""
+    from care15.analysis import analyze
+    from care15.region import Region
+    from care15.scenario import Scenario
+    from care15.synthetic import grid_cells_population
+
+    rng = np.random.default_rng(seed)
+    cells = grid_cells_population(net, n_cells, seed=seed)
+    pick = rng.choice(net.n_edges, size=n_fac, replace=False)
+    pts = shapely.line_interpolate_point(net.edge_geometry[pick], 0.5, normalized=True)
+    fac = gpd.GeoDataFrame({"facility_id": [f"f{i}" for i in range(n_fac)], "name": "",
+                            "category": np.where(np.arange(n_fac) % 2 == 0, "elderly",
+                                                 "childcare"),
+                            "subtype": "", "beds": 30.0, "places": 20.0, "floor_area_m2": 300.0,
+                            "counts_as_supply": True}, geometry=pts, crs=net.crs)
+    x0, y0, x1, y1 = net.bounds
+    comm = gpd.GeoDataFrame({"community_id": ["w", "e"], "community_name": ["西", "东"]},
+                            geometry=[shapely.box(x0, y0, (x0 + x1) / 2, y1),
+                                      shapely.box((x0 + x1) / 2, y0, x1, y1)], crs=net.crs)
+    region = Region(name="t", network=net, facilities=fac, cells=cells, communities=comm)
+    sc = Scenario()
+    return region, sc, analyze(region, sc)
+
+
+def _same_gaps(cells, net, snap, sc):
+    """Both clustering paths give one table: same clusters, ranks, figures and label points."""
+    from care15.gaps import gap_clusters
+
+    n = 0
+    for c in sc.categories:
+        kw = dict(threshold_min=sc.targets.coverage_threshold_min, network=net, cell_snap=snap,
+                  speed_mps=sc.speed_for(c))
+        grid = gap_clusters(cells, c, method="grid", **kw)
+        tree = gap_clusters(cells, c, method="tree", **kw)
+        assert len(grid) == len(tree)
+        pd.testing.assert_frame_equal(pd.DataFrame(grid.drop(columns="geometry")),
+                                      pd.DataFrame(tree.drop(columns="geometry")),
+                                      check_exact=True)
+        np.testing.assert_allclose(grid.area.to_numpy(), tree.area.to_numpy(), rtol=1e-6)
+        # each cluster's outline holds exactly its cells' area
+        np.testing.assert_allclose(grid.area.to_numpy(), grid["n_cells"].to_numpy() * 1e4,
+                                   rtol=1e-6)
+        assert shapely.is_valid(grid.geometry.to_numpy()).all()
+        n += len(grid)
+    return n
+
+
+def test_grid_clusters_equal_tree_clusters_on_a_generated_grid():
+    from care15.synthetic import grid_network
+
+    net = grid_network(45)
+    _, sc, res = _grid_case(net, 300, 8)
+    assert _same_gaps(res.cells, net, res.cell_snap, sc) > 10
+
+
+def test_grid_clusters_equal_tree_clusters_on_the_demo(demo_region, demo_result):
+    from care15.region import demo_scenario
+
+    assert _same_gaps(demo_result.cells, demo_region.network, demo_result.cell_snap,
+                      demo_scenario()) > 0
+
+
+def test_grid_clusters_equal_tree_clusters_on_chengdu(chengdu_net):
+    _, sc, res = _grid_case(chengdu_net, 2500, 16)
+    assert _same_gaps(res.cells, chengdu_net, res.cell_snap, sc) > 10
+
+
+def test_clusters_share_corners_and_rank_like_before():
+    """Hand-made grid: two clusters joined by a corner, one apart; squares not on the grid
+    (shifted) fall back to the tree path; method="grid" refuses them."""
+    from care15.gaps import gap_clusters
+
+    xy = [(0, 0), (1, 0), (2, 1), (5, 5), (5, 6), (9, 0)]  # (1,0)-(2,1): corner
+    cells = gpd.GeoDataFrame({
+        "pop_total": [10.0, 10, 10, 50, 50, 1], "pop_60plus": [2.0, 2, 2, 9, 9, 1],
+        "pop_0to3": 0.0, "elderly_walk_min": [20.0, 30, np.inf, 18, 25, 40]},
+        geometry=[shapely.box(100 * x, 100 * y, 100 * x + 100, 100 * y + 100) for x, y in xy],
+        crs=UTM)
+    g = gap_clusters(cells, "elderly", threshold_min=15, method="grid")
+    assert g["n_cells"].tolist() == [2, 3, 1]
+    assert g["uncovered_pop_60plus"].tolist() == [18.0, 6.0, 1.0]
+    assert g["nearest_walk_min"].tolist() == [18.0, 20.0, 40.0]
+    assert g.area.tolist() == pytest.approx([2e4, 3e4, 1e4])
+    assert g.geometry.iloc[1].geom_type == "MultiPolygon"  # the corner joins the cluster
+    pd.testing.assert_frame_equal(pd.DataFrame(g.drop(columns="geometry")), pd.DataFrame(
+        gap_clusters(cells, "elderly", threshold_min=15, method="tree").drop(
+            columns="geometry")), check_exact=True)
+    off = cells.copy()
+    off.loc[5, "geometry"] = shapely.box(933, 0, 1033, 100)  # a square off the lattice
+    with pytest.raises(ValueError, match="one grid"):
+        gap_clusters(off, "elderly", threshold_min=15, method="grid")
+    assert gap_clusters(off, "elderly", threshold_min=15)["n_cells"].tolist() == [2, 3, 1]
+    dup = pd.concat([cells, cells.iloc[[3]]], ignore_index=True)  # two cells at one place
+    with pytest.raises(ValueError, match="one grid"):
+        gap_clusters(dup, "elderly", threshold_min=15, method="grid")
+    assert gap_clusters(dup, "elderly", threshold_min=15)["n_cells"].tolist() == [3, 3, 1]
+    with pytest.raises(ValueError, match="method"):
+        gap_clusters(cells, "elderly", threshold_min=15, method="raster")
+
+
+def test_reused_gap_pairs_equal_a_fresh_search(demo_region, demo_result):
+    """Pairs kept from an earlier gap set plus searches from new gap cells only = all pairs."""
+    from care15.gaps import gap_pairs
+
+    net, snap = demo_region.network, demo_result.cell_snap
+    n = len(demo_result.cells)
+    rng = np.random.default_rng(1)
+    before = rng.random(n) < 0.6
+    after = before.copy()
+    flip = rng.choice(n, 20, replace=False)
+    after[flip] = ~after[flip]  # some cells close, others open
+    assert (after & ~before).any() and (before & ~after).any()
+    limit = 15 * 60 * 0.8
+    old = gap_pairs(net, snap, before, limit)
+    fresh = gap_pairs(net, snap, after, limit)
+    reused = gap_pairs(net, snap, after, limit, previous=old)
+    assert len(fresh.rows) > 100
+    np.testing.assert_array_equal(reused.rows, fresh.rows)
+    np.testing.assert_array_equal(reused.cols, fresh.cols)
+    np.testing.assert_array_equal(reused.gap, after)
+    # another limit: the earlier pairs are not used
+    other = gap_pairs(net, snap, after, limit / 2, previous=old)
+    assert len(other.rows) < len(fresh.rows)
+    np.testing.assert_array_equal(other.rows, gap_pairs(net, snap, after, limit / 2).rows)

@@ -55,3 +55,64 @@ def test_e2sfca_matches_access_library(helsinki_net):
     want = theirs.iloc[:, 0].reindex(np.arange(len(cells))).fillna(0.0).to_numpy()
     assert (want > 0).sum() > 50
     np.testing.assert_allclose(ours, want, rtol=1e-9, atol=1e-12)
+
+
+def test_cell_groups_sum_like_groupby_by_id():
+    from care15.rates import CellGroups
+
+    rng = np.random.default_rng(3)
+    key = pd.Series(rng.choice(["a", "b", "c", "_outside", None], 500))
+    vals = rng.gamma(2.0, 10.0, (500, 3))
+    vals[rng.random(500) < 0.1, 2] = np.nan
+    ids = pd.Series(["b", "a", "zz", "b", "_outside"])  # "zz" has no cell, "b" twice
+    got = CellGroups(key, ids).sums(vals)
+    want = pd.DataFrame(vals).groupby(key).sum()
+    for j in range(3):
+        np.testing.assert_array_equal(got[:, j], ids.map(want[j]).to_numpy())  # bit for bit
+    assert np.isnan(got[2]).all()
+    nan_only = np.where(key == "a", np.nan, 1.0)[:, None]
+    got1 = CellGroups(key, ids).sums(nan_only, min_count=1)[:, 0]
+    assert np.isnan(got1[1]) and got1[0] == (key == "b").sum()
+
+
+def test_one_category_rewritten_in_place_equals_the_full_tables():
+    """set_cell_columns/set_community_columns/category_summary give what the full tables do."""
+    from helpers import street_case
+
+    from care15.analysis import analyze
+    from care15.rates import (
+        CellGroups,
+        _jsonable,
+        category_summary,
+        community_table,
+        set_cell_columns,
+        set_community_columns,
+        summary,
+    )
+    from care15.region import Region
+    from care15.scenario import Scenario
+
+    net, fac, cells, comms = street_case(with_childcare=True)
+    sc = Scenario()
+    res = analyze(Region(name="t", network=net, facilities=fac, cells=cells, communities=comms),
+                  sc)
+    comm_ref = res.communities.to_crs(res.cells.crs)
+    full = community_table(res.cells, comm_ref, res.facilities, sc)
+    pd.testing.assert_frame_equal(full, res.communities, check_exact=True)
+    # scramble the elderly columns, then write them again from the cells
+    wm = res.cells["elderly_walk_min"].to_numpy()
+    cl = res.cells.copy()
+    set_cell_columns(cl, "elderly", wm * 3, np.full(len(cl), None, dtype=object), sc.thresholds_min,
+                     15.0)
+    assert list(cl.columns) == list(res.cells.columns)
+    assert cl["elderly_covered"].sum() < res.cells["elderly_covered"].sum()
+    cm = full.copy()
+    groups = CellGroups(cl["community_id"], cm["community_id"])
+    set_community_columns(cm, cl, groups, res.facilities, sc, "elderly")
+    assert list(cm.columns) == list(full.columns)
+    pd.testing.assert_frame_equal(cm, community_table(cl, comm_ref, res.facilities, sc),
+                                  check_exact=True)
+    assert (cm["elderly_cov15_60plus"].fillna(0) <= full["elderly_cov15_60plus"].fillna(0)).all()
+    s = summary(cl, cm, res.facilities, sc)
+    assert _jsonable(category_summary(cl, cm, res.facilities, sc, "elderly")) == \
+        s["categories"]["elderly"]
