@@ -1,4 +1,4 @@
-"""Build the optional compiled shortest-path kernel (coverage/_dijkstra.pyx).
+"""Build the optional compiled shortest-path kernels (coverage/_dijkstra.pyx, coverage/_reach.pyx).
 
 Everything else is in pyproject.toml. The extension is optional: where no C compiler (or no
 Cython) is available the install still succeeds and care15 uses scipy's Dijkstra instead, which
@@ -14,9 +14,10 @@ try:
 except ImportError:  # built without build isolation and without Cython: no kernel
     ext_modules = []
 else:
+    flags = [] if sys.platform == "win32" else ["-O3"]
     ext_modules = cythonize(
-        [Extension("care15._dijkstra", ["coverage/_dijkstra.pyx"],
-                   extra_compile_args=[] if sys.platform == "win32" else ["-O3"])],
+        [Extension("care15._dijkstra", ["coverage/_dijkstra.pyx"], extra_compile_args=flags),
+         Extension("care15._reach", ["coverage/_reach.pyx"], extra_compile_args=flags)],
         language_level=3,
     )
     for ext in ext_modules:

@@ -38,6 +38,10 @@ try:
     from ._dijkstra import multi_source as _multi_source
 except ImportError:  # the optional extension was not built (no C compiler at install)
     _multi_source = None
+try:
+    from ._reach import bounded_many as _bounded_many
+except ImportError:  # as above: reach() then uses scipy's Dijkstra on local subgraphs
+    _bounded_many = None
 
 #: The default engine of :func:`nearest_facility`: ``"compiled"`` when the extension was built,
 #: else ``"scipy"``.
@@ -350,6 +354,49 @@ def _slots(network: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarr
     return np.cumsum(indptr), tgt, extra
 
 
+def _expand_to_targets(r: np.ndarray, node: np.ndarray, dn: np.ndarray, indptr: np.ndarray,
+                       slot_t: np.ndarray, slot_x: np.ndarray, limit_m: float
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(origin, node, metres) reached → (origin, target, metres) within the limit."""
+    cnt = indptr[node + 1] - indptr[node]
+    rep_r = np.repeat(r, cnt)
+    rep_d = np.repeat(dn, cnt)
+    startpos = np.repeat(indptr[node], cnt)
+    within = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    pos = startpos + within
+    tot = rep_d + slot_x[pos]
+    keep = tot <= limit_m
+    return rep_r[keep], slot_t[pos[keep]], tot[keep]
+
+
+def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray, limit_m: float,
+                    indptr: np.ndarray, slot_t: np.ndarray, slot_x: np.ndarray,
+                    rows_l: list[np.ndarray], cols_l: list[np.ndarray],
+                    dist_l: list[np.ndarray], *, chunk: int, verbose: bool) -> None:
+    """:func:`reach`'s network pairs with the compiled kernel, ``chunk`` origins at a time."""
+    from ._progress import progress
+
+    assert _bounded_many is not None
+    g = network.csr
+    ip = g.indptr.astype(np.int32, copy=False)
+    ix = g.indices.astype(np.int32, copy=False)
+    dt = np.ascontiguousarray(g.data, dtype=float)
+    starts = range(0, len(oks), chunk)
+    for s in progress(starts, verbose=verbose, desc="reach", total=len(starts)):
+        ids = oks[s:s + chunk]
+        k = len(ids)
+        seed_node = np.column_stack([origins.node_u[ids], origins.node_v[ids]]).ravel()
+        seed_m = np.column_stack([origins.access_m[ids] + origins.to_u_m[ids],
+                                  origins.access_m[ids] + origins.to_v_m[ids]]).ravel()
+        o, node, dn = _bounded_many(ip, ix, dt, np.arange(0, 2 * k + 1, 2, dtype=np.int64),
+                                    seed_node.astype(np.int64), seed_m.astype(float),
+                                    float(limit_m))
+        r, t, d = _expand_to_targets(o, node, dn, indptr, slot_t, slot_x, limit_m)
+        rows_l.append(ids[r])
+        cols_l.append(t)
+        dist_l.append(d)
+
+
 def _local(network: WalkNetwork, pts: Snapped, limit_m: float) -> np.ndarray:
     """Nodes within the bounding box of ``pts`` grown by ``limit_m``.
 
@@ -363,13 +410,15 @@ def _local(network: WalkNetwork, pts: Snapped, limit_m: float) -> np.ndarray:
 
 
 def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: float, *,
-          chunk: int | None = None, verbose: bool = False) -> Reach:
+          chunk: int | None = None, verbose: bool = False, engine: str | None = None) -> Reach:
     """All (origin, target) pairs within ``limit_m`` metres on foot, as sparse triples.
 
-    Bounded Dijkstra searches run from the origins in spatially sorted chunks, each on the
-    subgraph of nodes within ``limit_m`` of the chunk's origins (exact: a walk of that length
-    cannot leave it), so memory and time grow with the reached area, not the city. Pairs on
-    the same edge may also walk straight along it.
+    With the compiled kernel (``care15._reach``), one bounded Dijkstra per origin that
+    touches only the nodes it reaches. Without it, bounded Dijkstra searches run from the
+    origins in spatially sorted chunks, each on the subgraph of nodes within ``limit_m`` of
+    the chunk's origins (exact: a walk of that length cannot leave it). Either way memory and
+    time grow with the reached area, not the city. Pairs on the same edge may also walk
+    straight along it.
 
     Parameters
     ----------
@@ -380,9 +429,12 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
     limit_m
         Longest walk kept, in metres.
     chunk
-        Origins per Dijkstra call (default 64).
+        Origins per kernel call (default 1,024 compiled, 64 on scipy).
     verbose
         Show a progress bar.
+    engine
+        ``"scipy"`` forces the scipy path (the same pairs); default the compiled kernel when
+        it was built.
 
     Returns
     -------
@@ -415,7 +467,11 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
     rows_l: list[np.ndarray] = []
     cols_l: list[np.ndarray] = []
     dist_l: list[np.ndarray] = []
-    if len(oks) and targets.ok.any():
+    if len(oks) and targets.ok.any() and _bounded_many is not None and engine != "scipy":
+        indptr, slot_t, slot_x = _slots(network, targets)
+        _reach_compiled(network, origins, oks, limit_m, indptr, slot_t, slot_x,
+                        rows_l, cols_l, dist_l, chunk=chunk or 1024, verbose=verbose)
+    elif len(oks) and targets.ok.any():
         indptr, slot_t, slot_x = _slots(network, targets)
         chunk = chunk or 64
         # spatial order: cells of about limit_m, row by row, so a chunk covers a small area
@@ -466,7 +522,7 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
             rows_l.append(ids[rep_r[keep]])
             cols_l.append(slot_t[pos[keep]])
             dist_l.append(tot[keep])
-        # same-edge pairs
+    if len(oks) and targets.ok.any():  # same-edge pairs
         tok = np.flatnonzero(targets.ok)
         oe = pd.DataFrame({"edge": origins.edge[oks], "o": oks, "oa": origins.along_m[oks],
                            "oc": origins.access_m[oks]})
@@ -483,13 +539,15 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
         rows = np.concatenate(rows_l).astype(np.int64)
         cols = np.concatenate(cols_l).astype(np.int64)
         dist = np.concatenate(dist_l)
-        # minimum per pair
+        # minimum per pair, in (origin, target) order
         key = rows * max(nt, 1) + cols
-        order = np.lexsort((dist, key))
-        key, rows, cols, dist = key[order], rows[order], cols[order], dist[order]
+        order = np.argsort(key)
+        key = key[order]
         first = np.ones(len(key), dtype=bool)
         first[1:] = key[1:] != key[:-1]
-        rows, cols, dist = rows[first], cols[first], dist[first]
+        start = np.flatnonzero(first)
+        dist = np.minimum.reduceat(dist[order], start) if len(start) else dist[:0]
+        rows, cols = rows[order][start], cols[order][start]
     else:
         rows = cols = np.empty(0, dtype=np.int64)
         dist = np.empty(0)
