@@ -20,7 +20,8 @@ extension: without a C compiler, care15 uses the scipy search and gives the same
 
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t
+from libc.math cimport INFINITY
+from libc.stdint cimport INT64_MAX, int32_t, int64_t
 from libc.stdlib cimport free, malloc, realloc
 
 
@@ -218,7 +219,7 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
         (through an edge shorter than ``delta``) is processed again, so every width gives the
         exact answer. Narrow buckets mean stepping through many nearly empty ones, wide ones
         mean processing some nodes twice; about the median edge length balances the two. A
-        width so narrow that the buckets would not fit (more than 10**7 between an edge's ends,
+        width so narrow that the buckets would not fit (more than 2**16 between an edge's ends,
         or 10**9 in all) is widened.
     dist0, label0
         Optional warm start, as in :func:`multi_source`.
@@ -245,32 +246,41 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
         raise ValueError("multi_source_bucket: too many nodes for 32-bit node numbers")
     cdef double[::1] dist = dist_a
     cdef int64_t[::1] label = label_a
-    cdef double wmax = 0.0
-    cdef Py_ssize_t e
+    cdef double wmax = 0.0, far = -1.0, d
+    cdef Py_ssize_t e, i
     with nogil:
         for e in range(data.shape[0]):
             if data[e] > wmax:
                 wmax = data[e]
-    # the farthest a queued node can be: a seed, then at most n - 1 edges
-    sm_a = np.asarray(seed_m)
-    useful = sm_a[sm_a <= limit]  # no NaN, no inf unless the limit is inf
-    useful = useful[np.isfinite(useful)]
-    if useful.size == 0:
+        for i in range(ns):  # the farthest seed that may be queued (not NaN, not inf)
+            d = seed_m[i]
+            if d <= limit and d > far and d < INFINITY:
+                far = d
+    if far < 0:
         return dist_a, label_a
-    cdef double far = float(useful.max()) + (n - 1) * wmax
+    # the farthest a queued node can be: a seed, then at most n - 1 edges
+    far += (n - 1) * wmax
     if limit < far:
         far = limit
     cdef double inv = 1.0 / delta
-    if wmax * inv > 1e7:
-        inv = 1e7 / wmax
+    if wmax * inv > 65536:
+        inv = 65536 / wmax
     if far * inv > 1e9:
         inv = 1e9 / far
     # a relaxation from bucket b lands in bucket b .. b + wmax / delta + 1 (+1 for rounding):
     # that many buckets, used cyclically, hold everything queued
     cdef Py_ssize_t nb = <Py_ssize_t>(wmax * inv + 3.0)
-    key = np.floor(np.minimum(sm_a, far) * inv)
-    key[~(sm_a <= far)] = np.inf  # beyond the limit (or NaN): never queued
-    order_a = np.lexsort((np.asarray(seed_node), key)).astype(np.int64)
+    # seeds by bucket, then by node; those beyond the limit last
+    key_a = np.empty(ns, dtype=np.int64)
+    cdef int64_t[::1] key = key_a
+    with nogil:
+        for i in range(ns):
+            d = seed_m[i]
+            if d <= far:
+                key[i] = <int64_t>(d * inv) * n + seed_node[i]
+            else:
+                key[i] = INT64_MAX
+    order_a = np.argsort(key_a, kind="stable")
     cdef int64_t[::1] order = order_a
     cdef _State* st = <_State*>malloc(n * sizeof(_State))
     cdef int32_t** items = <int32_t**>malloc(nb * sizeof(int32_t*))
@@ -282,9 +292,9 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
         free(bsize)
         free(bcap)
         raise MemoryError("multi_source_bucket: cannot allocate the buckets")
-    cdef Py_ssize_t i, j, s = 0, pending = 0, slot
+    cdef Py_ssize_t j, s = 0, pending = 0, slot
     cdef int32_t cur = 0, b, u, v, lu
-    cdef double d, nd
+    cdef double nd
     cdef int failed = 0
     cdef _State* sv
     with nogil:
@@ -304,10 +314,8 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
                 if s >= ns or not seed_m[order[s]] <= far:
                     break
                 b = <int32_t>(seed_m[order[s]] * inv)
-                if b > cur:
+                if b > cur:  # the buckets skipped hold only stale entries, skipped as any
                     cur = b
-                for i in range(nb):  # only stale entries are left in the buckets
-                    bsize[i] = 0
             # queue the seeds whose bucket has come up
             while s < ns:
                 i = order[s]

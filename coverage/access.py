@@ -242,9 +242,12 @@ def _run(network: WalkNetwork, engine: str, node: np.ndarray, seed_m: np.ndarray
     g = network.csr
     args = (g.indptr.astype(np.int32, copy=False), g.indices.astype(np.int32, copy=False),
             np.ascontiguousarray(g.data, dtype=float), node, seed_m, label, limit_m)
+    out: tuple[np.ndarray, np.ndarray]
     if engine == "bucket":
-        return _multi_source_bucket(*args, _bucket_width(network), dist0, label0)
-    return _multi_source(*args, dist0, label0)
+        out = _multi_source_bucket(*args, _bucket_width(network), dist0, label0)
+    else:
+        out = _multi_source(*args, dist0, label0)
+    return out
 
 
 def _nearest_compiled(network: WalkNetwork, facilities: Snapped, limit_m: float, *,
@@ -332,7 +335,7 @@ def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
     >>> both = net.snap(np.array([150.0, 10.0]), np.array([10.0, 0.0]))
     >>> new = update_nearest(net, nd, both, np.array([1]))
     >>> new.dist_m
-    array([10., 60., 60., 160.])
+    array([ 10.,  60.,  60., 160.])
     >>> new.nearest.tolist()
     [1, 0, 0, 0]
     """
