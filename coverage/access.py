@@ -290,9 +290,10 @@ def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
     limit_m
         The ``limit_m`` that ``nd`` was computed with.
     engine
-        ``"bucket"`` or ``"compiled"`` (``"heap"``) run the warm-started search with that
-        kernel; ``"scipy"`` (or no compiled kernel) recomputes everything with
-        :func:`nearest_facility`. ``None`` uses :data:`ENGINE`'s kernel.
+        ``"bucket"`` or ``"compiled"`` (``"heap"``): the warm-started search, which runs on
+        the heap kernel for both (it touches few nodes, where the bucket kernel's fixed cost
+        of a pass over every node and edge would outweigh its gain); ``"scipy"`` recomputes
+        everything with :func:`nearest_facility`. ``None`` uses :data:`ENGINE`.
 
     Returns
     -------
@@ -353,9 +354,9 @@ def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
     if changed.size and (changed.min() < 0 or changed.max() >= n_new):
         raise ValueError(f"changed positions must be in 0..{n_new - 1}, got "
                          f"{changed.min()}..{changed.max()}")
-    is_changed = np.zeros(n_new, dtype=bool)
+    is_changed = np.zeros(n_new + 1, dtype=bool)  # the extra False is for label -1
     is_changed[changed] = True
-    is_changed[n_old:] = True
+    is_changed[n_old:n_new] = True
     kept = np.flatnonzero(~is_changed[:n_old])
     for f in ("edge", "node_u", "node_v", "along_m", "access_m"):
         a, b = getattr(old, f)[kept], getattr(sources, f)[kept]
@@ -368,15 +369,15 @@ def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
     if engine == "scipy" or not sources.ok.any():
         return nearest_facility(network, sources, limit_m=limit_m, engine=engine)
     # clear the nodes whose nearest source changed
-    lab = nd.nearest
-    reset = lab >= 0
-    reset[reset] = is_changed[lab[reset]]
-    dist0 = np.where(reset, np.inf, nd.dist_m)
-    label0 = np.where(reset, -1, lab).astype(np.int64)
+    reset = is_changed[nd.nearest]
+    r = np.flatnonzero(reset)
+    dist0 = np.array(nd.dist_m, dtype=float)
+    label0 = np.array(nd.nearest, dtype=np.int64)
+    dist0[r] = np.inf
+    label0[r] = -1
     # re-seed each cleared node through its neighbours that were not cleared (symmetric csr:
     # the row of a node lists the nodes with an edge into it, with the same lengths)
     g = network.csr
-    r = np.flatnonzero(reset)
     start = g.indptr[r].astype(np.int64)
     cnt = g.indptr[r + 1].astype(np.int64) - start
     tot = int(cnt.sum())
@@ -392,7 +393,10 @@ def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
     node = np.concatenate([node_a.astype(np.int64), node_b[keep_b]])
     seed_m = np.concatenate([m_a.astype(float), m_b[keep_b]])
     label = np.concatenate([lab_a, lab_b[keep_b]])
-    dist, nearest = _run(network, engine, node, seed_m, label, float(limit_m), dist0, label0)
+    # the heap kernel even for the "bucket" engine: a warm start touches few nodes, and the
+    # bucket kernel's fixed costs (a pass over all edges and nodes) would outweigh its gain
+    dist, nearest = _run(network, "compiled", node, seed_m, label, float(limit_m), dist0,
+                         label0)
     return NodeDistances(dist, nearest, sources)
 
 
