@@ -197,7 +197,7 @@ cdef inline int _bpush(int32_t** items, Py_ssize_t* size, Py_ssize_t* cap, Py_ss
 def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
                         const double[::1] data, const int64_t[::1] seed_node,
                         const double[::1] seed_m, const int64_t[::1] seed_label, double limit,
-                        double delta, dist0=None, label0=None):
+                        double delta, dist0=None, label0=None, double wmax=-1.0):
     """Distances and labels of the nearest seed for every node (bucket queue, Delta-stepping).
 
     Same inputs, outputs and warm start as :func:`multi_source`, the same distances (bit for
@@ -223,6 +223,9 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
         or 10**9 in all) is widened.
     dist0, label0
         Optional warm start, as in :func:`multi_source`.
+    wmax
+        The longest edge (``data.max()``), when the caller knows it; by default (< 0) the
+        kernel finds it. A value below the true longest edge gives wrong answers.
 
     Returns
     -------
@@ -246,12 +249,14 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
         raise ValueError("multi_source_bucket: too many nodes for 32-bit node numbers")
     cdef double[::1] dist = dist_a
     cdef int64_t[::1] label = label_a
-    cdef double wmax = 0.0, far = -1.0, d
+    cdef double far = -1.0, d
     cdef Py_ssize_t e, i
     with nogil:
-        for e in range(data.shape[0]):
-            if data[e] > wmax:
-                wmax = data[e]
+        if wmax < 0:
+            wmax = 0.0
+            for e in range(data.shape[0]):
+                if data[e] > wmax:
+                    wmax = data[e]
         for i in range(ns):  # the farthest seed that may be queued (not NaN, not inf)
             d = seed_m[i]
             if d <= limit and d > far and d < INFINITY:

@@ -195,8 +195,9 @@ def _engine(engine: str | None) -> str:
     return engine
 
 
-#: Each network's bucket width (see :func:`_bucket_width`), computed once per network.
-_WIDTHS: weakref.WeakKeyDictionary[WalkNetwork, float] = weakref.WeakKeyDictionary()
+#: Each network's bucket width (see :func:`_bucket_width`) and longest edge, found once.
+_WIDTHS: weakref.WeakKeyDictionary[WalkNetwork, tuple[float, float]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _bucket_width(network: WalkNetwork) -> float:
@@ -206,19 +207,25 @@ def _bucket_width(network: WalkNetwork) -> float:
     than Delta can improve a node of the bucket being emptied, which is then processed again:
     narrow buckets avoid that, wide ones avoid stepping through many nearly empty buckets. One
     median edge length was the fastest width, or within a few per cent of it, on the generated
-    grid and on every real extract measured (``benchmarks/bench_travel_times.py --widths``).
+    grid and on every real extract measured (``benchmarks/bench_kernels.py --widths``).
     Zero-length edges are left out; the median is taken over at most ~20,000 evenly spaced
     edges (the CSR order, by node), which is plenty for a width.
     """
-    w = _WIDTHS.get(network)
-    if w is None:
+    return _widths(network)[0]
+
+
+def _widths(network: WalkNetwork) -> tuple[float, float]:
+    """The bucket width and the longest edge of ``network`` (found once per network)."""
+    got = _WIDTHS.get(network)
+    if got is None:
         data = network.csr.data
         step = max(1, data.size // 20_000)
         pos = data[::step]
         pos = pos[pos > 0]
-        w = float(np.median(pos)) if pos.size else 1.0
-        _WIDTHS[network] = w
-    return w
+        got = (float(np.median(pos)) if pos.size else 1.0,
+               float(data.max()) if data.size else 0.0)
+        _WIDTHS[network] = got
+    return got
 
 
 def _seeds(facilities: Snapped, which: np.ndarray, n_nodes: int
@@ -244,7 +251,8 @@ def _run(network: WalkNetwork, engine: str, node: np.ndarray, seed_m: np.ndarray
             np.ascontiguousarray(g.data, dtype=float), node, seed_m, label, limit_m)
     out: tuple[np.ndarray, np.ndarray]
     if engine == "bucket":
-        out = _multi_source_bucket(*args, _bucket_width(network), dist0, label0)
+        width, wmax = _widths(network)
+        out = _multi_source_bucket(*args, width, dist0, label0, wmax)
     else:
         out = _multi_source(*args, dist0, label0)
     return out

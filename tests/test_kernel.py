@@ -53,6 +53,12 @@ def test_bucket_equals_heap_on_awkward_graphs(seed):
                                                       delta)
             np.testing.assert_array_equal(got, want)  # the same sums, bit for bit
             _labels_are_nearest(g, (node, seed_m, lab), limit, got, glab)
+            # the longest edge given by the caller (as care15.access does): the same answer
+            wmax = float(g.data.max()) if g.nnz else 0.0
+            again = _dijkstra.multi_source_bucket(*_csr_args(g), node, seed_m, lab, limit,
+                                                  delta, wmax=wmax)
+            np.testing.assert_array_equal(again[0], got)
+            np.testing.assert_array_equal(again[1], glab)
         assert (want[np.isfinite(want)] <= limit).all()
 
 
