@@ -218,7 +218,7 @@ def multi_source_bucket(const int32_t[::1] indptr, const int32_t[::1] indices,
         are emptied in order, and a node improved again while its own bucket is being emptied
         (through an edge shorter than ``delta``) is processed again, so every width gives the
         exact answer. Narrow buckets mean stepping through many nearly empty ones, wide ones
-        mean processing some nodes twice; about the median edge length balances the two. A
+        mean processing some nodes twice; a few median edge lengths balance the two. A
         width so narrow that the buckets would not fit (more than 2**16 between an edge's ends,
         or 10**9 in all) is widened.
     dist0, label0
