@@ -12,7 +12,7 @@ points near its main piece, snapped as care15 snaps facilities, and a 900 m limi
 1 m/s). Both kernels must give the same distances (1e-9 relative; in practice bit for bit) and
 the same nearest facility except between equidistant ones: each differing label is checked to
 be a tie with a single-facility search. Timings are medians of interleaved rounds (every
-kernel once per round, each going first in turn) in one process; parsed networks are not cached
+kernel once per round, in a new random order each round) in one process; parsed networks are not cached
 anywhere.
 """
 
@@ -70,8 +70,9 @@ def timed(runs: dict[str, Callable[[], object]], rounds: int
     cpu: dict[str, list[float]] = {k: [] for k in runs}
     out: dict[str, object] = {}
     keys = list(runs)
-    for r in range(rounds):
-        for k in keys[r % len(keys):] + keys[:r % len(keys)]:  # each goes first in turn
+    shuffle = np.random.default_rng(12345)
+    for _ in range(rounds):
+        for k in shuffle.permutation(keys):  # no method always runs after the same one
             fn = runs[k]
             c = time.thread_time()
             t = time.perf_counter()
