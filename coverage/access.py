@@ -13,18 +13,22 @@ points on the same edge may also walk straight along it. These rules are exact f
 model; the reference test checks them against networkx Dijkstra on a graph that contains the
 snapped points as nodes.
 
-Engines: one multi-source Dijkstra per category gives every node its distance to the nearest
-facility and which facility it is. Each facility seeds the two ends of its edge with the
-distances above. Two engines give the same numbers: ``"compiled"``, care15's own search with an
-indexed 4-ary heap (``coverage/_dijkstra.pyx``, built at install when a C compiler is present),
-and ``"scipy"``, ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph
-augmented with one virtual node per facility. :data:`ENGINE` names the default (the compiled
-one when it was built). Bounded searches from many origins (:func:`reach`) run in chunks with
-``limit=`` and return a sparse matrix.
+Engines: one multi-source shortest-path search per category gives every node its distance to
+the nearest facility and which facility it is. Each facility seeds the two ends of its edge
+with the distances above. Three engines give the same numbers: ``"bucket"``, care15's own
+search with a bucket queue (Delta-stepping, buckets four median edges wide) and
+``"compiled"`` (alias ``"heap"``), its Dijkstra with an indexed 4-ary heap, both in
+``coverage/_dijkstra.pyx`` (built at install when a C compiler is present); and ``"scipy"``,
+``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` over the graph augmented with one
+virtual node per facility. :data:`ENGINE` names the default (a compiled one when it was built).
+:func:`update_nearest` redoes only the part of a search that a few added, moved or removed
+facilities change (a warm start of the compiled search). Bounded searches from many origins
+(:func:`reach`) run in chunks with ``limit=`` and return a sparse matrix.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,17 +40,21 @@ from .network import Snapped, WalkNetwork
 
 try:
     from ._dijkstra import multi_source as _multi_source
+    from ._dijkstra import multi_source_bucket as _multi_source_bucket
 except ImportError:  # the optional extension was not built (no C compiler at install)
     _multi_source = None
+    _multi_source_bucket = None
 try:
     from ._reach import bounded_many as _bounded_many
 except ImportError:  # as above: reach() then uses scipy's Dijkstra on local subgraphs
     _bounded_many = None
 
-#: The default engine of :func:`nearest_facility`: ``"compiled"`` when the extension was built,
+#: The default engine of :func:`nearest_facility`: ``"bucket"`` when the extension was built,
 #: else ``"scipy"``.
-ENGINE: str = "compiled" if _multi_source is not None else "scipy"
-ENGINES: tuple[str, ...] = ("compiled", "scipy") if _multi_source is not None else ("scipy",)
+ENGINE: str = "bucket" if _multi_source is not None else "scipy"
+#: The engines available here (``"heap"`` is also accepted, as another name of ``"compiled"``).
+ENGINES: tuple[str, ...] = (("bucket", "compiled", "scipy") if _multi_source is not None
+                            else ("scipy",))
 
 __all__ = [
     "ENGINE",
@@ -56,6 +64,7 @@ __all__ = [
     "cell_distances",
     "nearest_facility",
     "reach",
+    "update_nearest",
 ]
 
 
@@ -122,7 +131,9 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
     limit_m
         Stop searching beyond this distance (nodes farther get ``inf``).
     engine
-        ``"compiled"`` or ``"scipy"`` (same results); ``None`` uses :data:`ENGINE`.
+        ``"bucket"``, ``"compiled"`` (or ``"heap"``) or ``"scipy"`` (same distances; the
+        nearest facility may differ only between equidistant ones); ``None`` uses
+        :data:`ENGINE`.
 
     Returns
     -------
@@ -135,7 +146,7 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
     ValueError
         For an unknown ``engine``, or facilities snapped to another network.
     RuntimeError
-        When ``engine="compiled"`` but the extension was not built.
+        When a compiled engine is asked for but the extension was not built.
 
     Examples
     --------
@@ -158,17 +169,12 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
     >>> nd.nearest.tolist()
     [0, 0, 0, 0]
     """
-    engine = ENGINE if engine is None else engine
-    if engine not in ("compiled", "scipy"):
-        raise ValueError(f"engine must be 'compiled' or 'scipy', not {engine!r}")
-    if engine == "compiled" and _multi_source is None:
-        raise RuntimeError("the compiled engine was not built (no C compiler when care15 was "
-                           "installed); use engine='scipy' or reinstall with a compiler")
+    engine = _engine(engine)
     n = network.n_nodes
     if not facilities.ok.any():
         return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), facilities)
-    if engine == "compiled":
-        return _nearest_compiled(network, facilities, float(limit_m))
+    if engine != "scipy":
+        return _nearest_compiled(network, facilities, float(limit_m), engine=engine)
     g, virt = _augmented(network, facilities)
     src = virt[facilities.ok]
     dist, _, origin = dijkstra(g, directed=True, indices=src, min_only=True,
@@ -179,29 +185,234 @@ def nearest_facility(network: WalkNetwork, facilities: Snapped, *,
     return NodeDistances(dist, nearest, facilities)
 
 
-def _nearest_compiled(network: WalkNetwork, facilities: Snapped, limit_m: float
-                      ) -> NodeDistances:
-    """:func:`nearest_facility` with the compiled kernel: each facility seeds its edge's ends."""
-    g = network.csr
-    ok = np.flatnonzero(facilities.ok)
+def _engine(engine: str | None) -> str:
+    """The engine to use: :data:`ENGINE` for ``None``, ``"compiled"`` for ``"heap"``; checked."""
+    engine = ENGINE if engine is None else engine
+    if engine == "heap":
+        engine = "compiled"
+    if engine not in ("bucket", "compiled", "scipy"):
+        raise ValueError(f"engine must be 'bucket', 'compiled' (or 'heap') or 'scipy', "
+                         f"not {engine!r}")
+    if engine != "scipy" and _multi_source is None:
+        raise RuntimeError(f"the {engine!r} engine was not built (no C compiler when care15 was "
+                           "installed); use engine='scipy' or reinstall with a compiler")
+    return engine
+
+
+#: Each network's bucket width (see :func:`_bucket_width`) and longest edge, found once.
+_WIDTHS: weakref.WeakKeyDictionary[WalkNetwork, tuple[float, float]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _bucket_width(network: WalkNetwork) -> float:
+    """Bucket width of the ``"bucket"`` engine: four times the median edge length.
+
+    Nodes in a bucket of width Delta are processed in the order they joined it, not by
+    distance, so an edge shorter than Delta can improve a node of the bucket being emptied,
+    which is then processed again; narrow buckets avoid that, wide ones mean fewer buckets and
+    a first-in first-out sweep that stays in memory order (the seeds join in node order). On
+    street networks re-processing stays rare well beyond one edge. Measured with
+    ``benchmarks/bench_kernels.py --widths`` (thread CPU time, medians of 11 interleaved
+    rounds): on every real extract each width from 2 to 8 median edges was within 11% of the
+    fastest width tried (0.25 to 32 medians); on the 250,000-node grid 4 medians was 6% faster
+    than 1 median and 8 medians 16%. Zero-length edges are left out; the median is taken over
+    at most ~20,000 evenly spaced edges (the CSR order, by node), plenty for a width.
+    """
+    return _widths(network)[0]
+
+
+def _widths(network: WalkNetwork) -> tuple[float, float]:
+    """The bucket width and the longest edge of ``network`` (found once per network)."""
+    got = _WIDTHS.get(network)
+    if got is None:
+        data = network.csr.data
+        step = max(1, data.size // 20_000)
+        pos = data[::step]
+        pos = pos[pos > 0]
+        got = (4.0 * float(np.median(pos)) if pos.size else 1.0,
+               float(data.max()) if data.size else 0.0)
+        _WIDTHS[network] = got
+    return got
+
+
+def _seeds(facilities: Snapped, which: np.ndarray, n_nodes: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeds of the facilities at positions ``which`` (snapped ones): both ends of the edge."""
+    ok = which[facilities.ok[which]]
     node = np.concatenate([facilities.node_u[ok], facilities.node_v[ok]]).astype(np.int64)
-    if node.size and (node.min() < 0 or node.max() >= network.n_nodes):
+    if node.size and (node.min() < 0 or node.max() >= n_nodes):
         raise ValueError("snapped facilities refer to nodes outside the network; snap them "
                          "again with this network's WalkNetwork.snap")
     seed_m = np.concatenate([facilities.access_m[ok] + facilities.to_u_m[ok],
                              facilities.access_m[ok] + facilities.to_v_m[ok]]).astype(float)
     label = np.concatenate([ok, ok]).astype(np.int64)
-    dist, nearest = _multi_source(g.indptr.astype(np.int32, copy=False),
-                                  g.indices.astype(np.int32, copy=False),
-                                  np.ascontiguousarray(g.data, dtype=float),
-                                  node, seed_m, label, limit_m)
+    return node, seed_m, label
+
+
+def _run(network: WalkNetwork, engine: str, node: np.ndarray, seed_m: np.ndarray,
+         label: np.ndarray, limit_m: float, dist0: np.ndarray | None = None,
+         label0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One compiled search (``engine`` "bucket" or "compiled") from the given seeds."""
+    g = network.csr
+    args = (g.indptr.astype(np.int32, copy=False), g.indices.astype(np.int32, copy=False),
+            np.ascontiguousarray(g.data, dtype=float), node, seed_m, label, limit_m)
+    out: tuple[np.ndarray, np.ndarray]
+    if engine == "bucket":
+        width, wmax = _widths(network)
+        out = _multi_source_bucket(*args, width, dist0, label0, wmax)
+    else:
+        out = _multi_source(*args, dist0, label0)
+    return out
+
+
+def _nearest_compiled(network: WalkNetwork, facilities: Snapped, limit_m: float, *,
+                      engine: str = "compiled") -> NodeDistances:
+    """:func:`nearest_facility` with a compiled kernel: each facility seeds its edge's ends."""
+    node, seed_m, label = _seeds(facilities, np.arange(len(facilities)), network.n_nodes)
+    dist, nearest = _run(network, engine, node, seed_m, label, limit_m)
     return NodeDistances(dist, nearest, facilities)
 
 
 def update_nearest(network: WalkNetwork, nd: NodeDistances, sources: Snapped,
-                   changed: np.ndarray, *, limit_m: float = np.inf) -> NodeDistances:
-    """TEMPORARY full recompute (replaced by the warm-started kernel)."""
-    return nearest_facility(network, sources, limit_m=limit_m)
+                   changed: np.ndarray, *, limit_m: float = np.inf,
+                   engine: str | None = None) -> NodeDistances:
+    """Nearest facility after a few facilities were added, moved or removed (a what-if edit).
+
+    Only the part of the search that the edit can change is redone: the nodes whose nearest
+    facility was a changed one are cleared, each is given the best distance through a
+    neighbour that was not cleared, the changed facilities that are snapped seed their edge's
+    two ends (and so do unchanged ones whose end was cleared), and a search warm-started from
+    the previous distances spreads only where it shortens a node's walk. The answer is the one
+    :func:`nearest_facility` gives for ``sources``: the same distances (the same floating-point
+    sums, so equal bit for bit) and the same nearest facility except between equidistant ones.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    nd
+        ``nearest_facility(network, old_sources, limit_m=limit_m)`` for the sources before the
+        edit (``nd.sources``).
+    sources
+        The sources after the edit, snapped to ``network``: the same points at the same
+        positions as ``nd.sources`` except at the positions in ``changed``. An added source is
+        appended at the end, a moved one keeps its position with its new snap, and a removed
+        one keeps its position unsnapped (``edge == -1``; ``ok`` False), so positions, and the
+        labels in :attr:`NodeDistances.nearest`, stay valid.
+    changed
+        Positions (int array) of the added, moved and removed sources. Positions past the end
+        of ``nd.sources`` count as changed whether listed or not; repeats are allowed.
+    limit_m
+        The ``limit_m`` that ``nd`` was computed with.
+    engine
+        ``"bucket"`` or ``"compiled"`` (``"heap"``): the warm-started search, which runs on
+        the heap kernel for both (it touches few nodes, where the bucket kernel's fixed cost
+        of a pass over every node and edge would outweigh its gain); ``"scipy"`` recomputes
+        everything with :func:`nearest_facility`. ``None`` uses :data:`ENGINE`.
+
+    Returns
+    -------
+    NodeDistances
+        As ``nearest_facility(network, sources, limit_m=limit_m)``; ``nd`` is not changed.
+
+    Raises
+    ------
+    ValueError
+        When ``sources`` is shorter than ``nd.sources``, a position in ``changed`` is out of
+        range, a source not listed in ``changed`` differs from the one in ``nd.sources``, or
+        ``nd`` does not have one entry per network node.
+
+    Notes
+    -----
+    Why it is exact: a node whose nearest facility did not change keeps a distance that is
+    still the distance to the nearest *unchanged* facility, and along every edge out of it the
+    old distances already satisfy ``d[v] <= d[u] + w`` or ``v`` was cleared and re-seeded
+    through it. So the only improvements still to make start at the new seeds, and the search
+    from them ends at the least solution of the same equations a full search solves. This
+    relies on :attr:`WalkNetwork.csr` being symmetric (an undirected network): a cleared
+    node's neighbours along its row are also the nodes with an edge into it.
+
+    Examples
+    --------
+    On the street of :func:`nearest_facility`'s example, a second facility is added near the
+    first node:
+
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from care15.access import nearest_facility, update_nearest
+    >>> from care15.network import network_from_edges
+    >>> xy = [(0, 0), (100, 0), (200, 0), (300, 0)]
+    >>> edges = gpd.GeoDataFrame({"u": [1, 2, 3], "v": [2, 3, 4]},
+    ...                          geometry=[shapely.LineString(xy[i:i + 2]) for i in range(3)],
+    ...                          crs="EPSG:32650")
+    >>> net = network_from_edges(edges, crs="EPSG:32650")
+    >>> nd = nearest_facility(net, net.snap(np.array([150.0]), np.array([10.0])))
+    >>> both = net.snap(np.array([150.0, 10.0]), np.array([10.0, 0.0]))
+    >>> new = update_nearest(net, nd, both, np.array([1]))
+    >>> new.dist_m
+    array([ 10.,  60.,  60., 160.])
+    >>> new.nearest.tolist()
+    [1, 0, 0, 0]
+    """
+    engine = _engine(engine)
+    old = nd.sources
+    n_old, n_new = len(old), len(sources)
+    n = network.n_nodes
+    if n_new < n_old:
+        raise ValueError(f"sources has {n_new} points, fewer than the {n_old} of nd.sources: "
+                         "a removed source keeps its position, unsnapped (edge == -1)")
+    if nd.dist_m.shape != (n,) or nd.nearest.shape != (n,):
+        raise ValueError(f"nd has {nd.dist_m.shape[0]} nodes, the network {n}: it was "
+                         "computed on another network")
+    changed = np.asarray(changed, dtype=np.int64).ravel()
+    if changed.size and (changed.min() < 0 or changed.max() >= n_new):
+        raise ValueError(f"changed positions must be in 0..{n_new - 1}, got "
+                         f"{changed.min()}..{changed.max()}")
+    is_changed = np.zeros(n_new + 1, dtype=bool)  # the extra False is for label -1
+    is_changed[changed] = True
+    is_changed[n_old:n_new] = True
+    kept = np.flatnonzero(~is_changed[:n_old])
+    for f in ("edge", "node_u", "node_v", "along_m", "access_m"):
+        a, b = getattr(old, f)[kept], getattr(sources, f)[kept]
+        same = a == b
+        if a.dtype.kind == "f":
+            same |= np.isnan(a) & np.isnan(b)
+        if not same.all():
+            raise ValueError(f"source {kept[np.argmin(same)]} differs from nd.sources ({f}) "
+                             "but is not in changed")
+    if engine == "scipy" or not sources.ok.any():
+        return nearest_facility(network, sources, limit_m=limit_m, engine=engine)
+    # clear the nodes whose nearest source changed
+    reset = is_changed[nd.nearest]
+    r = np.flatnonzero(reset)
+    dist0 = np.array(nd.dist_m, dtype=float)
+    label0 = np.array(nd.nearest, dtype=np.int64)
+    dist0[r] = np.inf
+    label0[r] = -1
+    # re-seed each cleared node through its neighbours that were not cleared (symmetric csr:
+    # the row of a node lists the nodes with an edge into it, with the same lengths)
+    g = network.csr
+    start = g.indptr[r].astype(np.int64)
+    cnt = g.indptr[r + 1].astype(np.int64) - start
+    tot = int(cnt.sum())
+    edge = np.repeat(start - np.cumsum(cnt) + cnt, cnt) + np.arange(tot)
+    nbr = g.indices[edge]
+    ok_nbr = ~reset[nbr] & np.isfinite(dist0[nbr])
+    node_a = np.repeat(r, cnt)[ok_nbr]
+    m_a = dist0[nbr[ok_nbr]] + g.data[edge[ok_nbr]]
+    lab_a = label0[nbr[ok_nbr]]
+    # the changed sources seed their edge's ends; so do unchanged ones at a cleared end
+    node_b, m_b, lab_b = _seeds(sources, np.arange(n_new), n)
+    keep_b = is_changed[lab_b] | reset[node_b]
+    node = np.concatenate([node_a.astype(np.int64), node_b[keep_b]])
+    seed_m = np.concatenate([m_a.astype(float), m_b[keep_b]])
+    label = np.concatenate([lab_a, lab_b[keep_b]])
+    # the heap kernel even for the "bucket" engine: a warm start touches few nodes, and the
+    # bucket kernel's fixed costs (a pass over all edges and nodes) would outweigh its gain
+    dist, nearest = _run(network, "compiled", node, seed_m, label, float(limit_m), dist0,
+                         label0)
+    return NodeDistances(dist, nearest, sources)
 
 
 def cell_distances(nd: NodeDistances, cells: Snapped) -> tuple[np.ndarray, np.ndarray]:

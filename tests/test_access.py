@@ -9,7 +9,7 @@ import shapely
 from helpers import line_net
 
 import care15.access as access
-from care15.access import ENGINES, cell_distances, nearest_facility, reach
+from care15.access import ENGINES, cell_distances, nearest_facility, reach, update_nearest
 from care15.synthetic import grid_network
 
 
@@ -202,17 +202,149 @@ def test_engines_agree_on_a_grid_with_a_limit():
     for limit in (np.inf, 700.0):
         a = nearest_facility(net, fac, limit_m=limit, engine="compiled")
         b = nearest_facility(net, fac, limit_m=limit, engine="scipy")
+        c = nearest_facility(net, fac, limit_m=limit, engine="bucket")
         assert np.array_equal(np.isinf(a.dist_m), np.isinf(b.dist_m))
         fin = np.isfinite(a.dist_m)
         np.testing.assert_allclose(a.dist_m[fin], b.dist_m[fin], rtol=1e-12)
+        np.testing.assert_array_equal(c.dist_m, a.dist_m)  # the same sums, bit for bit
         assert (a.dist_m[fin] <= limit).all() and (a.nearest[~fin] == -1).all()
         # the same nearest facility (random positions: no exact ties)
         assert (a.nearest[fin] >= 0).all()
         np.testing.assert_array_equal(a.nearest, b.nearest)
+        np.testing.assert_array_equal(c.nearest, a.nearest)
     assert np.isinf(a.dist_m).sum() > 0  # the limit did cut
+    assert nearest_facility(net, fac, engine="heap").dist_m.tolist() == \
+        nearest_facility(net, fac, engine="compiled").dist_m.tolist()
 
 
 def test_engine_argument_is_checked(path_net):
     fac = path_net.snap(np.array([150.0]), np.array([10.0]))
     with pytest.raises(ValueError, match="engine must be"):
         nearest_facility(path_net, fac, engine="fast")
+
+
+# --- update_nearest: incremental what-if edits, each step checked against a full search ---
+
+
+def _same_up_to_ties(net, got, want, limit):
+    """Equal distances (bit for bit); a different nearest facility only where it is a tie."""
+    np.testing.assert_array_equal(got.dist_m, want.dist_m)
+    fin = np.isfinite(want.dist_m)
+    assert (got.nearest[~fin] == -1).all() and (got.nearest[fin] >= 0).all()
+    assert got.sources.ok[got.nearest[fin]].all()
+    diff = np.flatnonzero(got.nearest != want.nearest)
+    for lab in np.unique(got.nearest[diff]):  # that facility alone is exactly as far
+        alone = nearest_facility(net, got.sources.subset([lab]), limit_m=limit)
+        at = diff[got.nearest[diff] == lab]
+        np.testing.assert_array_equal(alone.dist_m[at], want.dist_m[at])
+    return diff.size
+
+
+def _edit_run(net, seed, n_steps, limit, n_start):
+    """Random add/move/remove edits (with the awkward cases), each checked; returns counts."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = net.bounds
+    comp = net.component
+    islands = np.flatnonzero(comp != 0)
+
+    def snap(x, y):
+        return net.snap(x, y, entry_rules=False)
+
+    x = rng.uniform(x0, x1, n_start)
+    y = rng.uniform(y0, y1, n_start)
+    src = snap(x, y)
+    nd = nearest_facility(net, src, limit_m=limit)
+    seen = set()
+    for _ in range(n_steps):
+        x, y = x.copy(), y.copy()
+        live = np.flatnonzero(np.isfinite(x))
+        ops = ["add", "move", "remove", "several", "duplicate", "island", "remove_all"]
+        p = np.array([5, 5, 4, 2, 1, 1 if islands.size else 0, 0.5])
+        op = str(rng.choice(ops, p=p / p.sum())) if live.size else "add"
+        changed: list[int] = []
+        if op == "add" or (op in ("move", "remove", "duplicate") and not live.size):
+            x, y = np.r_[x, rng.uniform(x0, x1)], np.r_[y, rng.uniform(y0, y1)]
+            changed = [len(x) - 1]
+        elif op == "move":
+            i = int(rng.choice(live))
+            x[i], y[i] = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            changed = [i]
+        elif op == "remove":
+            i = int(rng.choice(live))
+            x[i] = y[i] = np.nan
+            changed = [i]
+        elif op == "several":  # two moves, a removal, an addition; one position listed twice
+            i, j, k = rng.choice(len(x), 3)
+            x[[i, j]], y[[i, j]] = rng.uniform(x0, x1, 2), rng.uniform(y0, y1, 2)
+            x[k] = y[k] = np.nan
+            x, y = np.r_[x, rng.uniform(x0, x1)], np.r_[y, rng.uniform(y0, y1)]
+            changed = [i, j, k, i]  # the appended one counts as changed unlisted
+        elif op == "duplicate":  # a second facility exactly where one is
+            i = int(rng.choice(live))
+            x, y = np.r_[x, x[i]], np.r_[y, y[i]]
+            changed = [len(x) - 1]
+        elif op == "island":  # a facility on a piece cut off from the rest
+            v = int(rng.choice(islands))
+            x, y = np.r_[x, net.x[v]], np.r_[y, net.y[v]]
+            changed = [len(x) - 1]
+        else:  # remove every facility (the only one, when there is one)
+            x[live] = y[live] = np.nan
+            changed = live.tolist()
+        seen.add(op)
+        new = snap(x, y)
+        before = (nd.dist_m.copy(), nd.nearest.copy())
+        got = update_nearest(net, nd, new, np.array(changed, dtype=np.int64), limit_m=limit)
+        np.testing.assert_array_equal(nd.dist_m, before[0])  # the old answer is left alone
+        np.testing.assert_array_equal(nd.nearest, before[1])
+        _same_up_to_ties(net, got, nearest_facility(net, new, limit_m=limit), limit)
+        nd = got
+    return seen
+
+
+@pytest.mark.parametrize("limit", [np.inf, 600.0])
+def test_update_nearest_follows_random_edits_on_a_grid(limit):
+    net = grid_network(70, seed=4, drop_share=0.25)  # a quarter of streets dropped: islands
+    assert net.n_components > 1
+    seen = _edit_run(net, seed=1, n_steps=60, limit=limit, n_start=0)  # from an empty list
+    assert {"add", "move", "remove", "duplicate", "island"} <= seen
+
+
+def test_update_nearest_the_only_facility_removed_and_added_back():
+    net = grid_network(30, seed=2)
+    x0, y0, _, _ = net.bounds
+    one = net.snap(np.array([x0 + 200.0]), np.array([y0 + 300.0]))
+    nd = nearest_facility(net, one)
+    none = net.snap(np.array([np.nan]), np.array([np.nan]))
+    empty = update_nearest(net, nd, none, np.array([0]))
+    assert np.isinf(empty.dist_m).all() and (empty.nearest == -1).all()
+    again = update_nearest(net, empty, one, np.array([0]))
+    np.testing.assert_array_equal(again.dist_m, nd.dist_m)
+    np.testing.assert_array_equal(again.nearest, nd.nearest)
+    # added to an empty list
+    start = nearest_facility(net, net.snap(np.empty(0), np.empty(0)))
+    added = update_nearest(net, start, one, np.empty(0, dtype=np.int64))  # appended: implied
+    np.testing.assert_array_equal(added.dist_m, nd.dist_m)
+
+
+@pytest.mark.parametrize("limit", [np.inf, 900.0])
+def test_update_nearest_follows_random_edits_on_helsinki(helsinki_net, limit):
+    _edit_run(helsinki_net, seed=2, n_steps=40, limit=limit, n_start=15)
+
+
+@pytest.mark.parametrize("limit", [np.inf, 900.0])
+def test_update_nearest_follows_random_edits_on_chengdu(chengdu_net, limit):
+    _edit_run(chengdu_net, seed=3, n_steps=40, limit=limit, n_start=25)
+
+
+def test_update_nearest_checks_its_inputs(path_net):
+    fac = path_net.snap(np.array([150.0, 20.0]), np.array([10.0, 0.0]))
+    nd = nearest_facility(path_net, fac)
+    with pytest.raises(ValueError, match="fewer"):
+        update_nearest(path_net, nd, fac.subset([0]), np.array([1]))
+    with pytest.raises(ValueError, match="changed positions"):
+        update_nearest(path_net, nd, fac, np.array([2]))
+    moved = path_net.snap(np.array([150.0, 250.0]), np.array([10.0, 0.0]))
+    with pytest.raises(ValueError, match="not in changed"):
+        update_nearest(path_net, nd, moved, np.array([0]))
+    ok = update_nearest(path_net, nd, moved, np.array([1]))
+    np.testing.assert_array_equal(ok.dist_m, nearest_facility(path_net, moved).dist_m)
