@@ -857,6 +857,7 @@ _RULES: list[tuple[str, _Fill]] = [
     (r"snapping cells and facilities to the network", _t("人口网格和设施接入路网")),
     (r"(?P<c>\w+): network travel times", _t("{c}: 路网步行时间", c=_cat)),
     (r"(?P<c>\w+): isochrones", _t("{c}: 等时圈", c=_cat)),
+    (r"(?P<c>\w+): overlay shares", _t("{c}: 等时圈叠加面积比例", c=_cat)),
     (r"(?P<c>\w+): capacity-aware access \(E2SFCA\)", _t("{c}: 考虑容量的可达性(E2SFCA)", c=_cat)),
     (r"community tables", _t("社区统计表")),
     (r"gaps and their closing sites", _t("缺口片区及补缺选点")),

@@ -262,6 +262,7 @@ def category_access(network: WalkNetwork, facilities: pd.DataFrame, fsnap: Snapp
     with step(f"{category}: isochrones", verbose=verbose):
         fld = IsoField.build(network, nd, grid, walkoff_m=scenario.analysis.isochrone_walkoff_m,
                              limit_m=budgets[-1])
+    with step(f"{category}: overlay shares", verbose=verbose):
         overlay = _overlay(fld, cells, dict(zip(map(float, scenario.thresholds_min), budgets,
                                                 strict=True)), _cell_side_state(cells, grid))
     with step(f"{category}: capacity-aware access (E2SFCA)", verbose=verbose):

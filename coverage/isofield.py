@@ -222,23 +222,26 @@ class StreetSamples:
         along = np.minimum(cum * (length / geom_len), length)
         # a point on a pixel border lies in both pixels (e.g. a street along a cell edge):
         # it is drawn into each, so the border does not pull the walk-off to one side
-        eps = grid.res_m * 1e-6
-        c_lo, r_hi = grid.cols_rows(xy[:, 0] - eps, xy[:, 1] - eps)
-        c_hi, r_lo = grid.cols_rows(xy[:, 0] + eps, xy[:, 1] + eps)
+        fx = (xy[:, 0] - grid.x0) / grid.res_m
+        fy = (grid.y1 - xy[:, 1]) / grid.res_m
+        c_lo, c_hi = _border_pixels(fx, grid.width)
+        r_lo, r_hi = _border_pixels(fy, grid.height)
         copies = (1 + (c_hi != c_lo)) * (1 + (r_hi != r_lo))
         rep = np.repeat(np.arange(len(xy)), copies)
         k = np.arange(len(rep)) - np.repeat(np.cumsum(copies) - copies, copies)
         two_c = (c_hi != c_lo)[rep]
         col = np.where(two_c & (k % 2 == 1), c_hi[rep], c_lo[rep])
         rk = np.where(two_c, k // 2, k)
-        row = np.where(rk == 1, r_lo[rep], r_hi[rep])
+        row = np.where(rk == 1, r_hi[rep], r_lo[rep])
         idx, along = idx[rep], along[rep]
         edge_start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_e))])
         pixel = row * grid.width + col
         by_pixel = np.argsort(pixel, kind="stable")
-        pixels, pixel_start = np.unique(pixel[by_pixel], return_index=True)
-        return cls(grid, idx.astype(np.int64), along, edge_start, pixel, by_pixel, pixels,
-                   np.append(pixel_start, len(pixel)).astype(np.int64))
+        sorted_px = pixel[by_pixel]
+        first = np.flatnonzero(np.r_[True, sorted_px[1:] != sorted_px[:-1]]) if len(pixel) \
+            else np.empty(0, dtype=np.int64)
+        return cls(grid, idx.astype(np.int64), along, edge_start, pixel, by_pixel,
+                   sorted_px[first], np.append(first, len(pixel)).astype(np.int64))
 
     def of_edges(self, edges: np.ndarray) -> np.ndarray:
         """Positions of the samples of some edges.
@@ -270,6 +273,19 @@ class StreetSamples:
         """
         k = np.searchsorted(self.pixels, pixels)
         return self.by_pixel[_ranges(self.pixel_start[k], self.pixel_start[k + 1])]
+
+
+def _border_pixels(f: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel index of coordinates ``f`` (in pixels): the two pixels when on a border.
+
+    A point within a millionth of a pixel of a border lies in the pixels on both sides (low,
+    high); elsewhere both are the pixel it is in. Clipped to ``0 .. n - 1``.
+    """
+    k = np.round(f)
+    on = np.abs(f - k) < 1e-6
+    lo = np.where(on, k - 1, np.floor(f))
+    hi = np.where(on, k, lo)
+    return (np.clip(lo, 0, n - 1).astype(np.int64), np.clip(hi, 0, n - 1).astype(np.int64))
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:

@@ -268,6 +268,7 @@ EXAMPLES = [
     ("snapping cells and facilities to the network", "接入路网"),
     ("elderly: network travel times", "养老服务: 路网步行时间"),
     ("childcare: isochrones", "托育服务: 等时圈"),
+    ("elderly: overlay shares", "养老服务: 等时圈叠加面积比例"),
     ("elderly: capacity-aware access (E2SFCA)", "考虑容量的可达性"),
     ("community tables", "社区统计表"),
     ("gaps and their closing sites", "缺口片区及补缺选点"),
