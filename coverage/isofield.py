@@ -30,6 +30,7 @@ block of pixels (:meth:`IsoField.overlay_shares`).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ __all__ = ["IsoField", "PixelGrid", "StreetSamples", "pixel_grid"]
 
 #: Largest pixel grid (pixels) before the resolution is coarsened, as in the raster isochrones.
 MAX_PIXELS = 12_000_000
+#: Street samples whose walking metres are computed at once when a field is built.
+SAMPLES_PER_PIECE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -207,40 +210,58 @@ class StreetSamples:
         # a zero-length edge (its points repeated) cannot be segmentized: it is its own sample
         long = shapely.length(geoms) > 0
         dense[long] = shapely.segmentize(geoms[long], grid.res_m / 2)
-        xy, idx = shapely.get_coordinates(dense, return_index=True)
+        xy, idx64 = shapely.get_coordinates(dense, return_index=True)
+        del dense
+        idx = idx64.astype(np.int32)
+        del idx64
         n_e = len(geoms)
         same = np.zeros(len(xy), dtype=bool)
         same[1:] = idx[1:] == idx[:-1]
         step = np.zeros(len(xy))
         step[1:] = np.where(same[1:], np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])), 0.0)
         cum = np.cumsum(step)
+        del step
         first = np.flatnonzero(~same)
+        del same
         counts = np.diff(np.append(first, len(xy)))
         cum -= np.repeat(cum[first], counts)
-        geom_len = np.repeat(np.maximum(shapely.length(geoms)[idx[first]], 1e-12), counts)
-        length = np.asarray(network.edge_length_m, dtype=float)[idx]
-        along = np.minimum(cum * (length / geom_len), length)
+        scale = np.asarray(network.edge_length_m, dtype=float) / np.maximum(
+            shapely.length(geoms), 1e-12)
+        # metres along the edge, in the units of edge_length_m
+        along = np.minimum(cum * scale[idx], network.edge_length_m[idx])
+        del cum, first, counts
         # a point on a pixel border lies in both pixels (e.g. a street along a cell edge):
         # it is drawn into each, so the border does not pull the walk-off to one side
-        fx = (xy[:, 0] - grid.x0) / grid.res_m
-        fy = (grid.y1 - xy[:, 1]) / grid.res_m
-        c_lo, c_hi = _border_pixels(fx, grid.width)
-        r_lo, r_hi = _border_pixels(fy, grid.height)
-        copies = (1 + (c_hi != c_lo)) * (1 + (r_hi != r_lo))
-        rep = np.repeat(np.arange(len(xy)), copies)
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(copies) - copies, copies)
-        two_c = (c_hi != c_lo)[rep]
-        col = np.where(two_c & (k % 2 == 1), c_hi[rep], c_lo[rep])
-        rk = np.where(two_c, k // 2, k)
-        row = np.where(rk == 1, r_hi[rep], r_lo[rep])
-        idx, along = idx[rep], along[rep]
+        c_lo, c_hi = _border_pixels((xy[:, 0] - grid.x0) / grid.res_m, grid.width)
+        r_lo, r_hi = _border_pixels((grid.y1 - xy[:, 1]) / grid.res_m, grid.height)
+        del xy
+        two = c_hi != c_lo
+        copies = (1 + two) * (1 + (r_hi != r_lo))
+        if (copies == 1).all():  # no point on a border: one sample each
+            col, row = c_lo, r_lo
+        else:
+            rep = np.repeat(np.arange(len(copies), dtype=np.int32), copies)
+            k = (np.arange(len(rep), dtype=np.int32)
+                 - np.repeat((np.cumsum(copies) - copies).astype(np.int32), copies))
+            two_c = two[rep]
+            col = np.where(two_c & (k % 2 == 1), c_hi[rep], c_lo[rep])
+            rk = np.where(two_c, k // 2, k)
+            del k, two_c
+            row = np.where(rk == 1, r_hi[rep], r_lo[rep])
+            del rk
+            idx, along = idx[rep], along[rep]
+            del rep
+        del c_lo, c_hi, r_lo, r_hi, two, copies
         edge_start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_e))])
-        pixel = row * grid.width + col
-        by_pixel = np.argsort(pixel, kind="stable")
+        big = grid.width * grid.height >= 2**31
+        pixel = row.astype(np.int64 if big else np.int32) * grid.width + col
+        del row, col
+        pos_t = np.int64 if len(pixel) >= 2**31 else np.int32
+        by_pixel = np.argsort(pixel, kind="stable").astype(pos_t)
         sorted_px = pixel[by_pixel]
         first = np.flatnonzero(np.r_[True, sorted_px[1:] != sorted_px[:-1]]) if len(pixel) \
             else np.empty(0, dtype=np.int64)
-        return cls(grid, idx.astype(np.int64), along, edge_start, pixel, by_pixel,
+        return cls(grid, idx, along, edge_start.astype(np.int64), pixel, by_pixel,
                    sorted_px[first], np.append(first, len(pixel)).astype(np.int64))
 
     def of_edges(self, edges: np.ndarray) -> np.ndarray:
@@ -285,7 +306,7 @@ def _border_pixels(f: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     on = np.abs(f - k) < 1e-6
     lo = np.where(on, k - 1, np.floor(f))
     hi = np.where(on, k, lo)
-    return (np.clip(lo, 0, n - 1).astype(np.int64), np.clip(hi, 0, n - 1).astype(np.int64))
+    return (np.clip(lo, 0, n - 1).astype(np.int32), np.clip(hi, 0, n - 1).astype(np.int32))
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
@@ -467,13 +488,17 @@ class IsoField:
             The field.
         """
         samples = street_samples(network, grid)
-        d = _sample_metres(samples, np.arange(len(samples.edge)), network, nd,
-                           _EdgeFacilities.of(nd.sources))
-        d[d > limit_m] = np.inf
+        fac = _EdgeFacilities.of(nd.sources)
         street = np.full(grid.height * grid.width, np.inf, dtype=np.float32)
-        if len(d):
-            street[samples.pixels] = np.minimum.reduceat(
-                d[samples.by_pixel], samples.pixel_start[:-1]).astype(np.float32)
+        ps = samples.pixel_start
+        # in pieces of about a million samples, whole pixels each: bounded memory on a city
+        cut = np.unique(np.searchsorted(ps, np.arange(0, int(ps[-1]), SAMPLES_PER_PIECE)))
+        cut = np.append(cut[cut < len(samples.pixels)], len(samples.pixels))
+        for k0, k1 in itertools.pairwise(cut):
+            pos = samples.by_pixel[ps[k0]:ps[k1]]
+            d = _sample_metres(samples, pos, network, nd, fac)
+            d[d > limit_m] = np.inf
+            street[samples.pixels[k0:k1]] = np.minimum.reduceat(d, ps[k0:k1] - ps[k0])
         street = street.reshape(grid.shape)
         rows = _disk_rows(_walkoff_radius_px(walkoff_m, grid.res_m))
         return cls(network, samples, walkoff_m, limit_m, street, _disk_min(street, rows))
