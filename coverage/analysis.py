@@ -504,7 +504,7 @@ def prepare(region: Region, sc: Scenario, *, verbose: bool = False,
 
 def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
            acc: dict[str, CategoryAccess], sc: Scenario, *, verbose: bool = False,
-           cache: bool | str | Path | None = None) -> CoverageResult:
+           cache: bool | str | Path | None = None, snapshot: bool = False) -> CoverageResult:
     """The coverage tables from every category's access.
 
     Parameters
@@ -523,6 +523,8 @@ def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
         Progress on stderr.
     cache
         Reuse gap clusters from the on-disk cache.
+    snapshot
+        Copy the isochrone fields for the result (when they will be edited, as a plan does).
 
     Returns
     -------
@@ -548,7 +550,7 @@ def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
                             facilities=facilities, gaps=_empty_gaps(crs), short=pd.DataFrame(),
                             summary={}, notes=notes, node_distances=nds, cell_snap=csnap,
                             iso_builder=isochrone_builder(list(acc.values()), crs,
-                                                          cache=cache))
+                                                          cache=cache, snapshot=snapshot))
     return _tail(result, network, sc, sc.categories, notes=notes, gap_cache=cache,
                  verbose=verbose)
 

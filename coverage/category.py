@@ -351,11 +351,12 @@ def _iso_rows(acc: CategoryAccess, fields: np.ndarray) -> list[dict[str, Any]]:
 
 
 def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
-                      cache: bool | str | Path | None = None
+                      cache: bool | str | Path | None = None, snapshot: bool = True
                       ) -> Callable[[], gpd.GeoDataFrame]:
     """A function that makes the isochrone table of these categories when first asked.
 
-    The fields are copied now, so later edits of a plan do not change this result.
+    With ``snapshot`` the fields are copied now, so later edits of a plan do not change this
+    result; :func:`care15.analyze`, whose fields nothing edits, does not copy them.
 
     Parameters
     ----------
@@ -367,6 +368,8 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
         ``True`` or a folder: read each category's polygons from the on-disk cache, keyed by
         the network, the snapped facilities and the parameters
         (:func:`care15.cache.cached_field_isochrones`), and store them on a miss.
+    snapshot
+        Copy the fields (a plan edits them in place).
 
     Returns
     -------
@@ -377,7 +380,7 @@ def isochrone_builder(accs: list[CategoryAccess], crs: Any, *,
     from .cache import cache_dir_of
 
     on, cache_dir = cache_dir_of(cache)
-    snap = [(a, a.iso.field_m.copy()) for a in accs]
+    snap = [(a, a.iso.field_m.copy() if snapshot else a.iso.field_m) for a in accs]
     cols = ["category", "threshold_min", "budget_m", "speed_mps", "area_km2", "geometry"]
 
     def one(a: CategoryAccess, f: np.ndarray) -> gpd.GeoDataFrame:

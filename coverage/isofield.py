@@ -411,18 +411,19 @@ def _disk_min(p: np.ndarray, rows: list[tuple[int, int]]) -> np.ndarray:
     from scipy import ndimage
 
     out = np.full(p.shape, np.inf, dtype=p.dtype)
-    filt: dict[int, np.ndarray] = {}
     h = p.shape[0]
+    by_width: dict[int, list[int]] = {}
     for dy, hw in rows:
-        if hw not in filt:
-            filt[hw] = ndimage.minimum_filter1d(p, 2 * hw + 1, axis=1, mode="constant",
-                                                cval=np.inf) if hw else p
-        f = filt[hw]
-        # out[r] = min(out[r], f[r + dy])
-        if dy >= 0:
-            np.minimum(out[:h - dy], f[dy:], out=out[:h - dy])
-        else:
-            np.minimum(out[-dy:], f[:h + dy], out=out[-dy:])
+        by_width.setdefault(hw, []).append(dy)
+    for hw, dys in by_width.items():  # one running minimum per row width, used and dropped
+        f = ndimage.minimum_filter1d(p, 2 * hw + 1, axis=1, mode="constant",
+                                     cval=np.inf) if hw else p
+        for dy in dys:  # out[r] = min(out[r], f[r + dy])
+            if dy >= 0:
+                np.minimum(out[:h - dy], f[dy:], out=out[:h - dy])
+            else:
+                np.minimum(out[-dy:], f[:h + dy], out=out[-dy:])
+        del f
     return out
 
 
