@@ -8,8 +8,8 @@ Run by hand (not part of the test suite):
 For each target it builds the region once, then times, in interleaved rounds (every method
 once per round; medians reported with the number of rounds):
 
-* ``analyze`` — the cold analysis (:func:`care15.analyze`, no cache), the "before" of a
-  what-if run the old way;
+* ``analyze`` — the cold analysis (:func:`care15.analyze`, no cache: the network's street
+  samples are dropped before each timed analysis);
 * ``plan base`` — :class:`care15.Plan` built (the same analysis, kept for edits);
 * ``move`` / ``add`` / ``remove`` — one edit of one elderly-care facility and
   :meth:`care15.Plan.result` (every table: cells, communities, summary, gaps, short list);
@@ -132,10 +132,13 @@ def run_one(target: str, nodes: int, rounds: int) -> dict:
         "analyze", "plan base", "move", "add", "remove", "full recompute")}
     rng = np.random.default_rng(1)
     plan = None
+    net = region.network
     for _ in range(rounds):
+        net.__dict__.pop("_street_samples", None)  # cold: the streets sampled again
         t = time.perf_counter()
         analyze(region, sc)
         times["analyze"].append(time.perf_counter() - t)
+        net.__dict__.pop("_street_samples", None)
         t = time.perf_counter()
         plan = Plan(region, sc)
         times["plan base"].append(time.perf_counter() - t)
@@ -155,6 +158,7 @@ def run_one(target: str, nodes: int, rounds: int) -> dict:
         keep = [c for c in region.facilities.columns if c in plan.facilities.columns]
         edited = Region(region.name, region.network, plan.facilities[keep].to_crs(4326),
                         region.cells, region.communities)
+        net.__dict__.pop("_street_samples", None)
         t = time.perf_counter()
         full = analyze(edited, sc)
         times["full recompute"].append(time.perf_counter() - t)
