@@ -13,15 +13,12 @@ E2SFCA, coverage tables + gaps (the rest of ``analyze``), and the site matrix (`
 candidates). The growth exponent is the slope of log(time) against log(nodes).
 
 Measured again after ``analyze``, on its cells, as separate stages: the overlay shares of the
-six isochrones, the gap clusters alone (grid labels and unions, no closing sites) and the
-pairs of gap cells the closing sites are found from (``reach`` among the gap cells). Then a
-what-if: one elderly-care facility moves; the category's travel times, isochrones, overlay
-shares and E2SFCA are computed again ("what-if: one category's arrays") and
-:func:`care15.analysis.refresh_tables` rebuilds every table ("what-if: refresh_tables (tail)",
-median of 5 calls in the process, wall and CPU seconds: on a shared machine the CPU
-seconds show the work without the waiting). ``--check`` also runs ``analyze`` on the moved facilities
-and asserts that every table equals the refreshed one. With ``--rounds N`` every size runs N
-times in fresh processes, sizes interleaved, and the table shows the median of each stage.
+six isochrone polygons by :func:`care15.analysis.overlay_shares` (the desktop-GIS method;
+``analyze`` itself takes them from the isochrone fields' block means, its "overlay shares"
+stage), the gap clusters alone (grid labels and unions, no closing sites) and the pairs of gap
+cells the closing sites are found from (``reach`` among the gap cells). What-if edits are timed
+by ``benchmarks/bench_what_if.py``. With ``--rounds N`` every size runs N times in fresh
+processes, sizes interleaved, and the table shows the median of each stage.
 """
 
 from __future__ import annotations
@@ -40,7 +37,7 @@ import numpy as np
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 
 
-def run_one(n_nodes: int | None, pbf: str | None, check: bool = False) -> dict:
+def run_one(n_nodes: int | None, pbf: str | None) -> dict:
     import geopandas as gpd
     import pandas as pd
     import shapely
@@ -110,9 +107,13 @@ def run_one(n_nodes: int | None, pbf: str | None, check: bool = False) -> dict:
     from care15.gaps import gap_clusters, gap_pairs
 
     t3 = time.perf_counter()
-    for _, row in res.isochrones.iterrows():
+    iso = res.isochrones  # made from the fields on first access (as when drawn or exported)
+    t["isochrone polygons from the fields (when drawn or exported)"] = time.perf_counter() - t3
+    t3 = time.perf_counter()
+    for _, row in iso.iterrows():
         overlay_shares(res.cells, row.geometry)
-    t["overlay shares (6 isochrones)"] = time.perf_counter() - t3
+    t["overlay shares from the polygons (desktop-GIS method, 6 isochrones)"] = \
+        time.perf_counter() - t3
     tmin = sc.targets.coverage_threshold_min
     t3 = time.perf_counter()
     for c in sc.categories:
@@ -124,7 +125,6 @@ def run_one(n_nodes: int | None, pbf: str | None, check: bool = False) -> dict:
         gap = ~(res.cells[f"{c}_walk_min"].to_numpy() <= tmin) & (res.cells[grp].to_numpy() > 0)
         gap_pairs(net, res.cell_snap, gap, tmin * 60 * sc.speed_for(c))
     t["closing sites: pairs of gap cells"] = time.perf_counter() - t3
-    t.update(what_if(net, fac, cells, comm, res, sc, np.random.default_rng(1), check=check))
     # site matrix: 10,000 candidates per 250k nodes against uncovered cells
     n_cand = max(100, int(10_000 * n / 250_000))
     cand_nodes = rng.choice(n, size=n_cand, replace=False)
@@ -140,93 +140,17 @@ def run_one(n_nodes: int | None, pbf: str | None, check: bool = False) -> dict:
             "n_gaps": len(res.gaps), "rows": len(pd.DataFrame(res.cells))}
 
 
-def what_if(net, fac, cells, comm, res, sc, rng, *, check: bool = False) -> dict[str, float]:
-    """Move one elderly-care facility; time the category's arrays and ``refresh_tables``."""
-    import pandas as pd
-    import shapely
-
-    from care15 import standards as std
-    from care15.access import cell_distances, nearest_facility, reach
-    from care15.analysis import (
-        _assign_points,
-        analyze,
-        overlay_shares,
-        refresh_tables,
-        supply_mask,
-    )
-    from care15.isochrones import isochrones
-    from care15.rates import e2sfca
-    from care15.region import Region
-
-    c = "elderly"
-    cat = std.CATEGORIES[c]
-    speed = sc.speed_for(c)
-    i = int(np.flatnonzero(fac["category"].to_numpy() == c)[0])
-    moved = fac.copy()
-    e = rng.integers(net.n_edges)
-    moved.loc[moved.index[i], "geometry"] = shapely.line_interpolate_point(
-        net.edge_geometry[e], 0.5, normalized=True)
-    out: dict[str, float] = {}
-    t0 = time.perf_counter()
-    # the facility table as analyze prepares it (snap diagnostics, community)
-    prepared = moved.reset_index(drop=True).copy()
-    cm = _assign_points(prepared, comm.to_crs(net.crs))
-    prepared["community_id"] = cm["community_id"].to_numpy()
-    prepared["community_name"] = cm["community_name"].to_numpy()
-    fsnap = net.snap_gdf(prepared, max_access_m=sc.analysis.max_access_m)
-    prepared["access_m"] = fsnap.access_m
-    prepared["on_network"] = fsnap.ok
-    prepared["network_piece"] = net.component_of(fsnap)
-    idx = np.flatnonzero(supply_mask(prepared, c))
-    fs = fsnap.subset(idx)
-    nd = nearest_facility(net, fs)
-    d, who = cell_distances(nd, res.cell_snap)
-    fid = prepared["facility_id"].to_numpy()[idx]
-    nid = np.asarray(np.where(who >= 0, fid[np.maximum(who, 0)], None), dtype=object)
-    iso = isochrones(net, fs, sc.thresholds_min, speed,
-                     walkoff_m=sc.analysis.isochrone_walkoff_m, category=c, nd=nd)
-    ov = {float(th): overlay_shares(res.cells, g)
-          for th, g in zip(iso["threshold_min"], iso.geometry, strict=True)}
-    edges_m = tuple(th * 60 * speed for th in sc.thresholds_min)
-    r = reach(net, fs, res.cell_snap, edges_m[-1])
-    cap = prepared[cat.capacity_column].to_numpy(dtype=float)[idx]
-    e2 = e2sfca(r, cap, res.cells[cat.target_group].to_numpy(), edges_m) * 1000.0
-    out["what-if: one category's arrays"] = time.perf_counter() - t0
-    kw = dict(facilities=prepared, walk_min=d / speed / 60.0, nearest_id=nid, overlay_share=ov,
-              e2sfca_per_1000=e2, isochrones=iso, node_distances=nd)
-    times, cpu = [], []
-    for _ in range(5):
-        t1, c1 = time.perf_counter(), time.process_time()
-        got = refresh_tables(res, net, sc, c, **kw)
-        times.append(time.perf_counter() - t1)
-        cpu.append(time.process_time() - c1)
-    out["what-if: refresh_tables (tail)"] = statistics.median(times)
-    out["what-if: refresh_tables (tail), CPU"] = statistics.median(cpu)
-    if check:
-        region = Region(name="test", network=net, facilities=moved, cells=cells,
-                        communities=comm)
-        want = analyze(region, sc)
-        for name in ("cells", "communities", "gaps", "short"):
-            pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
-        summ = dict(got.summary, notes=None)
-        assert summ == dict(want.summary, notes=None)
-        print("check: refresh_tables equals analyze", file=sys.stderr)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 250_000, 1_000_000])
     ap.add_argument("--rounds", type=int, default=1,
                     help="fresh processes per size, interleaved; the table shows medians")
     ap.add_argument("--no-peer", action="store_true", help="leave out the Monaco extract")
-    ap.add_argument("--check", action="store_true",
-                    help="assert that the what-if refresh equals a new analyze (slower)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--pbf", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one is not None or a.pbf:
-        print(json.dumps(run_one(a.one, a.pbf, check=a.check)))
+        print(json.dumps(run_one(a.one, a.pbf)))
         return
     runs = [(s, None) for s in a.sizes]
     monaco = SHARED / "peers" / "osrm_monaco.osm.pbf"
@@ -235,8 +159,7 @@ def main() -> None:
     per_run: dict[int, list[dict]] = {k: [] for k in range(len(runs))}
     for rnd in range(a.rounds):
         for k, (s, pbf) in enumerate(runs):
-            cmd = [sys.executable, __file__] + (["--one", str(s)] if s else ["--pbf", pbf]) + \
-                (["--check"] if a.check else [])
+            cmd = [sys.executable, __file__] + (["--one", str(s)] if s else ["--pbf", pbf])
             out = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if out.returncode != 0:
                 print(f"size {s or pbf}: failed\n{out.stderr[-2000:]}")
@@ -244,8 +167,7 @@ def main() -> None:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             per_run[k].append(r)
             print(f"round {rnd + 1}: {r['nodes']:,} nodes: analyze "
-                  f"{r['seconds']['analyze (total)']:.1f} s, refresh "
-                  f"{r['seconds'].get('what-if: refresh_tables (tail)', float('nan')):.2f} s, "
+                  f"{r['seconds']['analyze (total)']:.1f} s, "
                   f"peak {r['peak_mb']:,.0f} MB", flush=True)
     results = []
     for k, (s, _) in enumerate(runs):
