@@ -114,6 +114,14 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
                           "Longitude of the centroid for Baidu maps"),
     "centroid_lat_bd09": ("中心纬度(BD-09)", "Centre latitude (BD-09)",
                           "Latitude of the centroid for Baidu maps"),
+    "closing_site_lon_gcj02": ("新址经度(GCJ-02)", "New site longitude (GCJ-02)",
+                               "Longitude of the new site for AMap/Tencent maps"),
+    "closing_site_lat_gcj02": ("新址纬度(GCJ-02)", "New site latitude (GCJ-02)",
+                               "Latitude of the new site for AMap/Tencent maps"),
+    "closing_site_lon_bd09": ("新址经度(BD-09)", "New site longitude (BD-09)",
+                              "Longitude of the new site for Baidu maps"),
+    "closing_site_lat_bd09": ("新址纬度(BD-09)", "New site latitude (BD-09)",
+                              "Latitude of the new site for Baidu maps"),
     "gap_id": ("缺口编号", "Gap id", "<category>-<rank>"),
     "rank": ("排名", "Rank", "1 = largest gap / first site to build"),
     "n_cells": ("网格数", "Cells", "Number of population cells"),
@@ -218,6 +226,10 @@ MEANING_ZH: dict[str, str] = {
     "centroid_lat_gcj02": "中心点 GCJ-02 纬度，用于高德/腾讯地图",
     "centroid_lon_bd09": "中心点 BD-09 经度，用于百度地图",
     "centroid_lat_bd09": "中心点 BD-09 纬度，用于百度地图",
+    "closing_site_lon_gcj02": "新址 GCJ-02 经度，用于高德/腾讯地图",
+    "closing_site_lat_gcj02": "新址 GCJ-02 纬度，用于高德/腾讯地图",
+    "closing_site_lon_bd09": "新址 BD-09 经度，用于百度地图",
+    "closing_site_lat_bd09": "新址 BD-09 纬度，用于百度地图",
     "gap_id": "缺口编号：<服务类别>-<排名>",
     "rank": "排名：1 = 最大的缺口 / 最先建设的新址",
     "n_cells": "人口网格数",
@@ -434,7 +446,8 @@ def _plain(df: pd.DataFrame, coords_out: str | None = None, *,
     if coords_out and coords_out != "wgs84":
         from .chinacoords import from_wgs84
 
-        for lo, la in (("lon", "lat"), ("centroid_lon", "centroid_lat")):
+        for lo, la in (("lon", "lat"), ("centroid_lon", "centroid_lat"),
+                       ("closing_site_lon", "closing_site_lat")):
             if lo in out.columns and la in out.columns:
                 x, y = from_wgs84(out[lo].to_numpy(float), out[la].to_numpy(float), coords_out)
                 out[f"{lo}_{coords_out}"], out[f"{la}_{coords_out}"] = x, y
@@ -478,8 +491,10 @@ def _decimals(col: str) -> int | None:
     Residents are whole people by then (:func:`care15._delivery.whole_people`) in delivered
     tables and are left as they are elsewhere.
     """
-    if col in ("lon", "lat", "centroid_lon", "centroid_lat") or col.startswith(
-            ("lon_", "lat_", "centroid_lon_", "centroid_lat_")):
+    if col in ("lon", "lat", "centroid_lon", "centroid_lat", "closing_site_lon",
+               "closing_site_lat") or col.startswith(
+            ("lon_", "lat_", "centroid_lon_", "centroid_lat_", "closing_site_lon_",
+             "closing_site_lat_")):
         return 7
     if re.search(r"(_cov\d+_|_overlay\d+$|coverage$|_rate$|^share|_share)", col):
         return 6

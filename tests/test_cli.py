@@ -195,7 +195,15 @@ def test_analyze_chengdu_with_a_gcj02_list(tmp_path, chengdu_pbf, chengdu_net, c
     assert "Written to" in printed
     # the planner's GCJ-02 comes back: every table with coordinates carries them by default
     assert s["coords_out"] == "gcj02"
-    assert {"centroid_lon_gcj02", "centroid_lat_gcj02"} <= set(gaps.columns)
+    assert {"centroid_lon_gcj02", "centroid_lat_gcj02", "closing_site_lon_gcj02",
+            "closing_site_lat_gcj02"} <= set(gaps.columns)
+    from care15.chinacoords import from_wgs84
+
+    site = gaps.dropna(subset=["closing_site_lon"])
+    x, y = from_wgs84(site["closing_site_lon"].to_numpy(), site["closing_site_lat"].to_numpy(),
+                      "gcj02")
+    assert np.abs(site["closing_site_lon_gcj02"].to_numpy() - x).max() < 1e-6
+    assert np.abs(site["closing_site_lat_gcj02"].to_numpy() - y).max() < 1e-6
     for t in ("cells", "communities", "facilities"):
         cols = pd.read_csv(out / f"{t}.csv", encoding="utf-8-sig", nrows=1).columns
         assert {"lon_gcj02", "lat_gcj02"} <= set(cols), t
