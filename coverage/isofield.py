@@ -352,11 +352,13 @@ def _sample_metres(samples: StreetSamples, pos: np.ndarray, network: WalkNetwork
     d = np.maximum(d - samples.grid.res_m / 4, 0.0)
     if len(fac.edge):
         # samples on a facility's own edge: the stretch it reaches along that street
-        left = np.searchsorted(fac.edge, e, side="left")
-        right = np.searchsorted(fac.edge, e, side="right")
-        hit = np.flatnonzero(right > left)
+        on_fac = np.zeros(network.n_edges, dtype=bool)
+        on_fac[fac.edge] = True
+        hit = np.flatnonzero(on_fac[e])
         if len(hit):
-            lo, hi, sh = left[hit], right[hit], s[hit]
+            lo = np.searchsorted(fac.edge, e[hit], side="left")
+            hi = np.searchsorted(fac.edge, e[hit], side="right")
+            sh = s[hit]
             quarter = samples.grid.res_m / 4
             best = d[hit]
             for j in range(int((hi - lo).max())):  # facilities sharing one edge: a few
