@@ -89,7 +89,8 @@ _TEXT = {
            "off_net": "(离道路太远,未接入路网)", "loaded": "已载入 {n} 处建议新址",
            "seconds": "{s:.2f} 秒", "legend": "步行时间", "unreach": "无步行路径",
            "no_fac": "无该类设施", "beyond": ">{t} 分钟", "within": "≤{t} 分钟",
-           "unknown": "未知", "no_undo": "该设施不计入供给,撤销后无法撤回",
+           "unknown": "未知", "bad_capacity": "规模须为数字(床位或托位), 留空表示未知",
+           "no_undo": "该设施不计入供给,撤销后无法撤回",
            "site_name": "建议新址 {rank}"},
     "en": {"cat": "Category", "tool": "Tool", "select": "Select / drag", "add": "Click to add",
            "remove": "Remove facility", "undo": "Undo", "capacity": "Capacity",
@@ -109,7 +110,9 @@ _TEXT = {
            "loaded": "Loaded {n} suggested sites", "seconds": "{s:.2f} s",
            "legend": "Walking time", "unreach": "No walking path",
            "no_fac": "No facility of this kind", "beyond": ">{t} min", "within": "≤{t} min",
-           "unknown": "unknown", "no_undo": "This facility does not count as supply: "
+           "unknown": "unknown",
+           "bad_capacity": "Capacity must be a number of beds or places; empty for unknown",
+           "no_undo": "This facility does not count as supply: "
            "its removal cannot be undone", "site_name": "Suggested site {rank}"},
 }
 _GROUP = {"zh": {"pop_60plus": "60岁及以上", "pop_0to3": "3岁以下"},
@@ -446,10 +449,11 @@ class PlanExplorer:
         self.tool = W.ToggleButtons(options=[(tr["select"], "select"), (tr["add"], "add")],
                                     value="select", description=tr["tool"])
         self.selected_label = W.HTML(tr["none"])
-        self.capacity = W.FloatText(value=0.0, description=tr["capacity"],
-                                    layout=W.Layout(width="180px"))
+        # text, not a number box: an unknown capacity shows empty, never as 0
+        self.capacity = W.Text(value="", placeholder=tr["unknown"], description=tr["capacity"],
+                               layout=W.Layout(width="180px"))
         self.set_button = W.Button(description=tr["set"], disabled=True)
-        self.set_button.on_click(lambda _b: self.set_capacity(float(self.capacity.value)))
+        self.set_button.on_click(lambda _b: self._set_from_box())
         self.remove_button = W.Button(description=tr["remove"], button_style="danger",
                                       icon="trash", disabled=True)
         self.remove_button.on_click(lambda _b: self.remove_selected())
@@ -572,6 +576,16 @@ class PlanExplorer:
             return self._tr["removed"].format(fid=fid) + " · " + self._tr["no_undo"]
 
         self._timed(_run)
+
+    def _set_from_box(self) -> None:
+        """The capacity box's text: empty for unknown, else a number of beds or places."""
+        text = str(self.capacity.value).strip()
+        try:
+            value = None if text == "" else float(text)
+        except ValueError:
+            self.status.value = html.escape(self._tr["bad_capacity"])
+            return
+        self.set_capacity(value)
 
     def set_capacity(self, capacity: float | None) -> None:
         """Set the selected facility's capacity (beds or places; the capacity box).
@@ -729,7 +743,7 @@ class PlanExplorer:
             self.selected_label.value = html.escape(tr["selected"].format(
                 name=r["name"], fid=facility_id, cat=self._cat_label(cat),
                 cap=_fmt_cap(cap, tr["unknown"])))
-            self.capacity.value = 0.0 if cap is None else cap
+            self.capacity.value = "" if cap is None else f"{cap:g}"
         on = self._selected is not None
         self.remove_button.disabled = not on
         self.set_button.disabled = not on

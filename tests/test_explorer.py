@@ -173,9 +173,16 @@ def test_explorer_edits_follow_the_callbacks(demo):
     ex.markers[fid]._handle_mouse_events(None, {"type": "click", "coordinates": [lat2, lon2]},
                                          [])
     assert fid in ex.selected_label.value and not ex.remove_button.disabled
-    ex.capacity.value = 30
+    # an unknown capacity shows as an empty box, not 0; text that is not a number is refused
+    assert ex.capacity.value == ""
+    n_edits = len(plan.edits)
+    ex.capacity.value = "三十"
+    ex.set_button.click()
+    assert len(plan.edits) == n_edits and "规模须为数字" in ex.status.value
+    ex.capacity.value = "30"
     ex.set_button.click()
     assert plan.edits[-1]["action"] == "resize" and plan.edits[-1]["capacity"] == 30
+    assert ex.capacity.value == "30"
     fac = plan.facilities.set_index("facility_id")
     assert fac.loc[fid, "beds"] == 30
 
