@@ -161,6 +161,31 @@ def test_reach_agrees_with_single_source_on_helsinki(helsinki_net):
     assert r.to_csr().nnz > 100
 
 
+def test_compiled_reach_gives_the_scipy_pairs(helsinki_net):
+    """care15._reach (one bounded search per origin) and the scipy path: the same pairs."""
+    from care15 import access
+    from care15.synthetic import grid_network
+
+    if access._bounded_many is None:
+        pytest.skip("the compiled reach kernel was not built")
+    rng = np.random.default_rng(8)
+    for net in (helsinki_net, grid_network(30)):
+        x0, y0, x1, y1 = net.bounds
+        o = net.snap(rng.uniform(x0, x1, 300), rng.uniform(y0, y1, 300), max_access_m=250)
+        t = net.snap(rng.uniform(x0, x1, 900), rng.uniform(y0, y1, 900), max_access_m=250)
+        for limit in (150.0, 720.0):
+            a = reach(net, o, t, limit)
+            b = reach(net, o, t, limit, engine="scipy")
+            np.testing.assert_array_equal(a.rows, b.rows)
+            np.testing.assert_array_equal(a.cols, b.cols)
+            np.testing.assert_allclose(a.dist_m, b.dist_m, rtol=1e-12)
+            assert len(a.rows) > 100 and (a.dist_m <= limit).all()
+        # small chunks: the same pairs
+        c = reach(net, o, t, 720.0, chunk=7)
+        np.testing.assert_array_equal(c.rows, a.rows)
+        np.testing.assert_array_equal(c.cols, a.cols)
+
+
 def test_facility_on_a_closed_loop_and_exactly_at_a_node():
     # 1 --100-- 2, a 60 m closed loop 2 -> 2 (a cul-de-sac roundabout), 2 --100-- 3
     net = line_net({(1, 2): [(0, 0), (100, 0)],
