@@ -580,18 +580,47 @@ def _expand_to_targets(r: np.ndarray, node: np.ndarray, dn: np.ndarray, indptr: 
     return rep_r[keep], slot_t[pos[keep]], tot[keep]
 
 
-def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray, limit_m: float,
-                    indptr: np.ndarray, slot_t: np.ndarray, slot_x: np.ndarray,
-                    rows_l: list[np.ndarray], cols_l: list[np.ndarray],
-                    dist_l: list[np.ndarray], *, chunk: int, verbose: bool) -> None:
-    """:func:`reach`'s network pairs with the compiled kernel, ``chunk`` origins at a time."""
+def _min_per_pair(rows: np.ndarray, cols: np.ndarray, dist: np.ndarray, n_targets: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The shortest walk of each (origin, target) pair, in (origin, target) order."""
+    if len(rows) == 0:
+        return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
+    key = rows.astype(np.int64) * max(n_targets, 1) + cols
+    order = np.argsort(key)
+    key = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    start = np.flatnonzero(first)
+    dist = np.minimum.reduceat(dist[order], start)
+    return (rows[order][start].astype(np.int64), cols[order][start].astype(np.int64), dist)
+
+
+def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
+                    targets: Snapped, limit_m: float, *, chunk: int, verbose: bool
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`reach` with the compiled kernel, ``chunk`` origins at a time.
+
+    Each chunk's pairs (over the streets and straight along a shared edge) are reduced to
+    their shortest walk before the next chunk, so memory holds the answer and one chunk; the
+    chunks come in origin order, so the answer needs no sorting at the end.
+    """
     from ._progress import progress
 
     assert _bounded_many is not None
+    nt = len(targets)
+    indptr, slot_t, slot_x = _slots(network, targets)
     g = network.csr
     ip = g.indptr.astype(np.int32, copy=False)
     ix = g.indices.astype(np.int32, copy=False)
     dt = np.ascontiguousarray(g.data, dtype=float)
+    # targets by edge, for the pairs that walk straight along a shared edge
+    tok = np.flatnonzero(targets.ok)
+    tok = tok[np.argsort(targets.edge[tok], kind="stable")]
+    t_edge = targets.edge[tok]
+    oks = np.sort(oks)
+    rows_l: list[np.ndarray] = []
+    cols_l: list[np.ndarray] = []
+    dist_l: list[np.ndarray] = []
     starts = range(0, len(oks), chunk)
     for s in progress(starts, verbose=verbose, desc="reach", total=len(starts)):
         ids = oks[s:s + chunk]
@@ -603,9 +632,27 @@ def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray, lim
                                     seed_node.astype(np.int64), seed_m.astype(float),
                                     float(limit_m))
         r, t, d = _expand_to_targets(o, node, dn, indptr, slot_t, slot_x, limit_m)
+        lo = np.searchsorted(t_edge, origins.edge[ids], side="left")
+        hi = np.searchsorted(t_edge, origins.edge[ids], side="right")
+        n_same = hi - lo
+        if n_same.any():
+            r2 = np.repeat(np.arange(k), n_same)
+            t2 = tok[np.repeat(lo, n_same) + np.arange(n_same.sum())
+                     - np.repeat(np.cumsum(n_same) - n_same, n_same)]
+            d2 = (np.abs(origins.along_m[ids][r2] - targets.along_m[t2])
+                  + origins.access_m[ids][r2] + targets.access_m[t2])
+            keep = d2 <= limit_m
+            r = np.concatenate([r, r2[keep]])
+            t = np.concatenate([t, t2[keep]])
+            d = np.concatenate([d, d2[keep]])
+        r, t, d = _min_per_pair(r, t, d, nt)
         rows_l.append(ids[r])
         cols_l.append(t)
         dist_l.append(d)
+    if not rows_l:
+        return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
+    return (np.concatenate(rows_l).astype(np.int64), np.concatenate(cols_l).astype(np.int64),
+            np.concatenate(dist_l))
 
 
 def _local(network: WalkNetwork, pts: Snapped, limit_m: float) -> np.ndarray:
@@ -679,10 +726,10 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
     cols_l: list[np.ndarray] = []
     dist_l: list[np.ndarray] = []
     if len(oks) and targets.ok.any() and _bounded_many is not None and engine != "scipy":
-        indptr, slot_t, slot_x = _slots(network, targets)
-        _reach_compiled(network, origins, oks, limit_m, indptr, slot_t, slot_x,
-                        rows_l, cols_l, dist_l, chunk=chunk or 1024, verbose=verbose)
-    elif len(oks) and targets.ok.any():
+        rows, cols, dist = _reach_compiled(network, origins, oks, targets, limit_m,
+                                           chunk=chunk or 1024, verbose=verbose)
+        return Reach(rows, cols, dist, (no, nt), float(limit_m))
+    if len(oks) and targets.ok.any():
         indptr, slot_t, slot_x = _slots(network, targets)
         chunk = chunk or 64
         # spatial order: cells of about limit_m, row by row, so a chunk covers a small area
@@ -747,18 +794,8 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
             cols_l.append(j["t"].to_numpy()[k])
             dist_l.append(dd[k])
     if rows_l:
-        rows = np.concatenate(rows_l).astype(np.int64)
-        cols = np.concatenate(cols_l).astype(np.int64)
-        dist = np.concatenate(dist_l)
-        # minimum per pair, in (origin, target) order
-        key = rows * max(nt, 1) + cols
-        order = np.argsort(key)
-        key = key[order]
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        start = np.flatnonzero(first)
-        dist = np.minimum.reduceat(dist[order], start) if len(start) else dist[:0]
-        rows, cols = rows[order][start], cols[order][start]
+        rows, cols, dist = _min_per_pair(np.concatenate(rows_l), np.concatenate(cols_l),
+                                         np.concatenate(dist_l), nt)
     else:
         rows = cols = np.empty(0, dtype=np.int64)
         dist = np.empty(0)

@@ -48,6 +48,8 @@ __all__ = ["IsoField", "PixelGrid", "StreetSamples", "pixel_grid"]
 MAX_PIXELS = 12_000_000
 #: Street samples whose walking metres are computed at once when a field is built.
 SAMPLES_PER_PIECE = 1 << 20
+#: Edges sampled at once (bounded memory while the streets are sampled).
+EDGES_PER_PIECE = 50_000
 
 
 @dataclass(frozen=True)
@@ -205,57 +207,19 @@ class StreetSamples:
         StreetSamples
             The samples.
         """
-        geoms = np.asarray(network.edge_geometry, dtype=object)
-        dense = geoms.copy()
-        # a zero-length edge (its points repeated) cannot be segmentized: it is its own sample
-        long = shapely.length(geoms) > 0
-        dense[long] = shapely.segmentize(geoms[long], grid.res_m / 2)
-        xy, idx64 = shapely.get_coordinates(dense, return_index=True)
-        del dense
-        idx = idx64.astype(np.int32)
-        del idx64
-        n_e = len(geoms)
-        same = np.zeros(len(xy), dtype=bool)
-        same[1:] = idx[1:] == idx[:-1]
-        step = np.zeros(len(xy))
-        step[1:] = np.where(same[1:], np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])), 0.0)
-        cum = np.cumsum(step)
-        del step
-        first = np.flatnonzero(~same)
-        del same
-        counts = np.diff(np.append(first, len(xy)))
-        cum -= np.repeat(cum[first], counts)
-        scale = np.asarray(network.edge_length_m, dtype=float) / np.maximum(
-            shapely.length(geoms), 1e-12)
-        # metres along the edge, in the units of edge_length_m
-        along = np.minimum(cum * scale[idx], network.edge_length_m[idx])
-        del cum, first, counts
-        # a point on a pixel border lies in both pixels (e.g. a street along a cell edge):
-        # it is drawn into each, so the border does not pull the walk-off to one side
-        c_lo, c_hi = _border_pixels((xy[:, 0] - grid.x0) / grid.res_m, grid.width)
-        r_lo, r_hi = _border_pixels((grid.y1 - xy[:, 1]) / grid.res_m, grid.height)
-        del xy
-        two = c_hi != c_lo
-        copies = (1 + two) * (1 + (r_hi != r_lo))
-        if (copies == 1).all():  # no point on a border: one sample each
-            col, row = c_lo, r_lo
+        n_e = network.n_edges
+        parts = [_sample_edges(network, grid, e0, min(e0 + EDGES_PER_PIECE, n_e))
+                 for e0 in range(0, n_e, EDGES_PER_PIECE)]
+        if parts:
+            idx = np.concatenate([q[0] for q in parts])
+            along = np.concatenate([q[1] for q in parts])
+            pixel = np.concatenate([q[2] for q in parts])
         else:
-            rep = np.repeat(np.arange(len(copies), dtype=np.int32), copies)
-            k = (np.arange(len(rep), dtype=np.int32)
-                 - np.repeat((np.cumsum(copies) - copies).astype(np.int32), copies))
-            two_c = two[rep]
-            col = np.where(two_c & (k % 2 == 1), c_hi[rep], c_lo[rep])
-            rk = np.where(two_c, k // 2, k)
-            del k, two_c
-            row = np.where(rk == 1, r_hi[rep], r_lo[rep])
-            del rk
-            idx, along = idx[rep], along[rep]
-            del rep
-        del c_lo, c_hi, r_lo, r_hi, two, copies
+            idx = np.empty(0, dtype=np.int32)
+            along = np.empty(0)
+            pixel = np.empty(0, dtype=np.int32)
+        del parts
         edge_start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_e))])
-        big = grid.width * grid.height >= 2**31
-        pixel = row.astype(np.int64 if big else np.int32) * grid.width + col
-        del row, col
         pos_t = np.int64 if len(pixel) >= 2**31 else np.int32
         by_pixel = np.argsort(pixel, kind="stable").astype(pos_t)
         sorted_px = pixel[by_pixel]
@@ -294,6 +258,53 @@ class StreetSamples:
         """
         k = np.searchsorted(self.pixels, pixels)
         return self.by_pixel[_ranges(self.pixel_start[k], self.pixel_start[k + 1])]
+
+
+def _sample_edges(network: WalkNetwork, grid: PixelGrid, e0: int, e1: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples of edges ``e0:e1``: edge (int32), metres along it, flat pixel.
+
+    Every half pixel along each edge; a point on a pixel border is drawn into the pixels on
+    both sides (a street along a cell edge must not pull the walk-off to one side).
+    """
+    geoms = np.asarray(network.edge_geometry[e0:e1], dtype=object)
+    dense = geoms.copy()
+    # a zero-length edge (its points repeated) cannot be segmentized: it is its own sample
+    long = shapely.length(geoms) > 0
+    dense[long] = shapely.segmentize(geoms[long], grid.res_m / 2)
+    xy, idx64 = shapely.get_coordinates(dense, return_index=True)
+    del dense
+    idx = idx64.astype(np.int32)
+    del idx64
+    same = np.zeros(len(xy), dtype=bool)
+    same[1:] = idx[1:] == idx[:-1]
+    step = np.zeros(len(xy))
+    step[1:] = np.where(same[1:], np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])), 0.0)
+    cum = np.cumsum(step)
+    first = np.flatnonzero(~same)
+    cum -= np.repeat(cum[first], np.diff(np.append(first, len(xy))))
+    length = np.asarray(network.edge_length_m[e0:e1], dtype=float)
+    scale = length / np.maximum(shapely.length(geoms), 1e-12)
+    # metres along the edge, in the units of edge_length_m
+    along = np.minimum(cum * scale[idx], length[idx])
+    c_lo, c_hi = _border_pixels((xy[:, 0] - grid.x0) / grid.res_m, grid.width)
+    r_lo, r_hi = _border_pixels((grid.y1 - xy[:, 1]) / grid.res_m, grid.height)
+    two = c_hi != c_lo
+    copies = (1 + two) * (1 + (r_hi != r_lo))
+    if (copies == 1).all():  # no point on a border: one sample each
+        col, row = c_lo, r_lo
+    else:
+        rep = np.repeat(np.arange(len(copies), dtype=np.int32), copies)
+        k = (np.arange(len(rep), dtype=np.int32)
+             - np.repeat((np.cumsum(copies) - copies).astype(np.int32), copies))
+        two_c = two[rep]
+        col = np.where(two_c & (k % 2 == 1), c_hi[rep], c_lo[rep])
+        rk = np.where(two_c, k // 2, k)
+        row = np.where(rk == 1, r_hi[rep], r_lo[rep])
+        idx, along = idx[rep], along[rep]
+    big = grid.width * grid.height >= 2**31
+    pixel = row.astype(np.int64 if big else np.int32) * grid.width + col
+    return (idx + np.int32(e0)).astype(np.int32), along, pixel
 
 
 def _border_pixels(f: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
