@@ -565,19 +565,53 @@ def _slots(network: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarr
     return np.cumsum(indptr), tgt, extra
 
 
+def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start[i], stop[i])`` without a Python loop."""
+    n = stop - start
+    tot = int(n.sum())
+    if tot == 0:
+        return np.empty(0, dtype=np.int64)
+    out: np.ndarray = np.arange(tot, dtype=np.int64) + np.repeat(stop - np.cumsum(n), n)
+    return out
+
+
 def _expand_to_targets(r: np.ndarray, node: np.ndarray, dn: np.ndarray, indptr: np.ndarray,
                        slot_t: np.ndarray, slot_x: np.ndarray, limit_m: float
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(origin, node, metres) reached → (origin, target, metres) within the limit."""
     cnt = indptr[node + 1] - indptr[node]
-    rep_r = np.repeat(r, cnt)
-    rep_d = np.repeat(dn, cnt)
-    startpos = np.repeat(indptr[node], cnt)
-    within = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    pos = startpos + within
-    tot = rep_d + slot_x[pos]
+    pos = _ranges(indptr[node], indptr[node + 1])
+    tot = np.repeat(dn, cnt) + slot_x[pos]
     keep = tot <= limit_m
-    return rep_r[keep], slot_t[pos[keep]], tot[keep]
+    return np.repeat(r, cnt)[keep], slot_t[pos[keep]], tot[keep]
+
+
+@dataclass(frozen=True)
+class _TargetsByEdge:
+    """Snapped targets sorted by edge, for the walks straight along a shared edge."""
+
+    targets: Snapped
+    tok: np.ndarray
+    edge: np.ndarray
+
+    @classmethod
+    def of(cls, targets: Snapped) -> _TargetsByEdge:
+        tok = np.flatnonzero(targets.ok)
+        tok = tok[np.argsort(targets.edge[tok], kind="stable")]
+        return cls(targets, tok, targets.edge[tok])
+
+    def pairs(self, origins: Snapped, ids: np.ndarray, limit_m: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(position in ``ids``, target, metres) of the origins' same-edge walks."""
+        lo = np.searchsorted(self.edge, origins.edge[ids], side="left")
+        hi = np.searchsorted(self.edge, origins.edge[ids], side="right")
+        r = np.repeat(np.arange(len(ids)), hi - lo)
+        t = self.tok[_ranges(lo, hi)]
+        tg = self.targets
+        d = (np.abs(origins.along_m[ids][r] - tg.along_m[t]) + origins.access_m[ids][r]
+             + tg.access_m[t])
+        keep = d <= limit_m
+        return r[keep], t[keep], d[keep]
 
 
 def _min_per_pair(rows: np.ndarray, cols: np.ndarray, dist: np.ndarray, n_targets: int
@@ -613,10 +647,7 @@ def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
     ip = g.indptr.astype(np.int32, copy=False)
     ix = g.indices.astype(np.int32, copy=False)
     dt = np.ascontiguousarray(g.data, dtype=float)
-    # targets by edge, for the pairs that walk straight along a shared edge
-    tok = np.flatnonzero(targets.ok)
-    tok = tok[np.argsort(targets.edge[tok], kind="stable")]
-    t_edge = targets.edge[tok]
+    same_edge = _TargetsByEdge.of(targets)
     oks = np.sort(oks)
     rows_l: list[np.ndarray] = []
     cols_l: list[np.ndarray] = []
@@ -632,19 +663,8 @@ def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
                                     seed_node.astype(np.int64), seed_m.astype(float),
                                     float(limit_m))
         r, t, d = _expand_to_targets(o, node, dn, indptr, slot_t, slot_x, limit_m)
-        lo = np.searchsorted(t_edge, origins.edge[ids], side="left")
-        hi = np.searchsorted(t_edge, origins.edge[ids], side="right")
-        n_same = hi - lo
-        if n_same.any():
-            r2 = np.repeat(np.arange(k), n_same)
-            t2 = tok[np.repeat(lo, n_same) + np.arange(n_same.sum())
-                     - np.repeat(np.cumsum(n_same) - n_same, n_same)]
-            d2 = (np.abs(origins.along_m[ids][r2] - targets.along_m[t2])
-                  + origins.access_m[ids][r2] + targets.access_m[t2])
-            keep = d2 <= limit_m
-            r = np.concatenate([r, r2[keep]])
-            t = np.concatenate([t, t2[keep]])
-            d = np.concatenate([d, d2[keep]])
+        r2, t2, d2 = same_edge.pairs(origins, ids, limit_m)
+        r, t, d = (np.concatenate([r, r2]), np.concatenate([t, t2]), np.concatenate([d, d2]))
         r, t, d = _min_per_pair(r, t, d, nt)
         rows_l.append(ids[r])
         cols_l.append(t)
@@ -767,32 +787,15 @@ def reach(network: WalkNetwork, origins: Snapped, targets: Snapped, limit_m: flo
                                   shape=(m + k, m + k))
             d = dijkstra(g, directed=True, indices=virt, limit=limit_m)[:, :m]
             r, lnode = np.nonzero(np.isfinite(d))
-            dn = d[r, lnode]
-            node = local[lnode]
-            cnt = indptr[node + 1] - indptr[node]
-            rep_r = np.repeat(r, cnt)
-            rep_d = np.repeat(dn, cnt)
-            startpos = np.repeat(indptr[node], cnt)
-            within = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            pos = startpos + within
-            tot = rep_d + slot_x[pos]
-            keep = tot <= limit_m
-            rows_l.append(ids[rep_r[keep]])
-            cols_l.append(slot_t[pos[keep]])
-            dist_l.append(tot[keep])
-    if len(oks) and targets.ok.any():  # same-edge pairs
-        tok = np.flatnonzero(targets.ok)
-        oe = pd.DataFrame({"edge": origins.edge[oks], "o": oks, "oa": origins.along_m[oks],
-                           "oc": origins.access_m[oks]})
-        te = pd.DataFrame({"edge": targets.edge[tok], "t": tok, "ta": targets.along_m[tok],
-                           "tc": targets.access_m[tok]})
-        j = oe.merge(te, on="edge")
-        if len(j):
-            dd = (np.abs(j["oa"] - j["ta"]) + j["oc"] + j["tc"]).to_numpy()
-            k = dd <= limit_m
-            rows_l.append(j["o"].to_numpy()[k])
-            cols_l.append(j["t"].to_numpy()[k])
-            dist_l.append(dd[k])
+            r, t, dt = _expand_to_targets(r, local[lnode], d[r, lnode], indptr, slot_t,
+                                          slot_x, limit_m)
+            rows_l.append(ids[r])
+            cols_l.append(t)
+            dist_l.append(dt)
+        r, t, dt = _TargetsByEdge.of(targets).pairs(origins, oks, limit_m)
+        rows_l.append(oks[r])
+        cols_l.append(t)
+        dist_l.append(dt)
     if rows_l:
         rows, cols, dist = _min_per_pair(np.concatenate(rows_l), np.concatenate(cols_l),
                                          np.concatenate(dist_l), nt)

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from .access import _ranges
+
 if TYPE_CHECKING:
     from .access import NodeDistances
     from .network import Snapped, WalkNetwork
@@ -66,8 +68,6 @@ class PixelGrid:
         Columns and rows.
     cell_side_m
         Side of the population cells the grid is aligned with (``None`` when not aligned).
-    cell_col0, cell_row0
-        Column and row (in cells) of the grid's top-left corner in the cells' own grid.
     """
 
     x0: float
@@ -87,23 +87,6 @@ class PixelGrid:
             ``(height, width)``.
         """
         return self.height, self.width
-
-    def cols_rows(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pixel column and row of points (clipped to the grid).
-
-        Parameters
-        ----------
-        x, y
-            Coordinates in the grid's CRS.
-
-        Returns
-        -------
-        col, row : numpy.ndarray
-            Integer pixel indices.
-        """
-        col = np.clip(np.floor((x - self.x0) / self.res_m), 0, self.width - 1).astype(np.int64)
-        row = np.clip(np.floor((self.y1 - y) / self.res_m), 0, self.height - 1).astype(np.int64)
-        return col, row
 
 
 def _walkoff_radius_px(walkoff_m: float, res_m: float) -> float:
@@ -318,16 +301,6 @@ def _border_pixels(f: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(on, k - 1, np.floor(f))
     hi = np.where(on, k, lo)
     return (np.clip(lo, 0, n - 1).astype(np.int32), np.clip(hi, 0, n - 1).astype(np.int32))
-
-
-def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start[i], stop[i])`` without a Python loop."""
-    n = stop - start
-    tot = int(n.sum())
-    if tot == 0:
-        return np.empty(0, dtype=np.int64)
-    offs = np.repeat(stop - np.cumsum(n), n)
-    return np.arange(tot, dtype=np.int64) + offs
 
 
 def street_samples(network: WalkNetwork, grid: PixelGrid) -> StreetSamples:
