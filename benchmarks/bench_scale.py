@@ -38,15 +38,12 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 
 
 def run_one(n_nodes: int | None, pbf: str | None) -> dict:
-    import geopandas as gpd
     import pandas as pd
-    import shapely
 
     from care15.access import reach
     from care15.analysis import analyze
-    from care15.region import Region
     from care15.scenario import Scenario
-    from care15.synthetic import grid_cells_population, grid_network
+    from care15.synthetic import grid_network
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -60,28 +57,12 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
         net = grid_network(side)
         _ = net.csr, net.component
         t["network"] = time.perf_counter() - t0
+    from bench_what_if import layers_on
+
+    region = layers_on(net)
     n = net.n_nodes
     rng = np.random.default_rng(0)
-    n_fac = max(20, int(2000 * n / 250_000))
-    n_cells = max(200, int(100_000 * n / 250_000))
-    cells = grid_cells_population(net, n_cells)
-    pick = rng.choice(net.n_edges, size=n_fac, replace=False)
-    pts = shapely.line_interpolate_point(net.edge_geometry[pick], 0.5, normalized=True)
-    fac = gpd.GeoDataFrame({
-        "facility_id": [f"f{i}" for i in range(n_fac)], "name": "",
-        "category": np.where(np.arange(n_fac) % 2 == 0, "elderly", "childcare"),
-        "subtype": "", "beds": rng.integers(10, 60, n_fac).astype(float),
-        "places": rng.integers(10, 60, n_fac).astype(float), "floor_area_m2": 300.0,
-        "counts_as_supply": True}, geometry=pts, crs=net.crs)
-    x0, y0, x1, y1 = net.bounds
-    size = 1000.0
-    xs = np.arange(x0, x1, size)
-    ys = np.arange(y0, y1, size)
-    gx, gy = np.meshgrid(xs, ys)
-    comm = gpd.GeoDataFrame({"community_id": [f"c{i}" for i in range(gx.size)],
-                             "community_name": [f"网格 {i}" for i in range(gx.size)]},
-                            geometry=shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size,
-                                                 gy.ravel() + size), crs=net.crs)
+    n_fac, n_cells = len(region.facilities), len(region.cells)
     sc = Scenario()
     import logging
 
@@ -98,8 +79,7 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
     lg.setLevel(logging.DEBUG)
     lg.addHandler(Catch())
     t1 = time.perf_counter()
-    res = analyze(Region(name="test", network=net, facilities=fac, cells=cells,
-                          communities=comm), sc)
+    res = analyze(region, sc)
     t["analyze (total)"] = time.perf_counter() - t1
     t.update(timings)
     # stages of analyze measured again on its own output

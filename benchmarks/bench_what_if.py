@@ -43,16 +43,19 @@ ROOT = Path(__file__).resolve().parents[1]
 CN = ROOT.parent / "shared" / "data" / "osm" / "cn"
 
 
-def grid_region(n_nodes: int):
-    """bench_scale.py's generated region of ``n_nodes`` nodes."""
+def layers_on(net, name: str = "test"):
+    """The benchmark scenario's layers on a network: a Region (layers in the network's CRS).
+
+    2,000 facilities per 250,000 nodes at the middle of random edges (alternately elderly care
+    and childcare, random capacities), 100,000 population cells of 100 m per 250,000 nodes and
+    1 km square communities, all scaled with the network (seed 0).
+    """
     import geopandas as gpd
     import shapely
 
     from care15.region import Region
-    from care15.synthetic import grid_cells_population, grid_network
+    from care15.synthetic import grid_cells_population
 
-    side = round(float(np.sqrt(n_nodes)))
-    net = grid_network(side)
     n = net.n_nodes
     rng = np.random.default_rng(0)
     n_fac = max(20, int(2000 * n / 250_000))
@@ -65,7 +68,7 @@ def grid_region(n_nodes: int):
         "category": np.where(np.arange(n_fac) % 2 == 0, "elderly", "childcare"),
         "subtype": "", "beds": rng.integers(10, 60, n_fac).astype(float),
         "places": rng.integers(10, 60, n_fac).astype(float), "floor_area_m2": 300.0,
-        "counts_as_supply": True}, geometry=pts, crs=net.crs).to_crs(4326)
+        "counts_as_supply": True}, geometry=pts, crs=net.crs)
     x0, y0, x1, y1 = net.bounds
     size = 1000.0
     gx, gy = np.meshgrid(np.arange(x0, x1, size), np.arange(y0, y1, size))
@@ -73,8 +76,15 @@ def grid_region(n_nodes: int):
                              "community_name": [f"网格 {i}" for i in range(gx.size)]},
                             geometry=shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size,
                                                  gy.ravel() + size), crs=net.crs)
-    return Region(name=f"grid {n:,}", network=net, facilities=fac, cells=cells,
-                  communities=comm)
+    return Region(name=name, network=net, facilities=fac, cells=cells, communities=comm)
+
+
+def grid_region(n_nodes: int):
+    """bench_scale.py's generated region of ``n_nodes`` nodes (see :func:`layers_on`)."""
+    from care15.synthetic import grid_network
+
+    net = grid_network(round(float(np.sqrt(n_nodes))))
+    return layers_on(net, f"grid {net.n_nodes:,}")
 
 
 def chengdu_region(n_fac: int = 40):
