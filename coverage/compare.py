@@ -54,6 +54,7 @@ from .pipeline import (
     data_warnings_as_notes,
     map_options,
     output_coords,
+    read_region,
 )
 from .planfile import plan_problems, read_plan
 
@@ -523,11 +524,7 @@ def _compare_locked(scenario: Scenario, edits: pd.DataFrame, out: Path, options:
     t0 = time.perf_counter()
     with data_warnings_as_notes() as data_notes:
         if region is None:
-            from .region import region_from_scenario
-
-            region = region_from_scenario(scenario, verbose=options.verbose,
-                                          cache=options.cache_arg,
-                                          allow_empty=options.allow_empty)
+            region = read_region(scenario, options)
         problems = plan_problems(edits, region.facilities, region.network,
                                  max_access_m=scenario.analysis.max_access_m)
         if problems:

@@ -48,6 +48,7 @@ __all__ = [
     "SuggestRunResult",
     "input_problems",
     "output_coords",
+    "read_region",
     "run",
     "run_suggest",
 ]
@@ -537,6 +538,27 @@ def run(scenario: Scenario, out: str | Path, *, options: RunOptions | None = Non
         return _run_locked(scenario, out, options, region, notes, extra, tile_client)
 
 
+def read_region(scenario: Scenario, options: RunOptions) -> Region:
+    """The region the scenario names, read as the run's options say (cache, progress, empty).
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    options
+        Its :class:`RunOptions`.
+
+    Returns
+    -------
+    Region
+        The study area's layers (:func:`care15.region.region_from_scenario`).
+    """
+    from .region import region_from_scenario
+
+    return region_from_scenario(scenario, verbose=options.verbose, cache=options.cache_arg,
+                                allow_empty=options.allow_empty)
+
+
 def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Region | None,
                 notes: list[str] | None, extra: dict[str, Any] | None,
                 tile_client: Callable[[], contextlib.AbstractContextManager[Any]] | None
@@ -545,11 +567,7 @@ def _run_locked(scenario: Scenario, out: Path, options: RunOptions, region: Regi
     t0 = time.perf_counter()
     with data_warnings_as_notes() as data_notes:
         if region is None:
-            from .region import region_from_scenario
-
-            region = region_from_scenario(scenario, verbose=options.verbose,
-                                          cache=options.cache_arg,
-                                          allow_empty=options.allow_empty)
+            region = read_region(scenario, options)
         t_read = time.perf_counter() - t0
         t1 = time.perf_counter()
         res, tiles = _analyse(region, scenario, options, tile_client)
@@ -697,12 +715,10 @@ def _suggest_locked(scenario: Scenario, out: Path, category: str, n_sites: int |
     from .candidates import candidates_from_file, water_from_osm
     from .export import write_json, write_tables
     from .maps import coverage_map, save_map
-    from .region import region_from_scenario
     from .siting import suggest_sites
 
     with data_warnings_as_notes() as data_notes:
-        region = region_from_scenario(scenario, verbose=options.verbose,
-                                      cache=options.cache_arg, allow_empty=options.allow_empty)
+        region = read_region(scenario, options)
         res, _ = _analyse(region, scenario, options, None)
         cand = None
         water = None
