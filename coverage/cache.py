@@ -117,6 +117,9 @@ FEATURES_VERSION = 1
 #: Version of the walkability rule and network builders; bump it when their meaning changes
 #: in a way the source fingerprint cannot see (e.g. a change inside pyrosm's use).
 WALK_FILTER_VERSION = 2
+#: Version of the snapping rules (:meth:`care15.network.WalkNetwork.snap`); bump it when a
+#: point may join another edge than before (2: equally near edges, the lowest index wins).
+SNAP_VERSION = 2
 
 _KINDS = ("networks", "features", "snaps", "node_distances", "datum_checks", "isochrones",
           "gaps", "population", "street_samples", "hashes")
@@ -787,7 +790,8 @@ def cached_snap(network: WalkNetwork, x: np.ndarray, y: np.ndarray, *,
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    key = _sha("snap", CACHE_FORMAT, network_fingerprint(network), x, y, float(max_access_m))
+    key = _sha("snap", CACHE_FORMAT, SNAP_VERSION, network_fingerprint(network), x, y,
+               float(max_access_m))
     a = _cached("snaps", key, cache_dir,
                 lambda: _snapped_arrays(network.snap(x, y, max_access_m=max_access_m)))
     return _snapped_from(a)
@@ -817,7 +821,7 @@ def cached_snap_gdf(network: WalkNetwork, gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     local = network.to_local(gdf)
     geom = local.geometry.values if isinstance(local, gpd.GeoDataFrame) else local.values
     wkb = shapely.to_wkb(np.asarray(geom, dtype=object))
-    key = _sha("snap_gdf", CACHE_FORMAT, network_fingerprint(network), b"".join(
+    key = _sha("snap_gdf", CACHE_FORMAT, SNAP_VERSION, network_fingerprint(network), b"".join(
         len(b).to_bytes(8, "little") + b for b in wkb), float(max_access_m))
     a = _cached("snaps", key, cache_dir,
                 lambda: _snapped_arrays(network.snap_gdf(gdf, max_access_m=max_access_m)))

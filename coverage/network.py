@@ -450,8 +450,19 @@ class WalkNetwork:
         return kind
 
     @cached_property
-    def _tree(self) -> shapely.STRtree:
-        return shapely.STRtree(self.edge_geometry)
+    def _tree(self) -> tuple[np.ndarray, shapely.STRtree]:
+        return np.arange(self.n_edges), shapely.STRtree(self.edge_geometry)
+
+    @cached_property
+    def _near_radius_m(self) -> float:
+        """Half-side of the box first searched for a point's nearest edge (:func:`_nearest`).
+
+        Half the median edge length, within 5–100 m: in a street grid nearly every point has
+        an edge that close, and the box holds only a handful of edges.
+        """
+        if self.n_edges == 0:
+            return 5.0
+        return float(np.clip(0.5 * np.median(self.edge_length_m), 5.0, 100.0))
 
     @cached_property
     def _class_trees(self) -> dict[int, tuple[np.ndarray, shapely.STRtree]]:
@@ -528,11 +539,12 @@ class WalkNetwork:
         finite = np.isfinite(x) & np.isfinite(y)
         md = None if not np.isfinite(max_access_m) else float(max_access_m)
         rows_f = np.flatnonzero(finite)
+        radius = self._near_radius_m
         if not entry_rules:  # the nearest edge of any kind
-            idx_in, idx_tree = self._tree.query_nearest(pts[finite], max_distance=md,
-                                                        all_matches=False)
+            eidx, tree = self._tree
+            ii, tt, _ = _nearest(tree, pts[finite], x[finite], y[finite], md, radius)
             near_edge = np.full(n, -1, dtype=np.int64)
-            near_edge[rows_f[idx_in]] = idx_tree
+            near_edge[rows_f[ii]] = eidx[tt]
             return self._snapped(near_edge, x, y, access)
         best_e: dict[int, np.ndarray] = {}
         best_d: dict[int, np.ndarray] = {}
@@ -541,8 +553,7 @@ class WalkNetwork:
             d_k = np.full(n, np.inf)
             if k in self._class_trees:
                 eidx, tree = self._class_trees[k]
-                (ii, tt), dd = tree.query_nearest(pts[finite], max_distance=md,
-                                                all_matches=False, return_distance=True)
+                ii, tt, dd = _nearest(tree, pts[finite], x[finite], y[finite], md, radius)
                 e_k[rows_f[ii]] = eidx[tt]
                 d_k[rows_f[ii]] = dd
             best_e[k], best_d[k] = e_k, d_k
@@ -789,6 +800,49 @@ class WalkNetwork:
         t = pyproj.Transformer.from_crs(self.crs, 4326, always_xy=True)
         lon, lat = t.transform(self.x, self.y)
         return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
+
+
+def _first_nearest(rows: np.ndarray, items: np.ndarray, dist: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, its nearest item (ties: the lowest item), rows ascending."""
+    order = np.lexsort((items, dist, rows))
+    rows, items, dist = rows[order], items[order], dist[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    return rows[first], items[first], dist[first]
+
+
+def _nearest(tree: shapely.STRtree, pts: np.ndarray, x: np.ndarray, y: np.ndarray,
+             max_distance: float | None, radius_m: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest geometry of ``tree`` to each point: (point, geometry, distance) positions.
+
+    First every geometry whose envelope meets a box of half-side ``radius_m`` around the
+    point is measured, and a point whose nearest one lies within ``radius_m`` is done: any
+    nearer geometry would meet the box too. The others (no geometry that close) ask the
+    tree's nearest-neighbour search. Of equally near geometries the lowest position wins.
+    Points farther than ``max_distance`` from every geometry are left out.
+    """
+    r = radius_m if max_distance is None else min(radius_m, max_distance)
+    n = len(pts)
+    if n == 0 or len(tree.geometries) == 0:
+        return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
+    pi, ti = tree.query(shapely.box(x - r, y - r, x + r, y + r))
+    d = shapely.distance(pts[pi], tree.geometries[ti])
+    near = d <= r
+    bp, bt, bd = _first_nearest(pi[near], ti[near], d[near])
+    rest = np.ones(n, dtype=bool)
+    rest[bp] = False
+    far = np.flatnonzero(rest)
+    if len(far):
+        (fi, ft), fd = tree.query_nearest(pts[far], max_distance=max_distance,
+                                          all_matches=True, return_distance=True)
+        fp, ft, fd = _first_nearest(far[fi], ft, fd)
+        rows = np.concatenate([bp, fp])
+        order = np.argsort(rows, kind="stable")
+        return (rows[order], np.concatenate([bt, ft])[order],
+                np.concatenate([bd, fd])[order])
+    return bp, bt, bd
 
 
 def network_from_edges(edges: gpd.GeoDataFrame, *, u: str = "u", v: str = "v",

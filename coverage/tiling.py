@@ -404,7 +404,7 @@ def tile_inputs(plan: TilePlan, network: WalkNetwork, facilities: gpd.GeoDataFra
         first = plan.tiles[0]
         cell_tile[~ok] = first.row * nx + first.col
     fxy = _rep_points(facilities.to_crs(crs)) if len(facilities) else np.empty((0, 2))
-    tree = network._tree
+    _, tree = network._tree
     e2 = tuple(c for c in scenario.categories
                if np.isfinite(_capacity(facilities, c)).any())
     cap_cols = [std.CATEGORIES[c].capacity_column for c in scenario.categories]
