@@ -393,23 +393,31 @@ def _disk_rows(radius_px: float) -> list[tuple[int, int]]:
 
 
 def _disk_min(p: np.ndarray, rows: list[tuple[int, int]]) -> np.ndarray:
-    """Minimum of ``p`` over a disk around each pixel (``inf`` beyond the array)."""
-    from scipy import ndimage
+    """Minimum of ``p`` over a disk around each pixel (``inf`` beyond the array).
 
+    The running minimum along the rows grows one pixel each side at a time (two shifted
+    :func:`numpy.minimum` calls per pixel of width, exact); each row of the disk then takes
+    the running minimum of its half-width, shifted by its row offset.
+    """
     out = np.full(p.shape, np.inf, dtype=p.dtype)
     h = p.shape[0]
     by_width: dict[int, list[int]] = {}
     for dy, hw in rows:
         by_width.setdefault(hw, []).append(dy)
-    for hw, dys in by_width.items():  # one running minimum per row width, used and dropped
-        f = ndimage.minimum_filter1d(p, 2 * hw + 1, axis=1, mode="constant",
-                                     cval=np.inf) if hw else p
-        for dy in dys:  # out[r] = min(out[r], f[r + dy])
+    f = p.copy()
+    cur = 0  # f[:, x] = min(p[:, x - cur:x + cur + 1])
+    for hw in sorted(by_width):
+        while cur < hw:
+            cur += 1
+            np.minimum(f[:, cur:], p[:, :-cur], out=f[:, cur:])
+            np.minimum(f[:, :-cur], p[:, cur:], out=f[:, :-cur])
+        for dy in by_width[hw]:  # out[r] = min(out[r], f[r + dy])
+            if abs(dy) >= h:
+                continue
             if dy >= 0:
                 np.minimum(out[:h - dy], f[dy:], out=out[:h - dy])
             else:
                 np.minimum(out[-dy:], f[:h + dy], out=out[-dy:])
-        del f
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from helpers import line_net
 
@@ -89,3 +90,28 @@ def test_samples_cover_every_edge_once_per_pixel_border(helsinki_net):
     scale = (net.edge_length_m / np.maximum(shapely.length(net.edge_geometry), 1e-9))[
         smp.edge[1:][same]]
     assert (gap <= smp.grid.res_m / 2 * scale + 1e-6).all()
+
+
+@pytest.mark.parametrize("radius_px", [0.4, 1.0, 2.5, 4.5, 7.3])
+def test_disk_min_equals_a_filter_per_row_width(radius_px):
+    """The running-minimum disk filter equals scipy's per-width filters, edges included."""
+    from scipy import ndimage
+
+    from care15.isofield import _disk_min, _disk_rows
+
+    rng = np.random.default_rng(1)
+    rows = _disk_rows(radius_px)
+    for shape in [(120, 97), (7, 3), (1, 1), (40, 9), (5, 40), (2, 2)]:
+        p = rng.random(shape, dtype=np.float32)
+        p[p < 0.4] = np.inf
+        want = np.full(shape, np.inf, dtype=np.float32)
+        h = shape[0]
+        for dy, hw in rows:
+            f = ndimage.minimum_filter1d(p, 2 * hw + 1, axis=1, mode="constant", cval=np.inf)
+            if abs(dy) >= h:
+                continue
+            if dy >= 0:
+                np.minimum(want[:h - dy], f[dy:], out=want[:h - dy])
+            else:
+                np.minimum(want[-dy:], f[:h + dy], out=want[-dy:])
+        assert np.array_equal(_disk_min(p, rows), want), (shape, radius_px)
