@@ -13,7 +13,7 @@ it, care15 uses the scipy path and gives the same pairs.
 import numpy as np
 
 from libc.stdint cimport int32_t, int64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport free, malloc, qsort, realloc
 
 
 cdef inline void _up(double* key, int32_t* node, int32_t* slot, Py_ssize_t j, double d,
@@ -180,3 +180,148 @@ def bounded_many(const int32_t[::1] indptr, const int32_t[::1] indices,
         dv[i] = out_d[i]
     free(out_o); free(out_n); free(out_d)
     return o_a, n_a, d_a
+
+
+# ------------------------------------------------------------------ cover within a walk
+
+cdef int _cmp_i64(const void* a, const void* b) noexcept nogil:
+    cdef int64_t x = (<const int64_t*>a)[0]
+    cdef int64_t y = (<const int64_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
+               const double[::1] data, const int64_t[::1] seed_ptr,
+               const int64_t[::1] seed_node, const double[::1] seed_m, double limit,
+               const int64_t[::1] slot_ptr, const int64_t[::1] slot_t,
+               const double[::1] slot_x, const int64_t[::1] same_ptr,
+               const int64_t[::1] same_t, const double[::1] weight,
+               const int64_t[::1] target_label, const int64_t[::1] origin_label,
+               const int64_t[::1] label_count):
+    """Per origin, the summed weight of the targets of its label within ``limit`` on foot.
+
+    The search of :func:`bounded_many`; instead of listing the nodes it reaches, each origin
+    counts every target of its own label once when the walk to it (a reached node's
+    ``dist + slot_x``, or a straight walk along a shared edge listed in ``same_t``) is at most
+    ``limit``, and sums their weights in ascending target order (as ``numpy.bincount`` of
+    the sorted pairs does, so the sums are the same to the bit). A search ends early once
+    every target of its label is counted (a small cluster needs a short search).
+
+    Parameters
+    ----------
+    indptr, indices, data
+        A CSR graph with ``n`` nodes (non-negative weights).
+    seed_ptr, seed_node, seed_m
+        The origins' seeds, as for :func:`bounded_many`.
+    limit
+        Longest walk counted.
+    slot_ptr, slot_t, slot_x
+        ``slot_ptr[u]:slot_ptr[u + 1]`` are node ``u``'s (target, extra metres) entries.
+    same_ptr, same_t
+        ``same_t[same_ptr[k]:same_ptr[k + 1]]`` are the targets origin ``k`` reaches straight
+        along its own edge within ``limit``.
+    weight, target_label
+        Each target's weight and label.
+    origin_label
+        Each origin's label.
+    label_count
+        ``label_count[l]``: how many targets have label ``l`` (labels are ``0 ..``); a search
+        stops once it has counted all of its label's targets.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One summed weight per origin.
+    """
+    cdef Py_ssize_t n = indptr.shape[0] - 1
+    cdef Py_ssize_t n_orig = seed_ptr.shape[0] - 1
+    cdef Py_ssize_t n_t = weight.shape[0]
+    cover_a = np.zeros(max(n_orig, 0))
+    if n <= 0 or n_orig <= 0 or n_t <= 0:
+        return cover_a
+    cdef double[::1] cover = cover_a
+    cdef double* dist = <double*>malloc(n * sizeof(double))
+    cdef int32_t* slot = <int32_t*>malloc(n * sizeof(int32_t))
+    cdef double* key = <double*>malloc(n * sizeof(double))
+    cdef int32_t* hnode = <int32_t*>malloc(n * sizeof(int32_t))
+    cdef int32_t* touched = <int32_t*>malloc(n * sizeof(int32_t))
+    cdef char* seen = <char*>malloc(n_t * sizeof(char))
+    cdef int64_t* hit = <int64_t*>malloc(n_t * sizeof(int64_t))
+    if (dist == NULL or slot == NULL or key == NULL or hnode == NULL or touched == NULL
+            or seen == NULL or hit == NULL):
+        free(dist); free(slot); free(key); free(hnode); free(touched); free(seen); free(hit)
+        raise MemoryError("cover_many: cannot allocate")
+    cdef Py_ssize_t i, j, k, e, size, n_touched, n_hit
+    cdef int32_t u, v
+    cdef int64_t t, lab
+    cdef double d, nd, s
+    with nogil:
+        for i in range(n):
+            dist[i] = 1e308
+            slot[i] = -1
+        for i in range(n_t):
+            seen[i] = 0
+        for k in range(n_orig):
+            lab = origin_label[k]
+            n_hit = 0
+            for j in range(same_ptr[k], same_ptr[k + 1]):
+                t = same_t[j]
+                if target_label[t] == lab and not seen[t]:
+                    seen[t] = 1
+                    hit[n_hit] = t
+                    n_hit += 1
+            size = 0
+            n_touched = 0
+            for i in range(seed_ptr[k], seed_ptr[k + 1]):
+                u = <int32_t>seed_node[i]
+                d = seed_m[i]
+                if d <= limit and d < dist[u]:
+                    if slot[u] == -1:
+                        touched[n_touched] = u
+                        n_touched += 1
+                        dist[u] = d
+                        _up(key, hnode, slot, size, d, u)
+                        size += 1
+                    else:
+                        dist[u] = d
+                        _up(key, hnode, slot, slot[u], d, u)
+            while size > 0:
+                d = key[0]
+                u = hnode[0]
+                slot[u] = -2
+                size -= 1
+                if size > 0:
+                    _down(key, hnode, slot, size, key[size], hnode[size])
+                for j in range(slot_ptr[u], slot_ptr[u + 1]):
+                    t = slot_t[j]
+                    if not seen[t] and target_label[t] == lab and d + slot_x[j] <= limit:
+                        seen[t] = 1
+                        hit[n_hit] = t
+                        n_hit += 1
+                if n_hit >= label_count[lab]:  # every target of the label is counted
+                    break
+                for e in range(indptr[u], indptr[u + 1]):
+                    v = indices[e]
+                    if slot[v] == -2:
+                        continue
+                    nd = d + data[e]
+                    if nd <= limit and nd < dist[v]:
+                        dist[v] = nd
+                        if slot[v] == -1:
+                            touched[n_touched] = v
+                            n_touched += 1
+                            _up(key, hnode, slot, size, nd, v)
+                            size += 1
+                        else:
+                            _up(key, hnode, slot, slot[v], nd, v)
+            for i in range(n_touched):
+                dist[touched[i]] = 1e308
+                slot[touched[i]] = -1
+            qsort(hit, n_hit, sizeof(int64_t), _cmp_i64)
+            s = 0.0
+            for i in range(n_hit):
+                s = s + weight[hit[i]]
+                seen[hit[i]] = 0
+            cover[k] = s
+    free(dist); free(slot); free(key); free(hnode); free(touched); free(seen); free(hit)
+    return cover_a

@@ -46,8 +46,10 @@ except ImportError:  # the optional extension was not built (no C compiler at in
     _multi_source_bucket = None
 try:
     from ._reach import bounded_many as _bounded_many
+    from ._reach import cover_many as _cover_many
 except ImportError:  # as above: reach() then uses scipy's Dijkstra on local subgraphs
     _bounded_many = None
+    _cover_many = None
 
 #: The default engine of :func:`nearest_facility`: ``"bucket"`` when the extension was built,
 #: else ``"scipy"``.
@@ -673,6 +675,81 @@ def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
         return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
     return (np.concatenate(rows_l).astype(np.int64), np.concatenate(cols_l).astype(np.int64),
             np.concatenate(dist_l))
+
+
+def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: np.ndarray,
+                 label: np.ndarray, *, chunk: int = 2048, verbose: bool = False
+                 ) -> np.ndarray | None:
+    """For each point, the summed weight of the points of its label within a walk.
+
+    What ``np.bincount`` of :func:`reach` among the same points gives, restricted to pairs
+    of one label (each point counts itself when it is on the network), without listing the
+    pairs: one compiled bounded search per point that adds up the weights as it reaches
+    them, in the order the pairs would be summed (the same sums to the bit).
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    points
+        Snapped points (origins and targets at once, e.g. the gap cells).
+    limit_m
+        Longest walk counted, metres.
+    weight
+        One weight per point.
+    label
+        One non-negative integer label per point; only points of the same label count.
+    chunk
+        Points per kernel call (progress steps).
+    verbose
+        Show a progress bar.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        One sum per point (0 for a point off the network); None when the compiled kernel
+        was not built (use :func:`reach` then).
+    """
+    from ._progress import progress
+
+    if _cover_many is None:
+        return None
+    n = len(points)
+    out = np.zeros(n)
+    oks = np.flatnonzero(points.ok)
+    if len(oks) == 0:
+        return out
+    indptr, slot_t, slot_x = _slots(network, points)
+    g = network.csr
+    ip = g.indptr.astype(np.int32, copy=False)
+    ix = g.indices.astype(np.int32, copy=False)
+    dt = np.ascontiguousarray(g.data, dtype=float)
+    same_edge = _TargetsByEdge.of(points)
+    w = np.ascontiguousarray(weight, dtype=float)
+    lab = np.ascontiguousarray(label, dtype=np.int64)
+    if len(lab) and lab.min() < 0:
+        raise ValueError("cover_within: labels must be non-negative integers")
+    on = np.flatnonzero(points.ok)
+    count = np.bincount(lab[on], minlength=int(lab.max()) + 1 if len(lab) else 0
+                        ).astype(np.int64)  # a search may stop once it has counted these
+    sp_ = indptr.astype(np.int64, copy=False)
+    st_ = slot_t.astype(np.int64, copy=False)
+    sx_ = np.ascontiguousarray(slot_x, dtype=float)
+    starts = range(0, len(oks), chunk)
+    for s in progress(starts, verbose=verbose, desc="cover", total=len(starts)):
+        ids = oks[s:s + chunk]
+        k = len(ids)
+        seed_node = np.column_stack([points.node_u[ids], points.node_v[ids]]).ravel()
+        seed_m = np.column_stack([points.access_m[ids] + points.to_u_m[ids],
+                                  points.access_m[ids] + points.to_v_m[ids]]).ravel()
+        r2, t2, _ = same_edge.pairs(points, ids, limit_m)  # r2 ascending
+        same_ptr = np.searchsorted(r2, np.arange(k + 1)).astype(np.int64)
+        out[ids] = _cover_many(ip, ix, dt, np.arange(0, 2 * k + 1, 2, dtype=np.int64),
+                               seed_node.astype(np.int64), seed_m.astype(float),
+                               float(limit_m), sp_, st_, sx_, same_ptr,
+                               np.ascontiguousarray(t2, dtype=np.int64), w, lab,
+                               np.ascontiguousarray(lab[ids]), count)
+    return out
 
 
 def _local(network: WalkNetwork, pts: Snapped, limit_m: float) -> np.ndarray:

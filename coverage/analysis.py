@@ -94,7 +94,10 @@ class CoverageResult:
     gap_pairs
         Per category, the pairs of gap cells within a walk of each other that the closing
         sites were found from (:class:`care15.gaps.GapPairs`); :func:`refresh_tables` reuses
-        them. Empty when the gaps came from the on-disk cache or a tiled analysis.
+        them. Kept by a :class:`care15.Plan` (``finish(..., keep_pairs=True)``) and by
+        :func:`refresh_tables`; empty after a plain :func:`analyze` (which sums the closing
+        sites' cover during the searches instead), for gaps from the on-disk cache or a tiled
+        analysis.
     """
 
     cells: gpd.GeoDataFrame
@@ -504,7 +507,8 @@ def prepare(region: Region, sc: Scenario, *, verbose: bool = False,
 
 def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
            acc: dict[str, CategoryAccess], sc: Scenario, *, verbose: bool = False,
-           cache: bool | str | Path | None = None, snapshot: bool = False) -> CoverageResult:
+           cache: bool | str | Path | None = None, snapshot: bool = False,
+           keep_pairs: bool = False) -> CoverageResult:
     """The coverage tables from every category's access.
 
     Parameters
@@ -525,6 +529,11 @@ def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
         Reuse gap clusters from the on-disk cache.
     snapshot
         Copy the isochrone fields for the result (when they will be edited, as a plan does).
+    keep_pairs
+        Keep the pairs of gap cells within a walk of each other on the result
+        (:attr:`CoverageResult.gap_pairs`), for a plan's edits to reuse; without them the
+        closing sites are summed during the searches, which is faster and gives the same
+        numbers.
 
     Returns
     -------
@@ -552,7 +561,7 @@ def finish(prep: Prepared, facilities: gpd.GeoDataFrame, fsnap: Snapped,
                             iso_builder=isochrone_builder(list(acc.values()), crs,
                                                           cache=cache, snapshot=snapshot))
     return _tail(result, network, sc, sc.categories, notes=notes, gap_cache=cache,
-                 verbose=verbose)
+                 verbose=verbose, keep_pairs=keep_pairs)
 
 
 def refresh(previous: CoverageResult, prep: Prepared, facilities: gpd.GeoDataFrame,
@@ -658,7 +667,7 @@ def _category_tables(c: str, cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame,
                      groups: CellGroups, facilities: gpd.GeoDataFrame, network: WalkNetwork,
                      sc: Scenario, cell_snap: Snapped | None, residents: dict[str, float], *,
                      pairs: GapPairs | None, gap_cache: bool | str | Path | None,
-                     verbose: bool) -> dict[str, Any]:
+                     verbose: bool, keep_pairs: bool = True) -> dict[str, Any]:
     """Everything the tables hold for one category, from cells that hold its columns.
 
     Writes the category's community columns into ``comm`` (in place) and returns its summary
@@ -681,14 +690,14 @@ def _category_tables(c: str, cells: gpd.GeoDataFrame, comm: gpd.GeoDataFrame,
         else:
             gaps, new_pairs = gap_table(cells, c, threshold_min=t_min, network=network,
                                         cell_snap=cell_snap, speed_mps=sc.speed_for(c),
-                                        previous=pairs)
+                                        previous=pairs, keep_pairs=keep_pairs)
     return {"summary": summ_c, "comparison": cmp_c, "gaps": gaps, "pairs": new_pairs,
             "short": short_communities(comm, c, sc)}
 
 
 def _tail(result: CoverageResult, network: WalkNetwork, sc: Scenario, changed: tuple[str, ...],
           *, notes: list[str] | None, gap_cache: bool | str | Path | None,
-          verbose: bool) -> CoverageResult:
+          verbose: bool, keep_pairs: bool = True) -> CoverageResult:
     """The tables after the cells' category columns: communities, summary, gaps, short list.
 
     ``result`` holds the cell table (with every category's columns), the community table
@@ -697,7 +706,8 @@ def _tail(result: CoverageResult, network: WalkNetwork, sc: Scenario, changed: t
     comparisons, gap rows, gap pairs and short-list rows. The categories in ``changed`` are
     computed anew; the others are taken from ``result``. ``notes`` are the notes before the
     tables (the tables add the one about communities without residents); None keeps
-    ``result.notes``.
+    ``result.notes``. ``keep_pairs``: keep the changed categories' gap pairs (see
+    :func:`finish`).
     """
     cells, facilities, crs = result.cells, result.facilities, result.cells.crs
     comm = result.communities
@@ -705,7 +715,7 @@ def _tail(result: CoverageResult, network: WalkNetwork, sc: Scenario, changed: t
     residents = {g: float(cells[col].sum()) for g, col in GROUPS.items()}
     new = {c: _category_tables(c, cells, comm, groups, facilities, network, sc,
                                result.cell_snap, residents, pairs=result.gap_pairs.get(c),
-                               gap_cache=gap_cache, verbose=verbose)
+                               gap_cache=gap_cache, verbose=verbose, keep_pairs=keep_pairs)
            for c in changed}
     if notes is None:
         notes = list(result.notes)

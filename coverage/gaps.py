@@ -108,20 +108,28 @@ def gap_pairs(network: WalkNetwork, cell_snap: Snapped, gap: np.ndarray, limit_m
                     limit_m=float(limit_m))
 
 
-def _closing_sites(pos: np.ndarray, label: np.ndarray, target: np.ndarray,
-                   cell_snap: Snapped, pairs: GapPairs) -> pd.DataFrame:
-    """Best single site per cluster among the gap cells' entry points.
-
-    ``pos`` are the gap cells' positions among all cells, ``label`` their clusters and
-    ``pairs`` the gap cells within the walk of each other. Returns one row per cluster label:
-    the covered target residents of the cluster (``cover``) and the position in ``pos`` of the
-    chosen cell (``cell``; -1 when no cell of the cluster is on the network).
-    """
+def _pair_cover(pos: np.ndarray, label: np.ndarray, target: np.ndarray,
+                pairs: GapPairs) -> np.ndarray:
+    """Per gap cell, the target residents of its cluster within the walk, from the pairs."""
     at = np.full(len(pairs.gap), -1, dtype=np.int64)
     at[pos] = np.arange(len(pos))
     rows, cols = at[pairs.rows], at[pairs.cols]
     same = label[rows] == label[cols]
-    cover = np.bincount(rows[same], weights=target[cols[same]], minlength=len(pos))
+    cover: np.ndarray = np.bincount(rows[same], weights=target[cols[same]], minlength=len(pos))
+    return cover
+
+
+def _closing_sites(pos: np.ndarray, label: np.ndarray, cover: np.ndarray,
+                   cell_snap: Snapped) -> pd.DataFrame:
+    """Best single site per cluster among the gap cells' entry points.
+
+    ``pos`` are the gap cells' positions among all cells, ``label`` their clusters and
+    ``cover`` the target residents of its cluster each would bring within the walk. Returns
+    one row per cluster label: the covered target residents of the cluster (``cover``) and
+    the position in ``pos`` of the chosen cell (``cell``; -1 when no cell of the cluster is
+    on the network).
+    """
+    cover = np.array(cover, dtype=float)
     cover[~cell_snap.ok[pos]] = -1.0  # a cell off the network cannot host a site
     # per cluster, the cell with the most cover (ties: the first cell)
     order = np.lexsort((np.arange(len(pos)), -cover, label))
@@ -268,13 +276,15 @@ def gap_clusters(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float
         For an unknown ``method``.
     """
     return gap_table(cells, category, threshold_min=threshold_min, network=network,
-                     cell_snap=cell_snap, speed_mps=speed_mps, method=method)[0]
+                     cell_snap=cell_snap, speed_mps=speed_mps, method=method,
+                     keep_pairs=False)[0]
 
 
 def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
               network: WalkNetwork | None = None, cell_snap: Snapped | None = None,
               speed_mps: float | None = None, method: str = "auto",
-              previous: GapPairs | None = None) -> tuple[gpd.GeoDataFrame, GapPairs | None]:
+              previous: GapPairs | None = None, keep_pairs: bool = True
+              ) -> tuple[gpd.GeoDataFrame, GapPairs | None]:
     """:func:`gap_clusters`, with the pairs of gap cells its closing sites were found from.
 
     Parameters
@@ -284,11 +294,16 @@ def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
     previous
         The pairs of an earlier call on the same cells, network and speed (other facilities):
         reused by :func:`gap_pairs`, so only cells that became gaps are searched from.
+    keep_pairs
+        Find and return the pairs (to be reused after an edit). ``False`` without
+        ``previous``: each gap cell's cover is summed during its search
+        (:func:`care15.access.cover_within`, the same numbers) and no pairs are returned.
 
     Returns
     -------
     tuple
-        The :func:`gap_clusters` table and the :class:`GapPairs` (None without a network).
+        The :func:`gap_clusters` table and the :class:`GapPairs` (None without a network or
+        when they were not kept).
 
     Raises
     ------
@@ -313,7 +328,7 @@ def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
                                  crs=cells.crs)
         return empty, (GapPairs(gap=gap.copy(), rows=np.empty(0, np.int32),
                                 cols=np.empty(0, np.int32), limit_m=float(budget))
-                       if with_sites else None)
+                       if with_sites and keep_pairs else None)
     grid = _lattice(cells) if method != "tree" else None
     if method == "grid" and grid is None:
         raise ValueError("method='grid' needs cells that are equal squares of one grid")
@@ -348,9 +363,16 @@ def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
     agg["closing_site_lat"] = np.nan
     pairs = None
     if with_sites and network is not None and cell_snap is not None:
-        pairs = gap_pairs(network, cell_snap, gap, budget, previous)
-        cs = _closing_sites(pos, label, g[grp].to_numpy(dtype=float), cell_snap,
-                            pairs).reindex(agg.index)
+        target = g[grp].to_numpy(dtype=float)
+        cover = None
+        if not keep_pairs and previous is None:  # no pairs to keep: sum as the walks go
+            from .access import cover_within
+
+            cover = cover_within(network, cell_snap.subset(pos), budget, target, label)
+        if cover is None:
+            pairs = gap_pairs(network, cell_snap, gap, budget, previous)
+            cover = _pair_cover(pos, label, target, pairs)
+        cs = _closing_sites(pos, label, cover, cell_snap).reindex(agg.index)
         agg["closing_site_cover_target"] = cs["cover"].to_numpy()
         at = cs["cell"].to_numpy()
         ok = at >= 0

@@ -157,7 +157,7 @@ class Plan:
             c: category_access(p.network, p.facilities, p.fsnap, p.csnap, p.cells, c, sc,
                                p.grid, verbose=self.verbose) for c in sc.categories}
         self.base = finish(p, self._facilities, self._fsnap, self._acc, sc,
-                           verbose=self.verbose, snapshot=True)
+                           verbose=self.verbose, snapshot=True, keep_pairs=True)
         self._result: CoverageResult | None = self.base
         self._last: CoverageResult = self.base
         self._dirty: set[str] = set()
