@@ -196,13 +196,13 @@ def sample_streets(const double[:, ::1] xy, const int64_t[::1] coord_start,
 
     Notes
     -----
-    The outputs are allocated for twice the points the edges make (pages never written are
-    never committed), grown in the rare case that border copies need more, and shrunk in
-    place to their size at the end.
+    The outputs are allocated for the points the edges make plus an eighth for the copies of
+    points on pixel borders, grown (once, in the ratio of copies met so far) when the copies
+    need more, and shrunk in place to their size at the end.
     """
     cdef Py_ssize_t n_e = max(coord_start.shape[0] - 1, 0)
     cdef Py_ssize_t e = 0, e_stop, m
-    cdef int64_t total = 0, cap, need, most = 0, n = 0
+    cdef int64_t total = 0, cap, need, most = 0, n = 0, done = 0
     cdef double run = 0.0
     cdef const double* pts = &xy[0, 0] if xy.shape[0] > 0 else NULL
     cdef bint big = width * height >= (<int64_t>1 << 31)
@@ -217,7 +217,7 @@ def sample_streets(const double[:, ::1] xy, const int64_t[::1] coord_start,
                 most = bnd[e]
     scratch_a = np.empty(2 * most + 2)
     cdef double[::1] scr = scratch_a
-    cap = 2 * total + 1024
+    cap = total + total // 8 + 1024
     edge_a = np.empty(cap, dtype=np.int32)
     along_a = np.empty(cap, dtype=np.float64)
     pixel_a = np.empty(cap, dtype=np.int64 if big else np.int32)
@@ -248,6 +248,7 @@ def sample_streets(const double[:, ::1] xy, const int64_t[::1] coord_start,
                 if piece > 0 and e % piece == 0:
                     run = 0.0
                 st[e] = n
+                done += bnd[e]
                 if bnd[e] > 0:
                     m = _densify(pts + 2 * coord_start[e], coord_start[e + 1] - coord_start[e],
                                  dense[e] != 0, tol, &scr[0])
@@ -256,7 +257,8 @@ def sample_streets(const double[:, ::1] xy, const int64_t[::1] coord_start,
                 e += 1
         if e_stop == n_e:
             break
-        need = max(2 * cap, n + 4 * bnd[e] + 1024)
+        # the rest in the ratio of samples to points so far, and a tenth more
+        need = n + 4 * bnd[e] + 1024 + <int64_t>(1.1 * (total - done) * n / max(done, 1))
         edge_a = _grown(edge_a, n, need)
         along_a = _grown(along_a, n, need)
         pixel_a = _grown(pixel_a, n, need)
