@@ -5,6 +5,7 @@ Run by hand (not part of the test suite):
     python benchmarks/bench_kernels.py                 # every .osm.pbf in ../shared/data/osm + grid
     python benchmarks/bench_kernels.py --widths        # the bucket width (Delta) against speed
     python benchmarks/bench_kernels.py --update        # one facility moved: warm update vs full
+    python benchmarks/bench_kernels.py --samples       # street samples: compiled vs numpy
     python benchmarks/bench_kernels.py --rounds 7 --grid 200
 
 Every network gets one facility per 125 nodes (2,000 on the 250,000-node grid), at random
@@ -14,6 +15,13 @@ the same nearest facility except between equidistant ones: each differing label 
 be a tie with a single-facility search. Timings are medians of interleaved rounds (every
 kernel once per round, in a new random order each round) in one process; parsed networks are not cached
 anywhere.
+
+``--samples`` times :meth:`care15.isofield.StreetSamples.build` (every street sampled every half
+pixel, the samples sorted by pixel) with the compiled sampler and with the numpy one, on the
+generated region of ``--grid``² nodes (``bench_what_if.grid_region``, its cell-aligned field
+grid, as ``care15 analyze`` lays it) and on every real extract (``pixel_grid`` of a 50 m
+walk-off), checks that both give the same arrays bit for bit, and reports each one's peak
+traced memory (tracemalloc, one extra run each after the timed rounds).
 """
 
 from __future__ import annotations
@@ -160,6 +168,34 @@ def warm_update(side: int, n_fac: int, rounds: int) -> None:
           f"bucket search, {t['full heap'] / t['warm update']:.0f}× than a full heap one")
 
 
+def samples(name: str, net: WalkNetwork, grid: object, rounds: int) -> None:
+    """One table row: compiled vs numpy street samples of ``net`` on ``grid``."""
+    import tracemalloc
+
+    from care15.isofield import PixelGrid, StreetSamples
+
+    assert isinstance(grid, PixelGrid)
+    runs = {e: (lambda e=e: StreetSamples.build(net, grid, engine=e))
+            for e in ("numpy", "compiled")}
+    t, out = timed(runs, rounds)
+    a, b = out["numpy"], out["compiled"]
+    assert isinstance(a, StreetSamples) and isinstance(b, StreetSamples)
+    for k in ("edge", "along_m", "edge_start", "pixel", "by_pixel", "pixels", "pixel_start"):
+        x, y = getattr(a, k), getattr(b, k)
+        assert x.dtype == y.dtype and np.array_equal(x, y), f"{name}: {k} differs"
+    del out, a
+    peak = {}
+    for e, fn in runs.items():
+        tracemalloc.start()
+        fn()
+        peak[e] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    print(f"| {name} | {net.n_edges:,} | {len(b.edge):,} | {grid.width}×{grid.height} "
+          f"{grid.res_m:g} m | {t['numpy']:.3f} | {t['compiled']:.3f} | "
+          f"{t['numpy'] / t['compiled']:.1f}× | {CPU['numpy']:.3f} | {CPU['compiled']:.3f} | "
+          f"yes | {peak['numpy']:,.0f} | {peak['compiled']:,.0f} |", flush=True)
+
+
 def networks(side: int) -> list[tuple[str, Callable[[], WalkNetwork]]]:
     """Every real extract that loads, then the grid (built lazily, one at a time)."""
     from care15.sources.osm import network_from_pbf
@@ -178,7 +214,31 @@ def main() -> None:
     ap.add_argument("--grid", type=int, default=500, help="grid side (500: 250,000 nodes)")
     ap.add_argument("--widths", action="store_true")
     ap.add_argument("--update", action="store_true")
+    ap.add_argument("--samples", action="store_true")
     a = ap.parse_args()
+    if a.samples:
+        from bench_what_if import grid_region
+
+        from care15.category import field_grid
+        from care15.isofield import pixel_grid
+
+        print(f"street samples (StreetSamples.build): numpy vs compiled sampler, medians of "
+              f"{a.rounds} interleaved rounds; peak traced MB of one more run each")
+        print("| network | edges | samples | grid | numpy s | compiled s | numpy / compiled | "
+              "numpy CPU s | compiled CPU s | bit-equal | numpy peak MB | compiled peak MB |")
+        print("|---|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|")
+        reg = grid_region(a.grid ** 2)
+        samples(f"grid_region({a.grid ** 2:,})", reg.network,
+                field_grid(reg.network, reg.cells, 50.0), a.rounds)
+        del reg
+        for name, load in networks(a.grid)[:-1]:
+            try:
+                net = load()
+            except Exception as e:  # an extract pyrosm cannot read: say so and go on
+                print(f"| {name} | could not load: {type(e).__name__}: {str(e)[:80]} |")
+                continue
+            samples(name, net, pixel_grid(net, 50.0), a.rounds)
+        return
     if a.update:
         warm_update(a.grid, 2000 * a.grid ** 2 // 250_000, a.rounds)
         return

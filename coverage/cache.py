@@ -1017,8 +1017,9 @@ def cached_street_samples(network: WalkNetwork, grid: PixelGrid, *,
     Sampling every street every half pixel and sorting the samples by pixel is the part of
     the isochrone fields that depends on the network alone; a run on the same network and
     grid reads the arrays back (exact) and keeps them on the network for the fields of every
-    category. The key holds the network fingerprint, the grid and the source of
-    :mod:`care15.isofield`.
+    category. The key holds :data:`care15.isofield.SAMPLES_VERSION`, the network fingerprint,
+    the grid and the source of :mod:`care15.isofield` (the compiled and numpy samplers give the
+    same arrays, so which one made an entry does not matter).
 
     Parameters
     ----------
@@ -1036,13 +1037,14 @@ def cached_street_samples(network: WalkNetwork, grid: PixelGrid, *,
     """
     import io
 
-    from .isofield import StreetSamples, street_samples
+    from .isofield import SAMPLES_VERSION, StreetSamples, street_samples
 
     store = network.__dict__.setdefault("_street_samples", {})
     if grid in store:
         return store[grid]
-    key = _sha("street_samples", CACHE_FORMAT, network_fingerprint(network), repr(grid),
-               np.__version__, shapely.__version__, _module_fingerprint("care15.isofield"))
+    key = _sha("street_samples", CACHE_FORMAT, SAMPLES_VERSION, network_fingerprint(network),
+               repr(grid), np.__version__, shapely.__version__,
+               _module_fingerprint("care15.isofield"))
     entry = resolve_cache_dir(cache_dir) / "street_samples" / f"{key}.npz"
     payload = _read_blob(entry, key, "street_samples")
     names = ("edge", "along_m", "edge_start", "pixel", "by_pixel", "pixels", "pixel_start")

@@ -9,7 +9,8 @@ facility redraws only the pixels whose streets changed, plus a walk-off around t
 How the field is built:
 
 1. Each street is sampled every half pixel, once per network and grid
-   (:class:`StreetSamples`; the densified streets are kept on the network object).
+   (:class:`StreetSamples`, kept on the network object; made by the compiled
+   ``care15._sample`` kernel when it was built, else with shapely and numpy: the same arrays).
 2. A sample at ``s`` metres along edge ``(u, v)`` of length ``L`` is ``min(d(u) + s,
    d(v) + L - s)`` metres from the nearest facility, or ``access + |s - along|`` from a
    facility on that very edge (the stretch a facility reaches along its own street).
@@ -40,18 +41,38 @@ import shapely
 
 from .access import _ranges
 
+try:
+    from ._sample import sample_streets as _sample_streets
+    from ._sample import sort_by_pixel as _sort_by_pixel
+except ImportError:  # the optional extension was not built: the streets are sampled with numpy
+    _sample_streets = None
+    _sort_by_pixel = None
+
 if TYPE_CHECKING:
     from .access import NodeDistances
     from .network import Snapped, WalkNetwork
 
-__all__ = ["IsoField", "PixelGrid", "StreetSamples", "pixel_grid"]
+__all__ = ["SAMPLER", "SAMPLES_VERSION", "IsoField", "PixelGrid", "StreetSamples", "pixel_grid"]
+
+#: How :meth:`StreetSamples.build` samples the streets by default: ``"compiled"`` (the
+#: optional ``care15._sample`` extension) when it was built, else ``"numpy"``. Both give the
+#: same arrays.
+SAMPLER: str = "compiled" if _sample_streets is not None else "numpy"
+#: Version of the street sampling (either path), part of the samples' cache key: bump it when
+#: the samples change.
+SAMPLES_VERSION = 2
 
 #: Largest pixel grid (pixels) before the resolution is coarsened, as in the raster isochrones.
 MAX_PIXELS = 12_000_000
 #: Street samples whose walking metres are computed at once when a field is built.
 SAMPLES_PER_PIECE = 1 << 20
-#: Edges sampled at once (bounded memory while the streets are sampled).
+#: Edges sampled at once by the numpy path (bounded memory while the streets are sampled); the
+#: compiled path restarts its running sum of steps at the same edges, to give the same metres.
 EDGES_PER_PIECE = 50_000
+#: Largest grid (pixels) on which the compiled path sorts the samples by pixel with a counting
+#: sort (one int32 count per pixel: no more memory than one field of the grid); larger grids
+#: use numpy's stable argsort.
+COUNTING_SORT_PIXELS = 4 * MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -175,7 +196,8 @@ class StreetSamples:
     pixel_start: np.ndarray
 
     @classmethod
-    def build(cls, network: WalkNetwork, grid: PixelGrid) -> StreetSamples:
+    def build(cls, network: WalkNetwork, grid: PixelGrid, *,
+              engine: str | None = None) -> StreetSamples:
         """Sample every edge of ``network`` on ``grid``.
 
         Parameters
@@ -184,32 +206,35 @@ class StreetSamples:
             The walking network.
         grid
             The pixel grid (covering the network).
+        engine
+            ``"compiled"`` (the ``care15._sample`` extension: one pass over the coordinates
+            and a counting sort by pixel) or ``"numpy"`` (shapely's ``segmentize`` and numpy,
+            in pieces of :data:`EDGES_PER_PIECE` edges, and a stable argsort); default
+            :data:`SAMPLER`. The compiled path also falls back to numpy on edges that are not
+            all LineStrings. Both give the same arrays.
 
         Returns
         -------
         StreetSamples
             The samples.
         """
-        n_e = network.n_edges
-        parts = [_sample_edges(network, grid, e0, min(e0 + EDGES_PER_PIECE, n_e))
-                 for e0 in range(0, n_e, EDGES_PER_PIECE)]
-        if parts:
-            idx = np.concatenate([q[0] for q in parts])
-            along = np.concatenate([q[1] for q in parts])
-            pixel = np.concatenate([q[2] for q in parts])
+        engine = engine or SAMPLER
+        if engine not in ("compiled", "numpy"):
+            raise ValueError(f"unknown sampling engine {engine!r}: 'compiled' or 'numpy'")
+        if engine == "compiled" and _sample_streets is None:
+            raise ValueError("the compiled sampler (care15._sample) was not built here")
+        geoms = np.asarray(network.edge_geometry, dtype=object)
+        if engine == "compiled" and len(geoms) and \
+                (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
+            idx, along, pixel, edge_start = _compiled_samples(network, grid)
         else:
-            idx = np.empty(0, dtype=np.int32)
-            along = np.empty(0)
-            pixel = np.empty(0, dtype=np.int32)
-        del parts
-        edge_start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_e))])
-        pos_t = np.int64 if len(pixel) >= 2**31 else np.int32
-        by_pixel = np.argsort(pixel, kind="stable").astype(pos_t)
-        sorted_px = pixel[by_pixel]
-        first = np.flatnonzero(np.r_[True, sorted_px[1:] != sorted_px[:-1]]) if len(pixel) \
-            else np.empty(0, dtype=np.int64)
-        return cls(grid, idx, along, edge_start.astype(np.int64), pixel, by_pixel,
-                   sorted_px[first], np.append(first, len(pixel)).astype(np.int64))
+            idx, along, pixel, edge_start = _numpy_samples(network, grid)
+        n_px = grid.width * grid.height
+        if engine == "compiled" and _sort_by_pixel is not None and n_px <= COUNTING_SORT_PIXELS:
+            by_pixel, pixels, pixel_start = _sort_by_pixel(pixel, n_px)
+        else:
+            by_pixel, pixels, pixel_start = _sort_numpy(pixel)
+        return cls(grid, idx, along, edge_start, pixel, by_pixel, pixels, pixel_start)
 
     def of_edges(self, edges: np.ndarray) -> np.ndarray:
         """Positions of the samples of some edges.
@@ -243,12 +268,70 @@ class StreetSamples:
         return self.by_pixel[_ranges(self.pixel_start[k], self.pixel_start[k + 1])]
 
 
+def _numpy_samples(network: WalkNetwork, grid: PixelGrid
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every edge's samples with numpy: edge, metres along, pixel, each edge's first sample."""
+    n_e = network.n_edges
+    parts = [_sample_edges(network, grid, e0, min(e0 + EDGES_PER_PIECE, n_e))
+             for e0 in range(0, n_e, EDGES_PER_PIECE)]
+    if parts:
+        idx = np.concatenate([q[0] for q in parts])
+        along = np.concatenate([q[1] for q in parts])
+        pixel = np.concatenate([q[2] for q in parts])
+    else:
+        idx = np.empty(0, dtype=np.int32)
+        along = np.empty(0)
+        pixel = np.empty(0, dtype=np.int32)
+    del parts
+    edge_start = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_e))])
+    return idx, along, pixel, edge_start.astype(np.int64)
+
+
+def _sort_numpy(pixel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The samples in stable order of pixel, the distinct pixels and where each one starts."""
+    pos_t = np.int64 if len(pixel) >= 2**31 else np.int32
+    by_pixel = np.argsort(pixel, kind="stable").astype(pos_t)
+    sorted_px = pixel[by_pixel]
+    first = np.flatnonzero(np.r_[True, sorted_px[1:] != sorted_px[:-1]]) if len(pixel) \
+        else np.empty(0, dtype=np.int64)
+    return by_pixel, sorted_px[first], np.append(first, len(pixel)).astype(np.int64)
+
+
+def _compiled_samples(network: WalkNetwork, grid: PixelGrid
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every edge's samples with the compiled kernel (the arrays of :func:`_numpy_samples`).
+
+    The edges' own coordinates go in (one ``get_coordinates`` call); the kernel densifies
+    them as GEOS ``segmentize`` does and keeps the numpy path's running sum per piece of
+    :data:`EDGES_PER_PIECE` edges, so the arrays are equal bit for bit.
+    """
+    assert _sample_streets is not None
+    geoms = np.asarray(network.edge_geometry, dtype=object)
+    n_e = len(geoms)
+    xy, where = shapely.get_coordinates(geoms, return_index=True)
+    coord_start = np.zeros(n_e + 1, dtype=np.int64)
+    np.cumsum(np.bincount(where, minlength=n_e), out=coord_start[1:])
+    del where
+    glen = shapely.length(geoms)
+    length = np.asarray(network.edge_length_m, dtype=float)
+    scale = length / np.maximum(glen, 1e-12)
+    edge, along, pixel, edge_start = _sample_streets(
+        np.ascontiguousarray(xy, dtype=float), coord_start, (glen > 0).view(np.uint8),
+        np.ascontiguousarray(scale), np.ascontiguousarray(length), grid.res_m / 2, grid.x0,
+        grid.y1, grid.res_m, grid.width, grid.height, EDGES_PER_PIECE)
+    return edge, along, pixel, edge_start
+
+
 def _sample_edges(network: WalkNetwork, grid: PixelGrid, e0: int, e1: int
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Samples of edges ``e0:e1``: edge (int32), metres along it, flat pixel.
 
-    Every half pixel along each edge; a point on a pixel border is drawn into the pixels on
-    both sides (a street along a cell edge must not pull the walk-off to one side).
+    Every half pixel along each edge (``shapely.segmentize``; a zero-length edge keeps its
+    points); the metres along are the running sum of the steps over the piece minus its value
+    at the edge's first point, scaled to ``edge_length_m`` and capped at it; a point on a
+    pixel border is drawn into the pixels on both sides (a street along a cell edge must not
+    pull the walk-off to one side). ``care15._sample.sample_streets`` does the same
+    arithmetic in the same order: keep the two in step (and bump :data:`SAMPLES_VERSION`).
     """
     geoms = np.asarray(network.edge_geometry[e0:e1], dtype=object)
     dense = geoms.copy()
@@ -262,7 +345,9 @@ def _sample_edges(network: WalkNetwork, grid: PixelGrid, e0: int, e1: int
     same = np.zeros(len(xy), dtype=bool)
     same[1:] = idx[1:] == idx[:-1]
     step = np.zeros(len(xy))
-    step[1:] = np.where(same[1:], np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])), 0.0)
+    dx, dy = np.diff(xy[:, 0]), np.diff(xy[:, 1])
+    step[1:] = np.where(same[1:], np.sqrt(dx * dx + dy * dy), 0.0)
+    del dx, dy
     cum = np.cumsum(step)
     first = np.flatnonzero(~same)
     cum -= np.repeat(cum[first], np.diff(np.append(first, len(xy))))

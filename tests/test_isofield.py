@@ -7,9 +7,12 @@ import pytest
 import shapely
 from helpers import line_net
 
+from care15 import isofield
 from care15.access import nearest_facility
 from care15.isochrones import isochrone_polygon, reached_segments
-from care15.isofield import IsoField, StreetSamples, pixel_grid
+from care15.isofield import IsoField, PixelGrid, StreetSamples, pixel_grid
+from care15.network import WalkNetwork
+from care15.synthetic import grid_network
 
 
 def _field(net, fac, walkoff=50.0, limit=900.0, grid=None):
@@ -115,3 +118,133 @@ def test_disk_min_equals_a_filter_per_row_width(radius_px):
             else:
                 np.minimum(want[-dy:], f[:h + dy], out=want[-dy:])
         assert np.array_equal(_disk_min(p, rows), want), (shape, radius_px)
+
+
+# --------------------------------------------------------------- compiled and numpy samplers
+
+_SAMPLE_ARRAYS = ("edge", "along_m", "edge_start", "pixel", "by_pixel", "pixels", "pixel_start")
+
+
+def _compiled_sampler():
+    return pytest.importorskip(
+        "care15._sample", reason="the optional compiled sampler (care15._sample) was not built "
+        "here (no C compiler or Cython at install); the numpy path is then the only one")
+
+
+def _assert_same_samples(net, grid):
+    """The compiled and numpy samples of ``net`` on ``grid``: equal arrays, bit for bit."""
+    _compiled_sampler()
+    a = StreetSamples.build(net, grid, engine="numpy")
+    b = StreetSamples.build(net, grid, engine="compiled")
+    assert len(a.edge) > 0
+    for name in _SAMPLE_ARRAYS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    return b
+
+
+def _border_grid_net():
+    """A jitter-free street grid lying on pixel borders, plus awkward edges.
+
+    Added to the 12 × 12 grid of 60 m: zero-length edges (a node to itself; one with a
+    positive edge length), a polyline with repeated vertices along a pixel border through
+    pixel corners, a diagonal through pixel corners, and a curve whose edge length is longer
+    than its geometry and one shorter (the metres along are scaled).
+    """
+    base = grid_network(12, drop_share=0.0, jitter_m=0.0)
+    x, y = base.x, base.y
+    n0 = 0
+    n1 = 13  # one node up and right of the corner
+    x0, y0 = float(x[n0]), float(y[n0])
+    arc = [(x0 + 300 + 200 * np.cos(t), y0 + 300 + 200 * np.sin(t))
+           for t in np.linspace(0, np.pi, 23)]
+    extra = [
+        (n0, n0, [(x0, y0), (x0, y0)], 0.0),
+        (n1, n1, [(x[n1], y[n1]), (x[n1], y[n1]), (x[n1], y[n1])], 5.0),
+        (n0, n1, [(x0, y0), (x0 + 30, y0), (x0 + 30, y0), (x0 + 60, y0), (x0 + 60, y0 + 60),
+                  (x0 + 60, y0 + 60)], 120.0),
+        (n0, n1, [(x0, y0), (x0 + 60, y0 + 60)], float(np.hypot(60, 60))),
+        (n0, n1, arc, 1.3 * shapely.length(shapely.LineString(arc))),
+        (n1, n0, arc[::-1], 0.7 * shapely.length(shapely.LineString(arc))),
+    ]
+    geom = np.concatenate([base.edge_geometry,
+                           [shapely.LineString(c) for _, _, c, _ in extra]])
+    return WalkNetwork(
+        crs=base.crs, node_id=base.node_id, x=x, y=y,
+        edge_u=np.r_[base.edge_u, [e[0] for e in extra]].astype(np.int32),
+        edge_v=np.r_[base.edge_v, [e[1] for e in extra]].astype(np.int32),
+        edge_length_m=np.r_[base.edge_length_m, [e[3] for e in extra]],
+        edge_geometry=geom, source="border grid")
+
+
+def test_compiled_samples_equal_numpy_on_helsinki(helsinki_net):
+    net = helsinki_net
+    _assert_same_samples(net, pixel_grid(net, 50.0))
+    # a coarser grid aligned with 100 m cells, as an analysis lays it
+    _assert_same_samples(net, pixel_grid(net, 75.0, cell_side_m=100.0,
+                                         cell_origin=(float(net.x[0]), float(net.y[0]))))
+
+
+def test_compiled_samples_equal_numpy_on_borders_and_zero_length_edges():
+    net = _border_grid_net()
+    corner = (float(net.x[0]), float(net.y[0]))
+    grid = pixel_grid(net, 50.0, cell_side_m=60.0, cell_origin=corner)
+    assert grid.res_m == 10.0
+    smp = _assert_same_samples(net, grid)
+    n_e = net.n_edges
+    # a zero-length edge keeps its points, at 0 m, in its node's pixels
+    counts = np.diff(smp.edge_start)
+    assert counts[n_e - 6] >= 1 and counts[n_e - 5] >= 3
+    assert (smp.along_m[smp.edge_start[n_e - 6]:smp.edge_start[n_e - 4]] == 0).all()
+    assert counts[n_e - 5] == 3 * 4  # three points at a pixel corner
+    # the grid's nodes are pixel corners: their samples are in four pixels, and the points
+    # between them on a pixel border in two
+    grid_part = smp.edge < n_e - 6
+    _, per_point = np.unique(np.c_[smp.edge, smp.along_m][grid_part], axis=0,
+                             return_counts=True)
+    assert per_point.max() == 4 and (per_point == 2).any()
+    # repeated vertices are dropped as segmentize drops them: one sample per half pixel
+    rep = slice(smp.edge_start[n_e - 4], smp.edge_start[n_e - 3])
+    assert len(np.unique(smp.along_m[rep])) == 120 // 5 + 1
+    # metres along scaled to the edge length (longer or shorter than the curve), never beyond
+    for e in (n_e - 2, n_e - 1):
+        top = smp.along_m[smp.edge_start[e]:smp.edge_start[e + 1]].max()
+        assert net.edge_length_m[e] - 1e-9 < top <= net.edge_length_m[e]
+    # the numpy path on a random jittered grid, not aligned: the same too
+    g2 = grid_network(40, seed=3)
+    _assert_same_samples(g2, pixel_grid(g2, 50.0))
+
+
+def test_compiled_samples_equal_numpy_on_chengdu(chengdu_net):
+    net = chengdu_net
+    _assert_same_samples(net, pixel_grid(net, 50.0))
+
+
+def test_compiled_samples_on_a_grid_of_2_31_pixels_or_more():
+    # int64 pixels: the compiled sampler writes them, the numpy argsort sorts them
+    net = _border_grid_net()
+    x0, _, _, y1 = net.bounds
+    grid = PixelGrid(x0 - 10.0, y1 + 10.0, 0.5, 50_000, 50_000)
+    assert grid.width * grid.height >= 2**31
+    smp = _assert_same_samples(net, grid)
+    assert smp.pixel.dtype == np.int64
+
+
+def test_counting_sort_by_pixel_is_the_stable_argsort():
+    mod = _compiled_sampler()
+    rng = np.random.default_rng(1)
+    for dtype, n_px in ((np.int32, 5000), (np.int64, 3000)):
+        pixel = rng.integers(0, n_px, 40_000).astype(dtype)
+        by, pixels, start = mod.sort_by_pixel(pixel, n_px)
+        ref = isofield._sort_numpy(pixel)
+        for got, want in zip((by, pixels, start), ref, strict=True):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    by, pixels, start = mod.sort_by_pixel(np.empty(0, dtype=np.int32), 10)
+    assert len(by) == len(pixels) == 0 and start.tolist() == [0]
+
+
+def test_unknown_sampling_engine_is_refused(helsinki_net):
+    with pytest.raises(ValueError, match="sampling engine"):
+        StreetSamples.build(helsinki_net, pixel_grid(helsinki_net, 50.0), engine="gpu")
