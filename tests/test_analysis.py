@@ -157,18 +157,30 @@ def _arrays(res, c, sc):
                 node_distances=res.node_distances[c])
 
 
-def _assert_same_result(got, want, categories=None):
+def _assert_same_result(got, want, network, categories):
+    """Every table equal; the kept gap pairs of ``categories`` equal a fresh search.
+
+    ``want`` is a plain analysis (which keeps no pairs); a refresh keeps the pairs of the
+    categories it recomputed, for the next refresh.
+    """
+    from care15.gaps import gap_pairs
+
     for name in ("cells", "communities", "gaps", "short", "isochrones", "facilities"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True,
                                       obj=name)
     assert got.summary == want.summary
     assert got.notes == want.notes
-    assert set(got.gap_pairs) == set(categories or want.gap_pairs)
-    for c in got.gap_pairs:
-        p = want.gap_pairs[c]
-        np.testing.assert_array_equal(got.gap_pairs[c].gap, p.gap)
-        np.testing.assert_array_equal(got.gap_pairs[c].rows, p.rows)
-        np.testing.assert_array_equal(got.gap_pairs[c].cols, p.cols)
+    assert want.gap_pairs == {}
+    assert set(categories) <= set(got.gap_pairs)
+    for c in categories:
+        p = got.gap_pairs[c]
+        grp = {"elderly": "pop_60plus", "childcare": "pop_0to3"}[c]
+        wm = want.cells[f"{c}_walk_min"].to_numpy()
+        gap = ~(wm <= 15.0) & (want.cells[grp].to_numpy() > 0)
+        np.testing.assert_array_equal(p.gap, gap)
+        fresh = gap_pairs(network, want.cell_snap, gap, p.limit_m)
+        np.testing.assert_array_equal(p.rows, fresh.rows)
+        np.testing.assert_array_equal(p.cols, fresh.cols)
 
 
 def _refresh(before, after, network, sc, c):
@@ -204,14 +216,20 @@ def test_refresh_equals_a_new_analysis(demo_region, demo_result, change):
         new_fac.loc[first, "geometry"] = site
     after = analyze(dataclasses.replace(demo_region, facilities=new_fac), sc)
     assert not after.cells[f"{c}_walk_min"].equals(demo_result.cells[f"{c}_walk_min"])
-    got = _refresh(demo_result, after, demo_region.network, sc, c)
-    _assert_same_result(got, after)
+    from care15.plan import Plan
+
+    net = demo_region.network
+    with_pairs = Plan(demo_region, sc).base  # keeps every category's pairs, to be reused
+    assert set(with_pairs.gap_pairs) == set(sc.categories)
+    got = _refresh(with_pairs, after, net, sc, c)
+    _assert_same_result(got, after, net, [c])
+    _assert_same_result(_refresh(demo_result, after, net, sc, c), after, net, [c])
     # the earlier result is left as it was
     pd.testing.assert_frame_equal(demo_result.gaps, analyze(demo_region, sc).gaps)
     # without the earlier pairs of gap cells (a cached or tiled result): same tables, and
     # the pairs of the changed category for the next refresh
     bare = dataclasses.replace(demo_result, gap_pairs={})
-    _assert_same_result(_refresh(bare, after, demo_region.network, sc, c), after, [c])
+    _assert_same_result(_refresh(bare, after, net, sc, c), after, net, [c])
 
 
 def test_refresh_on_the_street_and_checks(street):
@@ -235,9 +253,11 @@ def test_refresh_on_the_street_and_checks(street):
                                               crs=UTM).to_crs(fac.crs).to_numpy()
     after = analyze(dataclasses.replace(region, facilities=added), sc)
     assert len(after.gaps) == 0
-    _assert_same_result(_refresh(before, after, street, sc, "childcare"), after)
+    got = _refresh(before, after, street, sc, "childcare")
+    _assert_same_result(got, after, street, ["childcare"])
     # and back: the removed facility opens the gap again (cells that became gaps searched)
-    _assert_same_result(_refresh(after, before, street, sc, "childcare"), before)
+    _assert_same_result(_refresh(got, before, street, sc, "childcare"), before, street,
+                        ["childcare"])
     with pytest.raises(ValueError, match="categories"):
         refresh_tables(before, street, sc, "school", **_arrays(after, "childcare", sc))
     bad = _arrays(after, "childcare", sc) | {"walk_min": np.zeros(3)}

@@ -206,3 +206,66 @@ def test_reused_gap_pairs_equal_a_fresh_search(demo_region, demo_result):
     other = gap_pairs(net, snap, after, limit / 2, previous=old)
     assert len(other.rows) < len(fresh.rows)
     np.testing.assert_array_equal(other.rows, gap_pairs(net, snap, after, limit / 2).rows)
+
+
+def _grid_result():
+    from care15.analysis import analyze
+    from care15.region import Region
+    from care15.scenario import Scenario
+    from care15.synthetic import grid_cells_population, grid_network
+
+    net = grid_network(60)
+    cells = grid_cells_population(net, 900)
+    rng = np.random.default_rng(4)
+    pick = rng.choice(net.n_edges, 10, replace=False)
+    fac = gpd.GeoDataFrame({"facility_id": [f"f{i}" for i in range(10)],
+                            "category": ["elderly", "childcare"] * 5},
+                           geometry=shapely.line_interpolate_point(
+                               net.edge_geometry[pick], 0.5, normalized=True), crs=net.crs)
+    x0, y0, x1, y1 = net.bounds
+    comm = gpd.GeoDataFrame({"community_id": ["a"], "community_name": ["甲"]},
+                            geometry=[shapely.box(x0, y0, x1, y1)], crs=net.crs)
+    return net, analyze(Region("grid", net, fac, cells, comm), Scenario())
+
+
+@pytest.mark.parametrize("where", ["demo", "grid"])
+def test_cover_summed_during_the_searches_equals_the_pairs(where, demo_region, demo_result):
+    """Closing sites without pairs (compiled sums) equal those from the listed pairs.
+
+    Every gap column equal to the bit, and each gap cell's cover equal to the pairs'
+    ``bincount``, also with labels that split the cells into small groups (searches that stop
+    early) and with cells off the network.
+    """
+    from care15 import access
+    from care15.access import cover_within
+    from care15.gaps import _pair_cover, gap_pairs, gap_table
+    from care15.scenario import Scenario
+
+    if access._cover_many is None:
+        pytest.skip("the compiled kernel care15._reach was not built")
+    net, res = (demo_region.network, demo_result) if where == "demo" else _grid_result()
+    sc = Scenario()
+    for c in sc.categories:
+        kw = dict(threshold_min=15.0, network=net, cell_snap=res.cell_snap,
+                  speed_mps=sc.speed_for(c))
+        with_pairs, pairs = gap_table(res.cells, c, keep_pairs=True, **kw)
+        summed, none = gap_table(res.cells, c, keep_pairs=False, **kw)
+        assert none is None and pairs is not None and len(with_pairs) > 1
+        pd.testing.assert_frame_equal(summed, with_pairs, check_exact=True)
+    # the sums alone, for labels of every size and some cells off the network
+    snap = res.cell_snap
+    pos = np.flatnonzero(np.arange(len(res.cells)) % 3 != 0)
+    rng = np.random.default_rng(1)
+    w = rng.integers(0, 50, len(pos)).astype(float) / 7.0
+    snap_cut = dataclasses.replace(snap, edge=snap.edge.copy())
+    snap_cut.edge[pos[::11]] = -1  # off the network: not an origin, not a target
+    assert not snap_cut.ok[pos[::11]].any()
+    gap = np.zeros(len(res.cells), dtype=bool)
+    gap[pos] = True
+    p = gap_pairs(net, snap_cut, gap, 400.0)
+    for label in (np.zeros(len(pos), dtype=np.int64), rng.integers(0, 7, len(pos)),
+                  np.arange(len(pos)) // 3):
+        got = cover_within(net, snap_cut.subset(pos), 400.0, w, label)
+        want = _pair_cover(pos, label, w, p)
+        np.testing.assert_array_equal(got, want)
+        assert (got[~snap_cut.ok[pos]] == 0).all()
