@@ -197,7 +197,7 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
                const double[::1] slot_x, const int64_t[::1] same_ptr,
                const int64_t[::1] same_t, const double[::1] weight,
                const int64_t[::1] target_label, const int64_t[::1] origin_label,
-               const int64_t[::1] label_count):
+               const int64_t[::1] label_count, const double[::1] bound, double[::1] best):
     """Per origin, the summed weight of the targets of its label within ``limit`` on foot.
 
     The search of :func:`bounded_many`; instead of listing the nodes it reaches, each origin
@@ -227,6 +227,10 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
     label_count
         ``label_count[l]``: how many targets have label ``l`` (labels are ``0 ..``); a search
         stops once it has counted all of its label's targets.
+    bound, best
+        Optional pruning (``bound`` empty: none): ``bound[k]`` is at least origin ``k``'s
+        sum, and ``best[l]`` the largest sum found so far for label ``l`` (updated here). An
+        origin whose bound is below its label's best is not searched: its sum is -1.
 
     Returns
     -------
@@ -252,6 +256,7 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
         free(dist); free(slot); free(key); free(hnode); free(touched); free(seen); free(hit)
         raise MemoryError("cover_many: cannot allocate")
     cdef Py_ssize_t i, j, k, e, size, n_touched, n_hit
+    cdef bint prune = bound.shape[0] == n_orig
     cdef int32_t u, v
     cdef int64_t t, lab
     cdef double d, nd, s
@@ -263,6 +268,9 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
             seen[i] = 0
         for k in range(n_orig):
             lab = origin_label[k]
+            if prune and bound[k] < best[lab]:  # cannot be its label's largest sum
+                cover[k] = -1.0
+                continue
             n_hit = 0
             for j in range(same_ptr[k], same_ptr[k + 1]):
                 t = same_t[j]
@@ -323,5 +331,7 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
                 s = s + weight[hit[i]]
                 seen[hit[i]] = 0
             cover[k] = s
+            if prune and s > best[lab]:
+                best[lab] = s
     free(dist); free(slot); free(key); free(hnode); free(touched); free(seen); free(hit)
     return cover_a

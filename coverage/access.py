@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .network import Snapped, WalkNetwork
@@ -677,9 +678,42 @@ def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
             np.concatenate(dist_l))
 
 
+def walks_at_least_straight(network: WalkNetwork) -> bool:
+    """Whether no walk on ``network`` is shorter than the straight line between its ends.
+
+    True when every edge weight is at least the straight distance between its nodes and
+    every edge's length at least the length of its geometry (so the part of an edge walked
+    from a snapped point is at least as long as the line to the node), within 1e-9. Then a
+    walk between two snapped points, with its legs off the network, is at least the
+    straight distance between the points, and a straight-line sum bounds a walking one
+    (:func:`cover_within`'s ``bound``). Kept on the network.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+
+    Returns
+    -------
+    bool
+        Whether straight distances bound walks from below.
+    """
+    got = network.__dict__.get("_walks_at_least_straight")
+    if got is None:
+        g = network.csr
+        rows = np.repeat(np.arange(network.n_nodes), np.diff(g.indptr))
+        chord = np.hypot(network.x[rows] - network.x[g.indices],
+                         network.y[rows] - network.y[g.indices])
+        geom = shapely.length(np.asarray(network.edge_geometry))
+        got = bool((g.data >= chord * (1 - 1e-9) - 1e-9).all()
+                   and (network.edge_length_m >= geom * (1 - 1e-9) - 1e-9).all())
+        network.__dict__["_walks_at_least_straight"] = got
+    return bool(got)
+
+
 def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: np.ndarray,
-                 label: np.ndarray, *, chunk: int = 2048, verbose: bool = False
-                 ) -> np.ndarray | None:
+                 label: np.ndarray, *, bound: np.ndarray | None = None, chunk: int = 2048,
+                 verbose: bool = False) -> np.ndarray | None:
     """For each point, the summed weight of the points of its label within a walk.
 
     What ``np.bincount`` of :func:`reach` among the same points gives, restricted to pairs
@@ -699,6 +733,13 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
         One weight per point.
     label
         One non-negative integer label per point; only points of the same label count.
+    bound
+        Optional: per point, a number at least its sum (e.g. the weights within the limit in
+        a straight line, when :func:`walks_at_least_straight`). Only each label's largest
+        sum is then wanted: the point of each label with the largest bound is searched
+        first, then the others in order, and a point whose bound is below the largest sum
+        of its label found so far is not searched (its sum is -1). The largest sums and the
+        points holding them are those of the full search.
     chunk
         Points per kernel call (progress steps).
     verbose
@@ -707,8 +748,8 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
     Returns
     -------
     numpy.ndarray or None
-        One sum per point (0 for a point off the network); None when the compiled kernel
-        was not built (use :func:`reach` then).
+        One sum per point (0 for a point off the network, -1 for one left out by
+        ``bound``); None when the compiled kernel was not built (use :func:`reach` then).
     """
     from ._progress import progress
 
@@ -735,6 +776,17 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
     sp_ = indptr.astype(np.int64, copy=False)
     st_ = slot_t.astype(np.int64, copy=False)
     sx_ = np.ascontiguousarray(slot_x, dtype=float)
+    best = np.full(len(count), -1.0)  # per label, the largest sum found so far
+    if bound is not None:
+        bnd = np.asarray(bound, dtype=float)
+        # first the point of each label with the largest bound (a high sum to prune with)
+        by = oks[np.lexsort((oks, -bnd[oks], lab[oks]))]
+        lead = by[np.r_[True, lab[by][1:] != lab[by][:-1]]]
+        rest = np.ones(n, dtype=bool)
+        rest[lead] = False
+        oks = np.concatenate([lead, oks[rest[oks]]])
+    else:
+        bnd = np.empty(0)
     starts = range(0, len(oks), chunk)
     for s in progress(starts, verbose=verbose, desc="cover", total=len(starts)):
         ids = oks[s:s + chunk]
@@ -748,7 +800,8 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
                                seed_node.astype(np.int64), seed_m.astype(float),
                                float(limit_m), sp_, st_, sx_, same_ptr,
                                np.ascontiguousarray(t2, dtype=np.int64), w, lab,
-                               np.ascontiguousarray(lab[ids]), count)
+                               np.ascontiguousarray(lab[ids]), count,
+                               np.ascontiguousarray(bnd[ids]) if len(bnd) else bnd, best)
     return out
 
 

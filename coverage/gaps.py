@@ -119,6 +119,50 @@ def _pair_cover(pos: np.ndarray, label: np.ndarray, target: np.ndarray,
     return cover
 
 
+def _cover_bound(sub: Snapped, pos: np.ndarray, weight: np.ndarray, label: np.ndarray,
+                 limit_m: float, grid: tuple | None) -> np.ndarray | None:
+    """Per gap cell, at least the weight its closing-site search can find (see below).
+
+    The weights of the gap cells within ``limit_m`` of it in a straight line: a walk is never
+    shorter (checked by :func:`care15.access.walks_at_least_straight`), so these sums bound
+    the walking ones. On a lattice whose cells join the network from their centres, one
+    convolution of the weights with a disk (cells of every cluster: a looser bound, found
+    in milliseconds); otherwise a KD-tree, among cells of one cluster. None when a weight is
+    negative or not finite.
+    """
+    w = np.asarray(weight, dtype=float)
+    if len(w) == 0 or not np.isfinite(w).all() or w.min() < 0:
+        return None
+    r = limit_m * (1 + 1e-9) + 1e-6
+    x, y = sub.x, sub.y
+    if grid is not None:
+        col, row, x0, y0, side = grid[0][pos], grid[1][pos], grid[2], grid[3], grid[4]
+        tol = 1e-6 * side
+        if (np.abs(x - (x0 + (col + 0.5) * side)).max() <= tol
+                and np.abs(y - (y0 + (row + 0.5) * side)).max() <= tol):
+            from scipy.signal import fftconvolve
+
+            c0, r0 = col.min(), row.min()
+            img = np.zeros((int(row.max() - r0) + 1, int(col.max() - c0) + 1))
+            img[row - r0, col - c0] = w
+            k = int(np.ceil((r + 3 * tol) / side))
+            dy, dx = np.mgrid[-k:k + 1, -k:k + 1]
+            disk = (side * np.hypot(dx, dy) <= r + 3 * tol).astype(float)
+            got = fftconvolve(img, disk, mode="same")[row - r0, col - c0]
+            out: np.ndarray = got + 1e-7 * w.sum() + 1e-9  # above the convolution's rounding
+            return out
+    from scipy.spatial import cKDTree
+
+    ok = np.isfinite(x) & np.isfinite(y)
+    at = np.flatnonzero(ok)
+    tree = cKDTree(np.column_stack([x[at], y[at]]))
+    m = tree.sparse_distance_matrix(tree, r, output_type="ndarray")
+    i, j = at[m["i"]], at[m["j"]]
+    same = label[i] == label[j]
+    out = np.bincount(i[same], weights=w[j[same]], minlength=len(w))
+    return out * (1 + 1e-9) + 1e-9
+
+
 def _closing_sites(pos: np.ndarray, label: np.ndarray, cover: np.ndarray,
                    cell_snap: Snapped) -> pd.DataFrame:
     """Best single site per cluster among the gap cells' entry points.
@@ -366,9 +410,12 @@ def gap_table(cells: gpd.GeoDataFrame, category: str, *, threshold_min: float,
         target = g[grp].to_numpy(dtype=float)
         cover = None
         if not keep_pairs and previous is None:  # no pairs to keep: sum as the walks go
-            from .access import cover_within
+            from .access import cover_within, walks_at_least_straight
 
-            cover = cover_within(network, cell_snap.subset(pos), budget, target, label)
+            sub = cell_snap.subset(pos)
+            bound = (_cover_bound(sub, pos, target, label, budget, grid)
+                     if walks_at_least_straight(network) else None)
+            cover = cover_within(network, sub, budget, target, label, bound=bound)
         if cover is None:
             pairs = gap_pairs(network, cell_snap, gap, budget, previous)
             cover = _pair_cover(pos, label, target, pairs)

@@ -269,3 +269,57 @@ def test_cover_summed_during_the_searches_equals_the_pairs(where, demo_region, d
         want = _pair_cover(pos, label, w, p)
         np.testing.assert_array_equal(got, want)
         assert (got[~snap_cut.ok[pos]] == 0).all()
+
+
+@pytest.mark.parametrize("where", ["demo", "grid"])
+def test_pruned_cover_searches_keep_each_clusters_best(where, demo_region, demo_result):
+    """The straight-line bounds are above every walking sum (lattice and KD-tree ways), and
+    the searches they prune leave each cluster's largest sum and its first cell unchanged."""
+    from care15 import access
+    from care15.access import cover_within, walks_at_least_straight
+    from care15.gaps import _cover_bound, _grid_labels, _lattice
+
+    if access._cover_many is None:
+        pytest.skip("the compiled kernel care15._reach was not built")
+    net, res = (demo_region.network, demo_result) if where == "demo" else _grid_result()
+    assert walks_at_least_straight(net)
+    grid = _lattice(res.cells)
+    assert grid is not None
+    wm = res.cells["elderly_walk_min"].to_numpy()
+    gap = ~(wm <= 5.0) & (res.cells["pop_60plus"].to_numpy() > 0)  # many gap cells
+    pos = np.flatnonzero(gap)
+    label = _grid_labels(grid[0][pos], grid[1][pos])
+    w = res.cells["pop_60plus"].to_numpy()[pos].astype(float)
+    sub = res.cell_snap.subset(pos)
+    full = cover_within(net, sub, 500.0, w, label)
+    on_lattice = _cover_bound(sub, pos, w, label, 500.0, grid)
+    by_tree = _cover_bound(sub, pos, w, label, 500.0, None)
+    assert (on_lattice >= full).all() and (by_tree >= full).all()
+    assert (by_tree <= on_lattice + 1e-6).all()  # one cluster's cells only: tighter
+    for bound in (on_lattice, by_tree):
+        got = cover_within(net, sub, 500.0, w, label, bound=bound)
+        searched = got >= 0
+        assert (~searched).sum() > 0.2 * len(pos)  # the bound prunes
+        np.testing.assert_array_equal(got[searched], full[searched])
+        for lab in np.unique(label):
+            k = np.flatnonzero(label == lab)
+            assert got[k].max() == full[k].max()
+            assert k[np.argmax(got[k])] == k[np.argmax(full[k])]
+
+
+def test_walks_shorter_than_the_line_turn_the_bound_off():
+    """An edge weighted below its straight length (a ferry, a wrong length column) means
+    a straight-line sum no longer bounds a walking one: no pruning then."""
+    import dataclasses as dc
+
+    from care15.access import walks_at_least_straight
+    from care15.network import network_from_edges
+
+    xy = [(0, 0), (100, 0), (200, 0)]
+    edges = gpd.GeoDataFrame({"u": [1, 2], "v": [2, 3]},
+                             geometry=[shapely.LineString(xy[i:i + 2]) for i in range(2)],
+                             crs=UTM)
+    net = network_from_edges(edges, crs=UTM)
+    assert walks_at_least_straight(net)
+    short = dc.replace(net, edge_length_m=np.array([100.0, 60.0]))
+    assert not walks_at_least_straight(short)
