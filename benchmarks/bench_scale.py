@@ -15,8 +15,10 @@ candidates). The growth exponent is the slope of log(time) against log(nodes).
 Measured again after ``analyze``, on its cells, as separate stages: the overlay shares of the
 six isochrone polygons by :func:`care15.analysis.overlay_shares` (the desktop-GIS method;
 ``analyze`` itself takes them from the isochrone fields' block means, its "overlay shares"
-stage), the gap clusters alone (grid labels and unions, no closing sites) and the pairs of gap
-cells the closing sites are found from (``reach`` among the gap cells). What-if edits are timed
+stage), the gap clusters alone (grid labels and unions, no closing sites), with their closing
+sites as ``analyze`` finds them (each gap cell's cover summed during its search, searches pruned
+by a straight-line bound) and the pairs of gap cells a ``care15.Plan`` keeps to reuse after an
+edit (``reach`` among the gap cells). What-if edits are timed
 by ``benchmarks/bench_what_if.py``. With ``--rounds N`` every size runs N times in fresh
 processes, sizes interleaved, and the table shows the median of each stage.
 """
@@ -101,10 +103,16 @@ def run_one(n_nodes: int | None, pbf: str | None) -> dict:
     t["gap clusters (no closing sites)"] = time.perf_counter() - t3
     t3 = time.perf_counter()
     for c in sc.categories:
+        gap_clusters(res.cells, c, threshold_min=tmin, network=net, cell_snap=res.cell_snap,
+                     speed_mps=sc.speed_for(c))
+    t["gap clusters with closing sites (as analyze: summed, pruned searches)"] = \
+        time.perf_counter() - t3
+    t3 = time.perf_counter()
+    for c in sc.categories:
         grp = {"elderly": "pop_60plus", "childcare": "pop_0to3"}[c]
         gap = ~(res.cells[f"{c}_walk_min"].to_numpy() <= tmin) & (res.cells[grp].to_numpy() > 0)
         gap_pairs(net, res.cell_snap, gap, tmin * 60 * sc.speed_for(c))
-    t["closing sites: pairs of gap cells"] = time.perf_counter() - t3
+    t["pairs of gap cells (what a Plan keeps for its edits)"] = time.perf_counter() - t3
     # site matrix: 10,000 candidates per 250k nodes against uncovered cells
     n_cand = max(100, int(10_000 * n / 250_000))
     cand_nodes = rng.choice(n, size=n_cand, replace=False)

@@ -140,15 +140,16 @@ def _cover_bound(sub: Snapped, pos: np.ndarray, weight: np.ndarray, label: np.nd
         tol = 1e-6 * side
         if (np.abs(x - (x0 + (col + 0.5) * side)).max() <= tol
                 and np.abs(y - (y0 + (row + 0.5) * side)).max() <= tol):
-            from scipy.signal import fftconvolve
-
             c0, r0 = col.min(), row.min()
-            img = np.zeros((int(row.max() - r0) + 1, int(col.max() - c0) + 1))
+            h, wd = int(row.max() - r0) + 1, int(col.max() - c0) + 1
+            img = np.zeros((h, wd))
             img[row - r0, col - c0] = w
             k = int(np.ceil((r + 3 * tol) / side))
             dy, dx = np.mgrid[-k:k + 1, -k:k + 1]
             disk = (side * np.hypot(dx, dy) <= r + 3 * tol).astype(float)
-            got = fftconvolve(img, disk, mode="same")[row - r0, col - c0]
+            shape = (h + 2 * k, wd + 2 * k)  # the full convolution, then its centre
+            full = np.fft.irfft2(np.fft.rfft2(img, shape) * np.fft.rfft2(disk, shape), shape)
+            got = full[k:k + h, k:k + wd][row - r0, col - c0]
             out: np.ndarray = got + 1e-7 * w.sum() + 1e-9  # above the convolution's rounding
             return out
     from scipy.spatial import cKDTree
