@@ -21,10 +21,14 @@ gives the same arrays. A change of the samples here (or in the numpy path) must 
 
 import numpy as np
 
-from libc.math cimport ceil, fabs, floor, rint, sqrt
+from libc.math cimport INFINITY, ceil, fabs, floor, rint, sqrt
 from libc.stdint cimport int32_t, int64_t, uint8_t
 
 ctypedef fused pix_t:
+    int32_t
+    int64_t
+
+ctypedef fused pos_t:
     int32_t
     int64_t
 
@@ -368,3 +372,58 @@ def sort_by_pixel(const pix_t[::1] pixel, int64_t n_pixels):
                 by32[cnt32[p]] = <int32_t>i
                 cnt32[p] += 1
     return by_a, pixels_a, start_a
+
+
+def street_pixel_min(const pos_t[::1] by_pixel, const int64_t[::1] pixel_start,
+                     const pix_t[::1] pixels, const int32_t[::1] edge,
+                     const double[::1] along, const int64_t[::1] edge_u,
+                     const int64_t[::1] edge_v, const double[::1] edge_length,
+                     const double[::1] dist_m, double quarter, double limit,
+                     float[::1] street):
+    """Per pixel, the walking metres of its nearest-to-a-facility street sample.
+
+    For every sample ``s`` of edge ``e`` at ``along[s]`` metres from its ``u`` end,
+    ``max(min(dist_m[u] + along, dist_m[v] + (length - along)) - quarter, 0)``; a pixel gets
+    the smallest of its samples', or ``inf`` when that is beyond ``limit`` (as
+    ``care15.isofield._sample_metres`` then ``numpy.minimum.reduceat`` give it, in the same
+    arithmetic). The walks of samples on a facility's own edge are the caller's to add.
+
+    Parameters
+    ----------
+    by_pixel, pixel_start, pixels
+        The samples sorted by pixel (:class:`care15.isofield.StreetSamples`).
+    edge, along
+        Each sample's edge and metres along it.
+    edge_u, edge_v, edge_length
+        The network's edges.
+    dist_m
+        Walking metres from the nearest facility to every node.
+    quarter
+        A quarter pixel (metres): the street a sample stands for reaches that much nearer.
+    limit
+        Farther than this is not reached (``inf``).
+    street
+        The flat pixel array written (float32).
+    """
+    cdef Py_ssize_t k, j, n_pix = pixels.shape[0]
+    cdef int64_t s, e
+    cdef double best, d, d2, a
+    with nogil:
+        for k in range(n_pix):
+            best = INFINITY
+            for j in range(pixel_start[k], pixel_start[k + 1]):
+                s = by_pixel[j]
+                e = edge[s]
+                a = along[s]
+                d = dist_m[edge_u[e]] + a
+                d2 = dist_m[edge_v[e]] + (edge_length[e] - a)
+                if d2 < d:
+                    d = d2
+                d = d - quarter
+                if d < 0.0:
+                    d = 0.0
+                if d < best:
+                    best = d
+            if not best <= limit:
+                best = INFINITY
+            street[pixels[k]] = <float>best

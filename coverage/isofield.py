@@ -44,9 +44,11 @@ from .access import _ranges
 try:
     from ._sample import sample_streets as _sample_streets
     from ._sample import sort_by_pixel as _sort_by_pixel
+    from ._sample import street_pixel_min as _street_pixel_min
 except ImportError:  # the optional extension was not built: the streets are sampled with numpy
     _sample_streets = None
     _sort_by_pixel = None
+    _street_pixel_min = None
 
 if TYPE_CHECKING:
     from .access import NodeDistances
@@ -440,6 +442,29 @@ def _sample_metres(samples: StreetSamples, pos: np.ndarray, network: WalkNetwork
     return d
 
 
+def _compiled_street(samples: StreetSamples, network: WalkNetwork, nd: NodeDistances,
+                     fac: _EdgeFacilities, limit_m: float, street: np.ndarray) -> None:
+    """:func:`_sample_metres` and the per-pixel minimum in compiled code, into ``street``.
+
+    The compiled pass takes every sample's walk through its edge's ends; the samples on a
+    facility's own edge (a few) then add their walks straight along that edge, as
+    :func:`_sample_metres` does. Each pixel's value is the smallest of its samples' (float32
+    rounding keeps the order, so the two steps give the numpy path's values exactly).
+    """
+    assert _street_pixel_min is not None
+    _street_pixel_min(samples.by_pixel, samples.pixel_start, samples.pixels, samples.edge,
+                      samples.along_m, network.edge_u.astype(np.int64, copy=False),
+                      network.edge_v.astype(np.int64, copy=False),
+                      np.ascontiguousarray(network.edge_length_m, dtype=float),
+                      np.ascontiguousarray(nd.dist_m, dtype=float),
+                      samples.grid.res_m / 4, float(limit_m), street)
+    if len(fac.edge):
+        pos = samples.of_edges(np.unique(fac.edge))
+        d = _sample_metres(samples, pos, network, nd, fac)
+        d[d > limit_m] = np.inf
+        np.minimum.at(street, samples.pixel[pos], d.astype(np.float32))
+
+
 @dataclass(frozen=True)
 class _EdgeFacilities:
     """Snapped facilities sorted by edge: ``edge``, ``along_m``, ``access_m``."""
@@ -570,6 +595,11 @@ class IsoField:
         samples = street_samples(network, grid)
         fac = _EdgeFacilities.of(nd.sources)
         street = np.full(grid.height * grid.width, np.inf, dtype=np.float32)
+        if _street_pixel_min is not None and len(samples.pixels):
+            _compiled_street(samples, network, nd, fac, limit_m, street)
+            street = street.reshape(grid.shape)
+            rows = _disk_rows(_walkoff_radius_px(walkoff_m, grid.res_m))
+            return cls(network, samples, walkoff_m, limit_m, street, _disk_min(street, rows))
         ps = samples.pixel_start
         # in pieces of about a million samples, whole pixels each: bounded memory on a city
         cut = np.unique(np.searchsorted(ps, np.arange(0, int(ps[-1]), SAMPLES_PER_PIECE)))

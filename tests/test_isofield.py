@@ -248,3 +248,26 @@ def test_counting_sort_by_pixel_is_the_stable_argsort():
 def test_unknown_sampling_engine_is_refused(helsinki_net):
     with pytest.raises(ValueError, match="sampling engine"):
         StreetSamples.build(helsinki_net, pixel_grid(helsinki_net, 50.0), engine="gpu")
+
+
+@pytest.mark.parametrize("which", ["helsinki", "chengdu"])
+def test_compiled_street_minimum_equals_numpy(which, helsinki_net, request, monkeypatch):
+    """The compiled per-pixel minimum gives the numpy path's street and field exactly,
+    facilities sharing an edge and sitting mid-edge included."""
+    if isofield._street_pixel_min is None:
+        pytest.skip("the compiled extension care15._sample was not built")
+    net = helsinki_net if which == "helsinki" else request.getfixturevalue("chengdu_net")
+    rng = np.random.default_rng(5)
+    e = rng.choice(np.flatnonzero(net.component[net.edge_u] == 0), 12, replace=False)
+    pts = shapely.line_interpolate_point(net.edge_geometry[np.r_[e, e[:3]]],
+                                         np.r_[rng.uniform(0.1, 0.9, 12), [0.2, 0.5, 0.8]],
+                                         normalized=True)
+    fac = net.snap(shapely.get_x(pts), shapely.get_y(pts))
+    grid = pixel_grid(net, 50.0)
+    nd = nearest_facility(net, fac)
+    got = IsoField.build(net, nd, grid, walkoff_m=50.0, limit_m=900.0)
+    monkeypatch.setattr(isofield, "_street_pixel_min", None)
+    want = IsoField.build(net, nd, grid, walkoff_m=50.0, limit_m=900.0)
+    assert np.isfinite(want.street).sum() > 1000
+    np.testing.assert_array_equal(got.street, want.street)
+    np.testing.assert_array_equal(got.field_m, want.field_m)
