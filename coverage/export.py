@@ -174,7 +174,8 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
     "closing_site_cover_target": ("新址可覆盖目标人群", "New site would cover",
                                   "Uncovered target residents of the gap that one new site at "
                                   "the best gap cell would bring within the threshold (N of M; "
-                                  "bounded network search from every gap cell)"),
+                                  "bounded network search from every gap cell that could "
+                                  "hold the best site)"),
     "closing_site_near": ("新址位置(社区)", "New site near", "Community in which that best site "
                           "lies (the street network carries no street names)"),
     "closing_site_lon": ("新址经度", "New site longitude", "WGS-84 longitude of that site (the "

@@ -3,8 +3,12 @@
 Each gap also says what would close it: the best single new site for the cluster (the gap
 cell, placed where its centre joins the network, that brings the most of the cluster's
 uncovered target residents within the threshold on foot), how many of them it would cover and
-which community it lies in. The search is one batch of bounded Dijkstra runs over the gap
-cells (:func:`care15.access.reach`), not a loop per gap.
+which community it lies in. The search is one batch of compiled bounded Dijkstra runs from the
+gap cells, not a loop per gap: a plain analysis sums each cell's cover as its search goes
+(:func:`care15.access.cover_within`) and skips the cells whose straight-line bound cannot beat
+their cluster's best so far; a :class:`care15.Plan` lists the pairs of gap cells instead
+(:func:`gap_pairs`, :func:`care15.access.reach`), to search only from new gap cells after an
+edit. Both give the same sites and covers, to the bit.
 """
 
 from __future__ import annotations
