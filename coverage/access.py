@@ -737,7 +737,7 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
         Optional: per point, a number at least its sum (e.g. the weights within the limit in
         a straight line, when :func:`walks_at_least_straight`). Only each label's largest
         sum is then wanted: the point of each label with the largest bound is searched
-        first, then the others in order, and a point whose bound is below the largest sum
+        first, then the others, and a point whose bound is below the largest sum
         of its label found so far is not searched (its sum is -1). The largest sums and the
         points holding them are those of the full search.
     chunk
@@ -784,9 +784,16 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
         lead = by[np.r_[True, lab[by][1:] != lab[by][:-1]]]
         rest = np.ones(n, dtype=bool)
         rest[lead] = False
-        oks = np.concatenate([lead, oks[rest[oks]]])
+        oks = oks[rest[oks]]
     else:
         bnd = np.empty(0)
+        lead = np.empty(0, dtype=np.int64)
+    # nearby points one after another (strips a quarter of the walk high, west to east), so
+    # that each search finds much of the last one's nodes in the cache (1.7-2x faster than the
+    # cells' row order on the 250k grid); the sums do not depend on the order
+    step = max(limit_m / 4.0, 1.0)
+    oks = oks[np.lexsort((points.x[oks], np.floor(points.y[oks] / step)))]
+    oks = np.concatenate([lead, oks])
     starts = range(0, len(oks), chunk)
     for s in progress(starts, verbose=verbose, desc="cover", total=len(starts)):
         ids = oks[s:s + chunk]
