@@ -246,16 +246,17 @@ def _assign_points(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> p
 
 
 def _snap_layers(network: WalkNetwork, cells: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-                 max_access_m: float, *, cache: bool | str | Path | None = None
-                 ) -> tuple[Snapped, Snapped]:
+                 max_access_m: float, *, cache: bool | str | Path | None = None,
+                 centres: gpd.GeoSeries | None = None) -> tuple[Snapped, Snapped]:
     """Snap cell centres and facilities to the network where pedestrians can enter it.
 
     Adds ``access_m``, ``on_network`` and ``network_piece`` to both frames (in place); the
     returned :class:`Snapped` carry ``snap_class``/``skipped_class`` (see care15.network).
     ``cache`` reuses the cells' snap from disk (a what-if changes facilities, not the
-    population grid).
+    population grid). ``centres``: the cells' centroids when already made.
     """
-    centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
+    centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid if centres is None else centres,
+                               crs=cells.crs)
     from .cache import cache_dir_of
 
     use_cache, cache_dir = cache_dir_of(cache)
@@ -485,15 +486,16 @@ def prepare(region: Region, sc: Scenario, *, verbose: bool = False,
     if bad_pop:
         raise InputError(f"population cells: NaN or negative values in {bad_pop}; "
                          "fix the population layer (see population_from_* loaders)")
+    centres = cells.geometry.centroid  # made once: joined to communities, then snapped
     if "community_id" not in cells.columns:
         cells = pd.concat([cells, _assign_points(
-            gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=crs), communities)], axis=1)
+            gpd.GeoDataFrame(geometry=centres, crs=crs), communities)], axis=1)
     fac_comm = _assign_points(facilities, communities)
     facilities["community_id"] = fac_comm["community_id"].to_numpy()
     facilities["community_name"] = fac_comm["community_name"].to_numpy()
     with step("snapping cells and facilities to the network", verbose=verbose):
         csnap, fsnap = _snap_layers(network, cells, facilities, sc.analysis.max_access_m,
-                                    cache=cache)
+                                    cache=cache, centres=centres)
     grid = field_grid(network, cells, sc.analysis.isochrone_walkoff_m)
     from .cache import cache_dir_of
 
