@@ -197,7 +197,8 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
                const double[::1] slot_x, const int64_t[::1] same_ptr,
                const int64_t[::1] same_t, const double[::1] weight,
                const int64_t[::1] target_label, const int64_t[::1] origin_label,
-               const int64_t[::1] label_count, const double[::1] bound, double[::1] best):
+               const int64_t[::1] label_count, const double[::1] bound, double[::1] best,
+               const double[::1] lower, double slack):
     """Per origin, the summed weight of the targets of its label within ``limit`` on foot.
 
     The search of :func:`bounded_many`; instead of listing the nodes it reaches, each origin
@@ -231,6 +232,11 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
         Optional pruning (``bound`` empty: none): ``bound[k]`` is at least origin ``k``'s
         sum, and ``best[l]`` the largest sum found so far for label ``l`` (updated here). An
         origin whose bound is below its label's best is not searched: its sum is -1.
+    lower, slack
+        Optional (``lower`` empty: none): ``lower[u]`` is at most the walk from node ``u`` to
+        its nearest target; a node is not queued when its distance plus ``lower`` exceeds
+        ``limit + slack`` (no target within ``limit`` lies beyond it; ``slack`` absorbs the
+        rounding of ``lower``'s own sums).
 
     Returns
     -------
@@ -257,6 +263,8 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
         raise MemoryError("cover_many: cannot allocate")
     cdef Py_ssize_t i, j, k, e, size, n_touched, n_hit
     cdef bint prune = bound.shape[0] == n_orig
+    cdef bint use_lower = lower.shape[0] == n
+    cdef double reach_limit = limit + slack
     cdef int32_t u, v
     cdef int64_t t, lab
     cdef double d, nd, s
@@ -313,6 +321,8 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
                     if slot[v] == -2:
                         continue
                     nd = d + data[e]
+                    if use_lower and nd + lower[v] > reach_limit:
+                        continue  # no target within the limit through v
                     if nd <= limit and nd < dist[v]:
                         dist[v] = nd
                         if slot[v] == -1:

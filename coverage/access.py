@@ -719,7 +719,9 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
     What ``np.bincount`` of :func:`reach` among the same points gives, restricted to pairs
     of one label (each point counts itself when it is on the network), without listing the
     pairs: one compiled bounded search per point that adds up the weights as it reaches
-    them, in the order the pairs would be summed (the same sums to the bit).
+    them, in the order the pairs would be summed (the same sums to the bit). A search does
+    not enter a node from which no point is within the walk (each node's walk to its nearest
+    point comes from one multi-source search first).
 
     Parameters
     ----------
@@ -777,6 +779,10 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
     st_ = slot_t.astype(np.int64, copy=False)
     sx_ = np.ascontiguousarray(slot_x, dtype=float)
     best = np.full(len(count), -1.0)  # per label, the largest sum found so far
+    # each node's walk to its nearest point: a search need not go where no point is in reach
+    lower = nearest_facility(network, points, limit_m=float(limit_m)).dist_m
+    lower = np.ascontiguousarray(lower, dtype=float)
+    slack = 1e-6 * (float(limit_m) + 1.0)  # far above the rounding of either search's sums
     if bound is not None:
         bnd = np.asarray(bound, dtype=float)
         # first the point of each label with the largest bound (a high sum to prune with)
@@ -808,7 +814,8 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
                                float(limit_m), sp_, st_, sx_, same_ptr,
                                np.ascontiguousarray(t2, dtype=np.int64), w, lab,
                                np.ascontiguousarray(lab[ids]), count,
-                               np.ascontiguousarray(bnd[ids]) if len(bnd) else bnd, best)
+                               np.ascontiguousarray(bnd[ids]) if len(bnd) else bnd, best,
+                               lower, slack)
     return out
 
 
