@@ -41,10 +41,21 @@ def _copy(src: Path, dst: Path) -> None:
         (dst / rel).write_bytes(data)
 
 
+def _default_sigint() -> None:
+    """In the child before it starts: Ctrl-C handled as in a terminal.
+
+    A process started with SIGINT ignored keeps ignoring it (Python then installs no
+    KeyboardInterrupt handler), and the test process may have inherited an ignored SIGINT
+    from whatever started it or from an earlier test's library.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(out: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     # another language: every file of this run would differ from the previous one
     return subprocess.Popen([str(CARE15), "demo", "--out", str(out), "--lang", "zh"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_default_sigint)
 
 
 def test_ctrl_c_keeps_the_previous_run_and_says_so(tmp_path, previous_run):
