@@ -52,6 +52,33 @@ cdef inline void _down(double* key, int32_t* node, int32_t* slot, Py_ssize_t siz
     slot[u] = <int32_t>j
 
 
+cdef inline Py_ssize_t _seed(const int64_t[::1] seed_node, const double[::1] seed_m,
+                             int64_t i0, int64_t i1, double limit, double* dist, double* key,
+                             int32_t* hnode, int32_t* slot, int32_t* touched,
+                             Py_ssize_t* n_touched) noexcept nogil:
+    """Queue one origin's seeds ``i0:i1`` on an empty heap; returns the heap's size.
+
+    A seed beyond ``limit`` is dropped; a node seeded twice keeps the smaller distance. Every
+    node queued is added to ``touched`` (``n_touched`` counts them) to be cleared later.
+    """
+    cdef Py_ssize_t size = 0, i
+    cdef int32_t u
+    cdef double d
+    for i in range(i0, i1):
+        u = <int32_t>seed_node[i]
+        d = seed_m[i]
+        if d <= limit and d < dist[u]:
+            dist[u] = d
+            if slot[u] == -1:
+                touched[n_touched[0]] = u
+                n_touched[0] += 1
+                _up(key, hnode, slot, size, d, u)
+                size += 1
+            else:
+                _up(key, hnode, slot, slot[u], d, u)
+    return size
+
+
 def bounded_many(const int32_t[::1] indptr, const int32_t[::1] indices,
                  const double[::1] data, const int64_t[::1] seed_ptr,
                  const int64_t[::1] seed_node, const double[::1] seed_m, double limit):
@@ -105,21 +132,9 @@ def bounded_many(const int32_t[::1] indptr, const int32_t[::1] indices,
             dist[i] = 1e308
             slot[i] = -1
         for k in range(n_orig):
-            size = 0
             n_touched = 0
-            for i in range(seed_ptr[k], seed_ptr[k + 1]):
-                u = <int32_t>seed_node[i]
-                d = seed_m[i]
-                if d <= limit and d < dist[u]:
-                    if slot[u] == -1:
-                        touched[n_touched] = u
-                        n_touched += 1
-                        dist[u] = d
-                        _up(key, hnode, slot, size, d, u)
-                        size += 1
-                    else:
-                        dist[u] = d
-                        _up(key, hnode, slot, slot[u], d, u)
+            size = _seed(seed_node, seed_m, seed_ptr[k], seed_ptr[k + 1], limit, dist, key,
+                         hnode, slot, touched, &n_touched)
             while size > 0:
                 d = key[0]
                 u = hnode[0]
@@ -286,21 +301,9 @@ def cover_many(const int32_t[::1] indptr, const int32_t[::1] indices,
                     seen[t] = 1
                     hit[n_hit] = t
                     n_hit += 1
-            size = 0
             n_touched = 0
-            for i in range(seed_ptr[k], seed_ptr[k + 1]):
-                u = <int32_t>seed_node[i]
-                d = seed_m[i]
-                if d <= limit and d < dist[u]:
-                    if slot[u] == -1:
-                        touched[n_touched] = u
-                        n_touched += 1
-                        dist[u] = d
-                        _up(key, hnode, slot, size, d, u)
-                        size += 1
-                    else:
-                        dist[u] = d
-                        _up(key, hnode, slot, slot[u], d, u)
+            size = _seed(seed_node, seed_m, seed_ptr[k], seed_ptr[k + 1], limit, dist, key,
+                         hnode, slot, touched, &n_touched)
             while size > 0:
                 d = key[0]
                 u = hnode[0]

@@ -632,6 +632,20 @@ def _min_per_pair(rows: np.ndarray, cols: np.ndarray, dist: np.ndarray, n_target
     return (rows[order][start].astype(np.int64), cols[order][start].astype(np.int64), dist)
 
 
+def _edge_end_seeds(pts: Snapped, ids: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled searches' seeds of points ``ids``: both ends of each one's edge.
+
+    Returns ``seed_ptr`` (two seeds per point), ``seed_node`` and ``seed_m`` (the walk off
+    the network plus the walk along the edge to that end).
+    """
+    k = len(ids)
+    node = np.column_stack([pts.node_u[ids], pts.node_v[ids]]).ravel().astype(np.int64)
+    metres = np.column_stack([pts.access_m[ids] + pts.to_u_m[ids],
+                              pts.access_m[ids] + pts.to_v_m[ids]]).ravel().astype(float)
+    return np.arange(0, 2 * k + 1, 2, dtype=np.int64), node, metres
+
+
 def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
                     targets: Snapped, limit_m: float, *, chunk: int, verbose: bool
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -658,12 +672,7 @@ def _reach_compiled(network: WalkNetwork, origins: Snapped, oks: np.ndarray,
     starts = range(0, len(oks), chunk)
     for s in progress(starts, verbose=verbose, desc="reach", total=len(starts)):
         ids = oks[s:s + chunk]
-        k = len(ids)
-        seed_node = np.column_stack([origins.node_u[ids], origins.node_v[ids]]).ravel()
-        seed_m = np.column_stack([origins.access_m[ids] + origins.to_u_m[ids],
-                                  origins.access_m[ids] + origins.to_v_m[ids]]).ravel()
-        o, node, dn = _bounded_many(ip, ix, dt, np.arange(0, 2 * k + 1, 2, dtype=np.int64),
-                                    seed_node.astype(np.int64), seed_m.astype(float),
+        o, node, dn = _bounded_many(ip, ix, dt, *_edge_end_seeds(origins, ids),
                                     float(limit_m))
         r, t, d = _expand_to_targets(o, node, dn, indptr, slot_t, slot_x, limit_m)
         r2, t2, d2 = same_edge.pairs(origins, ids, limit_m)
@@ -804,14 +813,9 @@ def cover_within(network: WalkNetwork, points: Snapped, limit_m: float, weight: 
     for s in progress(starts, verbose=verbose, desc="cover", total=len(starts)):
         ids = oks[s:s + chunk]
         k = len(ids)
-        seed_node = np.column_stack([points.node_u[ids], points.node_v[ids]]).ravel()
-        seed_m = np.column_stack([points.access_m[ids] + points.to_u_m[ids],
-                                  points.access_m[ids] + points.to_v_m[ids]]).ravel()
         r2, t2, _ = same_edge.pairs(points, ids, limit_m)  # r2 ascending
         same_ptr = np.searchsorted(r2, np.arange(k + 1)).astype(np.int64)
-        out[ids] = _cover_many(ip, ix, dt, np.arange(0, 2 * k + 1, 2, dtype=np.int64),
-                               seed_node.astype(np.int64), seed_m.astype(float),
-                               float(limit_m), sp_, st_, sx_, same_ptr,
+        out[ids] = _cover_many(ip, ix, dt, *_edge_end_seeds(points, ids), float(limit_m), sp_, st_, sx_, same_ptr,
                                np.ascontiguousarray(t2, dtype=np.int64), w, lab,
                                np.ascontiguousarray(lab[ids]), count,
                                np.ascontiguousarray(bnd[ids]) if len(bnd) else bnd, best,
